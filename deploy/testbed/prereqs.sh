@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# prereqs.sh brings the real servers the tests use onto a fresh machine:
+# Debian packages (Mosquitto, Alertmanager, mbpoll, Chromium, CJK fonts)
+# through apt-get when root, and InfluxDB 1.8.10 built once with go install
+# into the cache directory. It is idempotent and quiet when all is present.
+set -euo pipefail
+
+cache="${FACMON_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/facmon}"
+bin="$cache/bin"
+mkdir -p "$bin"
+
+need_pkgs=()
+command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need_pkgs+=(mosquitto)
+command -v mosquitto_pub >/dev/null 2>&1 || need_pkgs+=(mosquitto-clients)
+command -v prometheus-alertmanager >/dev/null 2>&1 || need_pkgs+=(prometheus-alertmanager)
+command -v mbpoll >/dev/null 2>&1 || need_pkgs+=(mbpoll)
+command -v chromium >/dev/null 2>&1 || need_pkgs+=(chromium)
+[ -d /usr/share/fonts/opentype/noto ] || need_pkgs+=(fonts-noto-cjk)
+
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "prereqs: installing ${need_pkgs[*]}" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null
+    apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
+    # The Debian packages start their services; tests start their own.
+    systemctl disable --now mosquitto prometheus-alertmanager >/dev/null 2>&1 || true
+    pkill -x mosquitto >/dev/null 2>&1 || true
+  else
+    echo "prereqs: missing Debian packages: ${need_pkgs[*]}" >&2
+    echo "prereqs: run as root, or: sudo apt-get install ${need_pkgs[*]}" >&2
+    exit 1
+  fi
+fi
+
+if [ ! -x "$bin/influxd" ]; then
+  echo "prereqs: building InfluxDB 1.8.10 into $bin (once, about a minute)" >&2
+  GOBIN="$bin" GOFLAGS=-mod=mod go install github.com/influxdata/influxdb/cmd/influxd@v1.8.10
+fi
+echo "$bin"

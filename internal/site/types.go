@@ -1,0 +1,150 @@
+// Package site is the site file: the model of one community (its areas,
+// devices, signals, storage, MQTT and HTTP settings), the strict YAML loader
+// that reports every mistake as file:line: message, and the cross-reference
+// checks. Every other part of facmon reads the community from here.
+package site
+
+import "time"
+
+// Pos is where a YAML node started in its file, for error messages.
+type Pos struct {
+	File string `yaml:"-"`
+	Line int    `yaml:"-"`
+	Col  int    `yaml:"-"`
+}
+
+// Site is one community, as one site file describes it.
+type Site struct {
+	Pos      `yaml:"-"`
+	ID       string   `yaml:"site"`
+	Name     string   `yaml:"name"`
+	Timezone string   `yaml:"timezone"`
+	Areas    []Area   `yaml:"areas"`
+	Devices  []Device `yaml:"devices"`
+	Storage  Storage  `yaml:"storage"`
+	MQTT     MQTT     `yaml:"mqtt"`
+	Modbus   Modbus   `yaml:"modbus"`
+	HTTP     HTTP     `yaml:"http"`
+	// Rules are rule-file paths or globs, relative to the site file.
+	Rules []string `yaml:"rules"`
+
+	// Location is Timezone loaded; set by the loader.
+	Location *time.Location `yaml:"-"`
+}
+
+// Area is a part of the community (pump room, north wall, building 3).
+type Area struct {
+	Pos  `yaml:"-"`
+	ID   string `yaml:"id"`
+	Name string `yaml:"name"`
+}
+
+// Device is one piece of watched hardware.
+type Device struct {
+	Pos  `yaml:"-"`
+	ID   string `yaml:"id"`
+	Name string `yaml:"name"`
+	// Kind is one of Kinds; it is the InfluxDB measurement.
+	Kind   string            `yaml:"kind"`
+	Area   string            `yaml:"area"`
+	Labels map[string]string `yaml:"labels"`
+	// Modbus says how the device is polled; nil if it is not a Modbus device.
+	Modbus *DeviceModbus `yaml:"modbus"`
+	// MQTT says which topics carry the device's data; nil if not MQTT.
+	MQTT    *DeviceMQTT `yaml:"mqtt"`
+	Signals []Signal    `yaml:"signals"`
+}
+
+// SignalType says how a signal's values behave.
+type SignalType string
+
+// Signal types.
+const (
+	// Analog is a measured quantity (level, temperature, power).
+	Analog SignalType = "analog"
+	// Counter only grows, and may wrap (energy, water volume).
+	Counter SignalType = "counter"
+	// State is a discrete value: a contact, a running flag, an alarm code.
+	State SignalType = "state"
+)
+
+// Signal is one value a device reports.
+type Signal struct {
+	Pos  `yaml:"-"`
+	Name string `yaml:"name"`
+	// Unit is required for analog and counter signals.
+	Unit string     `yaml:"unit"`
+	Type SignalType `yaml:"type"`
+	// Scale and Offset turn the raw value into Unit: value = raw*Scale + Offset.
+	// Scale defaults to 1.
+	Scale  *float64 `yaml:"scale"`
+	Offset float64  `yaml:"offset"`
+	// States names the values of a state signal (0: normal, 1: alarm) and
+	// maps the strings an MQTT payload may carry back to numbers.
+	States map[int]string `yaml:"states"`
+	// Modbus is where the signal lives on a Modbus device.
+	Modbus *Register `yaml:"modbus"`
+	// MQTT is where the signal lives in an MQTT payload.
+	MQTT *SignalMQTT `yaml:"mqtt"`
+}
+
+// Storage is where points go.
+type Storage struct {
+	Influx Influx `yaml:"influx"`
+	Spool  Spool  `yaml:"spool"`
+}
+
+// Influx is the InfluxDB the writer sends points to. Works with 2.x (org,
+// bucket, token) and 1.8 (bucket "db/rp", token "user:pass" or empty).
+type Influx struct {
+	Pos `yaml:"-"`
+	// URL empty means points stay in the spool (demo without InfluxDB).
+	URL    string `yaml:"url"`
+	Org    string `yaml:"org"`
+	Bucket string `yaml:"bucket"`
+	// TokenFile holds the token; env FACMON_INFLUX_TOKEN overrides it.
+	TokenFile     string   `yaml:"token_file"`
+	BatchSize     int      `yaml:"batch_size"`
+	FlushInterval Duration `yaml:"flush_interval"`
+	Timeout       Duration `yaml:"timeout"`
+	Gzip          *bool    `yaml:"gzip"`
+
+	// Token is read from TokenFile or the environment by the loader; never
+	// printed.
+	Token Secret `yaml:"-"`
+}
+
+// Spool is the durable on-disk log between collectors and InfluxDB.
+type Spool struct {
+	Pos `yaml:"-"`
+	// Dir defaults to DATA_DIR/spool.
+	Dir string `yaml:"dir"`
+	// MaxBytes caps the spool; when full the oldest segment is dropped and
+	// counted.
+	MaxBytes     ByteSize `yaml:"max_bytes"`
+	SegmentBytes ByteSize `yaml:"segment_bytes"`
+	// SyncWindow is the group-commit window: appends within it share one fsync.
+	SyncWindow Duration `yaml:"sync_window"`
+}
+
+// HTTP is the one listener for the console, API and metrics.
+type HTTP struct {
+	Pos    `yaml:"-"`
+	Listen string `yaml:"listen"`
+}
+
+// Secret is a string that prints as <secret>.
+type Secret string
+
+// String hides the secret.
+func (Secret) String() string { return "<secret>" }
+
+// MarshalText hides the secret in any encoding.
+func (Secret) MarshalText() ([]byte, error) { return []byte("<secret>"), nil }
+
+// Duration is a time.Duration written as "500ms", "30s", "3m", "1h".
+type Duration time.Duration
+
+// ByteSize is a size written as "64MiB", "1GiB", "512KB" or a plain number
+// of bytes.
+type ByteSize int64
