@@ -1,0 +1,138 @@
+// Package fanout is the one in-process fan-out between collectors and
+// everything that consumes points. A batch is first handed to the durable
+// store (the InfluxDB writer's spool) — that is what makes it accepted —
+// and then offered to each consumer (the alarm engine, the latest-value
+// table) through a bounded queue. A full queue drops the batch for that
+// consumer and counts it; it never blocks collection.
+package fanout
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"facmon/collectors"
+)
+
+// Consumer receives accepted batches in the order they were accepted. Handle
+// runs on the consumer's own goroutine and must not modify the batch, which
+// is shared by all consumers.
+type Consumer struct {
+	Name   string
+	Queue  int // batches; default 4096
+	Handle func(ctx context.Context, batch []collectors.Point)
+}
+
+// Options configure a Fanout.
+type Options struct {
+	// Store makes a batch durable; nil means points are only fanned out
+	// (tests, check mode).
+	Store      collectors.Sink
+	Consumers  []Consumer
+	Registerer prometheus.Registerer
+	Logger     *slog.Logger
+}
+
+// Fanout is a collectors.Sink that stores and then distributes batches.
+type Fanout struct {
+	store    collectors.Sink
+	queues   []queue
+	accepted prometheus.Counter
+	log      *slog.Logger
+}
+
+type queue struct {
+	Consumer
+	ch      chan []collectors.Point
+	dropped prometheus.Counter
+}
+
+// New builds a Fanout; Run starts its consumers.
+func New(o Options) *Fanout {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Registerer == nil {
+		o.Registerer = prometheus.NewRegistry()
+	}
+	dropped := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "facmon_fanout_dropped_points_total",
+		Help: "Points a consumer's full queue dropped (the store still has them).",
+	}, []string{"consumer"})
+	accepted := prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "facmon_fanout_points_total",
+		Help: "Points accepted by the store and offered to the consumers.",
+	})
+	o.Registerer.MustRegister(dropped, accepted)
+	f := &Fanout{store: o.Store, accepted: accepted, log: o.Logger}
+	for _, c := range o.Consumers {
+		if c.Queue <= 0 {
+			c.Queue = 4096
+		}
+		f.queues = append(f.queues, queue{
+			Consumer: c,
+			ch:       make(chan []collectors.Point, c.Queue),
+			dropped:  dropped.WithLabelValues(c.Name),
+		})
+	}
+	return f
+}
+
+// Publish makes batch durable through the store, then offers it to every
+// consumer without waiting. The batch must not be modified afterwards.
+func (f *Fanout) Publish(ctx context.Context, batch []collectors.Point) error {
+	if len(batch) == 0 {
+		return nil
+	}
+	if f.store != nil {
+		if err := f.store.Publish(ctx, batch); err != nil {
+			return fmt.Errorf("store: %w", err)
+		}
+	}
+	f.accepted.Add(float64(len(batch)))
+	for i := range f.queues {
+		q := &f.queues[i]
+		select {
+		case q.ch <- batch:
+		default:
+			q.dropped.Add(float64(len(batch)))
+		}
+	}
+	return nil
+}
+
+// Run drains every consumer's queue until ctx ends, then returns once every
+// consumer goroutine has stopped.
+func (f *Fanout) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	for i := range f.queues {
+		q := &f.queues[i]
+		wg.Go(func() { q.drain(ctx, f.log) })
+	}
+	wg.Wait()
+}
+
+func (q *queue) drain(ctx context.Context, log *slog.Logger) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case b := <-q.ch:
+			q.handle(ctx, b, log)
+		}
+	}
+}
+
+// handle calls the consumer and keeps a panicking consumer from taking the
+// pipeline down with it.
+func (q *queue) handle(ctx context.Context, b []collectors.Point, log *slog.Logger) {
+	defer func() {
+		if r := recover(); r != nil {
+			log.Error("consumer panicked; batch skipped", "consumer", q.Name, "panic", r, "points", len(b))
+		}
+	}()
+	q.Handle(ctx, b)
+}
