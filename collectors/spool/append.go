@@ -1,0 +1,203 @@
+package spool
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+)
+
+// Append writes records to the spool and returns once they are fsync'd.
+// Concurrent appenders share fsyncs (group commit). A record is at most
+// MaxRecordBytes and never empty. On error the records may or may not be
+// in the spool; they count as not accepted.
+func (s *Spool) Append(ctx context.Context, records [][]byte) error {
+	if len(records) == 0 {
+		return nil
+	}
+	buf, err := frames(records)
+	if err != nil {
+		return err
+	}
+	g, err := s.write(buf)
+	if err != nil {
+		return err
+	}
+	notify(s.kick)
+	notify(s.readable)
+	select {
+	case <-g.done:
+		return g.err
+	case <-ctx.Done():
+		return fmt.Errorf("spool append: %w", ctx.Err())
+	}
+}
+
+func frames(records [][]byte) ([]byte, error) {
+	n := 0
+	for i, r := range records {
+		if len(r) == 0 || len(r) > MaxRecordBytes {
+			return nil, fmt.Errorf("spool append: record %d: size %d not in 1..%d", i, len(r), MaxRecordBytes)
+		}
+		n += frameHeader + len(r)
+	}
+	buf := make([]byte, 0, n)
+	for _, r := range records {
+		buf = appendFrame(buf, r)
+	}
+	return buf, nil
+}
+
+func notify(ch chan struct{}) {
+	select {
+	case ch <- struct{}{}:
+	default:
+	}
+}
+
+// write appends the framed buf to the active segment and returns the sync
+// group that will make it durable.
+func (s *Spool) write(buf []byte) (*syncGroup, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, ErrClosed
+	}
+	last := &s.segs[len(s.segs)-1]
+	if s.broken || (last.size > headerSize && last.size+int64(len(buf)) > s.segBytes) {
+		if err := s.rollLocked(); err != nil {
+			return nil, fmt.Errorf("spool %s: new segment: %w", s.dir, err)
+		}
+		last = &s.segs[len(s.segs)-1]
+	}
+	if _, err := s.active.Write(buf); err != nil {
+		s.broken = true // a short write leaves a torn frame: never write after it
+		return nil, fmt.Errorf("spool %s: write %s: %w", s.dir, segName(last.id), err)
+	}
+	last.size += int64(len(buf))
+	s.total += int64(len(buf))
+	s.enforceCapLocked()
+	s.m.update(s.total, len(s.segs))
+	if s.pending == nil {
+		s.pending = &syncGroup{done: make(chan struct{})}
+	}
+	return s.pending, nil
+}
+
+// rollLocked starts a new active segment; the syncer fsyncs and closes the
+// old one with the next group.
+func (s *Spool) rollLocked() error {
+	id := s.segs[len(s.segs)-1].id + 1
+	f, err := createSegment(s.segPath(id))
+	if err != nil {
+		return err
+	}
+	if err := syncDir(s.dir); err != nil {
+		f.Close()
+		return err
+	}
+	s.unsynced = append(s.unsynced, s.active)
+	s.active = f
+	s.segs = append(s.segs, segment{id: id, size: headerSize})
+	s.total += headerSize
+	s.broken = false
+	return nil
+}
+
+func createSegment(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := f.Write(segHeader()); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+// enforceCapLocked deletes the oldest segments, sent or not, while the
+// spool is over MaxBytes; the active segment is never deleted.
+func (s *Spool) enforceCapLocked() {
+	for s.total > s.maxBytes && len(s.segs) > 1 {
+		seg := s.segs[0]
+		from := int64(headerSize)
+		if s.cursor.Segment == seg.id {
+			from = s.cursor.Offset
+		}
+		_, n, err := scanSegment(s.segPath(seg.id), from, s.onDrop)
+		if err != nil {
+			s.log.Error("spool cap: cannot count the dropped segment", "segment", segName(seg.id), "err", err)
+		}
+		if err := os.Remove(s.segPath(seg.id)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			s.log.Error("spool cap: remove segment", "segment", segName(seg.id), "err", err)
+		}
+		s.segs = s.segs[1:]
+		s.total -= seg.size
+		s.dropped.Add(int64(n))
+		s.m.dropped.Add(float64(n))
+		s.log.Warn("spool full: dropped the oldest segment unsent",
+			"segment", segName(seg.id), "records", n, "max_bytes", s.maxBytes)
+	}
+}
+
+// syncLoop is the group-commit syncer: woken by an appender, it waits the
+// sync window for others, then fsyncs once for all of them.
+func (s *Spool) syncLoop(ctx context.Context) {
+	var t *time.Timer
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.kick:
+		}
+		if s.window > 0 {
+			if t == nil {
+				t = time.NewTimer(s.window)
+			} else {
+				t.Reset(s.window)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+		_ = s.syncOnce()
+	}
+}
+
+// syncOnce fsyncs the rolled and the active segments for the pending group
+// and releases its appenders.
+func (s *Spool) syncOnce() error {
+	s.mu.Lock()
+	g := s.pending
+	s.pending = nil
+	rolled := s.unsynced
+	s.unsynced = nil
+	f := s.active
+	s.mu.Unlock()
+	if g == nil && len(rolled) == 0 {
+		return nil
+	}
+	start := time.Now()
+	var err error
+	for _, r := range rolled {
+		err = errors.Join(err, r.Sync(), r.Close())
+	}
+	err = errors.Join(err, f.Sync())
+	s.m.fsync.Observe(time.Since(start).Seconds())
+	if err != nil {
+		err = fmt.Errorf("spool %s: fsync: %w", s.dir, err)
+		s.log.Error("fsync failed; the next append starts a new segment", "err", err)
+		s.mu.Lock()
+		s.broken = true
+		s.mu.Unlock()
+	}
+	if g != nil {
+		g.err = err
+		close(g.done)
+	}
+	return err
+}

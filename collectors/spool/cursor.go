@@ -1,0 +1,68 @@
+package spool
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"os"
+	"path/filepath"
+)
+
+// The cursor file is segment(uint64 LE) offset(uint64 LE) crc(uint32 LE of
+// the 16 bytes before it), replaced atomically: written to cursor.tmp,
+// fsync'd, renamed over cursor, and the directory fsync'd.
+const (
+	cursorFile = "cursor"
+	cursorSize = 20
+)
+
+var errBadCursor = errors.New("bad cursor file")
+
+func encodeCursor(c Cursor) []byte {
+	b := make([]byte, 0, cursorSize)
+	b = binary.LittleEndian.AppendUint64(b, c.Segment)
+	b = binary.LittleEndian.AppendUint64(b, uint64(c.Offset))
+	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, crcTab))
+}
+
+func decodeCursor(b []byte) (Cursor, error) {
+	if len(b) != cursorSize || crc32.Checksum(b[:16], crcTab) != binary.LittleEndian.Uint32(b[16:]) {
+		return Cursor{}, errBadCursor
+	}
+	c := Cursor{Segment: binary.LittleEndian.Uint64(b), Offset: int64(binary.LittleEndian.Uint64(b[8:]))}
+	if c.Offset < 0 {
+		return Cursor{}, errBadCursor
+	}
+	return c, nil
+}
+
+// readCursor loads the committed cursor; a missing file is the zero Cursor.
+func readCursor(dir string) (Cursor, error) {
+	b, err := os.ReadFile(filepath.Join(dir, cursorFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return Cursor{}, nil
+	}
+	if err != nil {
+		return Cursor{}, err
+	}
+	return decodeCursor(b)
+}
+
+// writeCursor persists c atomically and durably.
+func writeCursor(dir string, c Cursor) error {
+	tmp := filepath.Join(dir, cursorFile+".tmp")
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(encodeCursor(c))
+	err = errors.Join(err, f.Sync(), f.Close())
+	if err != nil {
+		return fmt.Errorf("write %s: %w", tmp, err)
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, cursorFile)); err != nil {
+		return err
+	}
+	return syncDir(dir)
+}
