@@ -1,0 +1,140 @@
+package rules
+
+import (
+	"slices"
+
+	"facmon/internal/site"
+)
+
+// Set is a validated set of rule files for one site: what the engine runs.
+type Set struct {
+	Site        *site.Site
+	Rules       []*Rule
+	Maintenance []*Maintenance
+}
+
+// Validate checks rules against the site: every device, kind, area and
+// signal named must exist, rule names must be unique across files, and
+// maintenance windows of one device must not overlap. It resolves each
+// rule's and window's Devices. Every mistake is returned at once as Errors.
+func Validate(files []*File, s *site.Site) (*Set, error) {
+	errs := &errorList{}
+	set := &Set{Site: s}
+	seen := map[string]Pos{}
+	for _, f := range files {
+		for i := range f.Rules {
+			r := &f.Rules[i]
+			ctx := ruleCtx(r, i)
+			if p, dup := seen[r.Name]; dup {
+				errs.add(r.at("name"), "%s: name repeated (first at %s)", ctx, p)
+			}
+			seen[r.Name] = r.at("name")
+			r.Devices = selectDevices(s, &r.Select, r.at("select"), ctx, errs)
+			checkSignals(s, r, ctx, errs)
+			set.Rules = append(set.Rules, r)
+		}
+		for i := range f.Maintenance {
+			m := &f.Maintenance[i]
+			m.Devices = selectDevices(s, &m.Select, m.Pos, `maintenance "`+m.Name+`"`, errs)
+			set.Maintenance = append(set.Maintenance, m)
+		}
+	}
+	checkWindowOverlap(set.Maintenance, errs)
+	if err := errs.err(); err != nil {
+		return nil, err
+	}
+	return set, nil
+}
+
+// selectDevices returns the ids of the devices sel matches, reporting
+// unknown devices, kinds and areas and an empty selection.
+func selectDevices(s *site.Site, sel *Selector, p Pos, ctx string, errs *errorList) []string {
+	ok := true
+	if sel.Device != "" && device(s, sel.Device) == nil {
+		errs.add(p, "%s: select.device: device %q unknown", ctx, sel.Device)
+		ok = false
+	}
+	if sel.Kind != "" && !slices.ContainsFunc(s.Devices, func(d site.Device) bool { return d.Kind == sel.Kind }) {
+		errs.add(p, "%s: select.kind: no device of kind %q in site %q", ctx, sel.Kind, s.ID)
+		ok = false
+	}
+	if sel.Area != "" && !slices.ContainsFunc(s.Areas, func(a site.Area) bool { return a.ID == sel.Area }) {
+		errs.add(p, "%s: select.area: area %q unknown", ctx, sel.Area)
+		ok = false
+	}
+	var ids []string
+	for _, d := range s.Devices {
+		if sel.Matches(&d) {
+			ids = append(ids, d.ID)
+		}
+	}
+	if ok && len(ids) == 0 && (sel.Device != "" || sel.Kind != "" || sel.Area != "") {
+		errs.add(p, "%s: select matches no device", ctx)
+	}
+	return ids
+}
+
+// Matches reports whether the selector picks d.
+func (sel *Selector) Matches(d *site.Device) bool {
+	return (sel.Device == "" || sel.Device == d.ID) &&
+		(sel.Kind == "" || sel.Kind == d.Kind) &&
+		(sel.Area == "" || sel.Area == d.Area) &&
+		(sel.Device != "" || sel.Kind != "" || sel.Area != "")
+}
+
+// device returns the site's device id, or nil.
+func device(s *site.Site, id string) *site.Device {
+	for i := range s.Devices {
+		if s.Devices[i].ID == id {
+			return &s.Devices[i]
+		}
+	}
+	return nil
+}
+
+// Signals returns the signals a rule reads from each of its devices.
+func (r *Rule) Signals() []string {
+	switch {
+	case r.Sequence != nil:
+		return []string{r.Sequence.Mains, r.Sequence.Running, r.Sequence.Transfer}
+	case r.Supervision != nil && r.Supervision.LineFault != nil:
+		return []string{r.Supervision.LineFault.Signal}
+	case r.Supervision != nil:
+		return nil
+	}
+	return []string{r.Signal}
+}
+
+// checkSignals reports signals a selected device does not have.
+func checkSignals(s *site.Site, r *Rule, ctx string, errs *errorList) {
+	for _, id := range r.Devices {
+		d := device(s, id)
+		for _, name := range r.Signals() {
+			if name == "" {
+				continue
+			}
+			i := slices.IndexFunc(d.Signals, func(sg site.Signal) bool { return sg.Name == name })
+			if i < 0 {
+				errs.add(r.at("signal"), "%s: device %q has no signal %q", ctx, id, name)
+				continue
+			}
+			if r.Consumption != nil && d.Signals[i].Type != "" && d.Signals[i].Type != site.Counter {
+				errs.add(r.at("signal"), "%s: device %q: signal %q is %s, consumption needs a counter", ctx, id, name, d.Signals[i].Type)
+			}
+		}
+	}
+}
+
+// checkWindowOverlap reports maintenance windows that select a common
+// device and share a minute of the day.
+func checkWindowOverlap(ms []*Maintenance, errs *errorList) {
+	for i, a := range ms {
+		for _, b := range ms[:i] {
+			common := slices.ContainsFunc(a.Devices, func(id string) bool { return slices.Contains(b.Devices, id) })
+			if common && overlap(a.Window, b.Window) {
+				errs.add(a.Pos, "maintenance %q: window %s–%s overlaps maintenance %q %s–%s (%s) on a common device",
+					a.Name, a.From, a.To, b.Name, b.From, b.To, b.Pos)
+			}
+		}
+	}
+}
