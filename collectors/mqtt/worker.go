@@ -1,0 +1,170 @@
+package mqtt
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"facmon/collectors"
+)
+
+// Sink retry backoff: a failing sink (spool disk full) is retried with the
+// messages unacknowledged, so nothing is lost while it recovers.
+const (
+	retryFirst = 50 * time.Millisecond
+	retryMax   = 5 * time.Second
+)
+
+// work is the one worker: it batches queued messages, decodes them, hands
+// the points to the sink and acks, and runs the offline checks, until ctx
+// ends. Being the only goroutine that calls the sink keeps each device's
+// points in arrival order.
+func (c *Collector) work(ctx context.Context) {
+	var tick <-chan time.Time
+	if every := c.checkEvery(); every > 0 {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		tick = t.C
+	}
+	batch := make([]inbound, 0, c.opt.MaxBatch)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case in := <-c.queue:
+			batch = c.fill(ctx, append(batch[:0], in))
+			if err := c.process(ctx, batch); err != nil {
+				return
+			}
+			clear(batch) // drop message references for the GC
+		case <-tick:
+			if err := c.store(ctx, c.status.expire(c.opt.Now(), nil)); err != nil {
+				return
+			}
+		}
+	}
+}
+
+func (c *Collector) checkEvery() time.Duration {
+	if c.opt.CheckEvery > 0 {
+		return c.opt.CheckEvery
+	}
+	m := c.status.minTimeout()
+	if m == 0 && c.opt.DefaultTimeout == 0 {
+		return 0
+	}
+	if m == 0 || (c.opt.DefaultTimeout > 0 && c.opt.DefaultTimeout < m) {
+		m = c.opt.DefaultTimeout
+	}
+	return max(m/4, 100*time.Millisecond)
+}
+
+// fill adds what is already queued, up to MaxBatch, waiting at most
+// Linger for more. With Linger 0 a batch is whatever arrived while the
+// previous one was being stored: group commit without added latency.
+func (c *Collector) fill(ctx context.Context, batch []inbound) []inbound {
+	var linger <-chan time.Time
+	if c.opt.Linger > 0 {
+		t := time.NewTimer(c.opt.Linger)
+		defer t.Stop()
+		linger = t.C
+	}
+	for len(batch) < c.opt.MaxBatch {
+		select {
+		case in := <-c.queue:
+			batch = append(batch, in)
+			continue
+		default:
+		}
+		if linger == nil {
+			return batch
+		}
+		select {
+		case in := <-c.queue:
+			batch = append(batch, in)
+		case <-linger:
+			return batch
+		case <-ctx.Done():
+			return batch
+		}
+	}
+	return batch
+}
+
+// process decodes a batch, stores its points and then acks every message
+// in order. A message that yields no point (malformed, unknown device) is
+// acked too: redelivering it would not make it better.
+func (c *Collector) process(ctx context.Context, batch []inbound) error {
+	points := make([]collectors.Point, 0, len(batch)*4)
+	for _, in := range batch {
+		points = c.decodeOne(in, points)
+	}
+	if err := c.store(ctx, points); err != nil {
+		return err
+	}
+	for _, in := range batch {
+		in.msg.Ack()
+	}
+	c.metrics.acked.Add(float64(len(batch)))
+	return nil
+}
+
+// decodeOne decodes a message, accounts for its errors and appends its
+// points and, when the device's status changed, a status point.
+func (c *Collector) decodeOne(in inbound, points []collectors.Point) []collectors.Point {
+	d := c.m.decode(in.msg.Topic(), in.msg.Payload(), in.at, points)
+	errMsg := ""
+	for _, err := range d.errs {
+		errMsg = c.account(err)
+	}
+	if di := c.m.devices[d.device]; di != nil {
+		if p, ok := c.status.seen(di, in.at, errMsg, c.opt.DefaultTimeout); ok {
+			d.points = append(d.points, p)
+		}
+	}
+	return d.points
+}
+
+// account counts and logs (rate-limited) one decoding error; it returns
+// the text to keep as the device's last error, or "" for unknown names.
+func (c *Collector) account(err error) string {
+	if what, ok := isUnknown(err); ok {
+		c.metrics.unknown.WithLabelValues(what).Inc()
+		c.lim.warn("unknown "+what, "mqtt message for something the site does not have (not stored)", err)
+		return ""
+	}
+	var pe *PayloadError
+	reason := "syntax"
+	if errors.As(err, &pe) {
+		reason = string(pe.Reason())
+	}
+	c.metrics.payloadErrors.WithLabelValues(reason).Inc()
+	c.lim.warn("payload "+reason, "mqtt payload refused (not stored)", err)
+	return err.Error()
+}
+
+// store hands points to the sink, retrying until it accepts them or ctx
+// ends (then the messages stay unacked for the broker to redeliver).
+func (c *Collector) store(ctx context.Context, points []collectors.Point) error {
+	if len(points) == 0 {
+		return nil
+	}
+	wait := retryFirst
+	for {
+		err := c.opt.Sink.Publish(ctx, points)
+		if err == nil {
+			c.metrics.points.Add(float64(len(points)))
+			return nil
+		}
+		c.metrics.sinkErrors.Inc()
+		c.lim.warn("sink", "mqtt: sink refused a batch; retrying, messages stay unacknowledged", err)
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+		wait = min(wait*2, retryMax)
+	}
+}
