@@ -1,0 +1,103 @@
+#!/bin/sh
+# create.sh makes the secret files deploy/compose.yaml reads, with random
+# passwords and tokens, without touching files that already exist (run it
+# again after adding a device, or after deleting one file to rotate it).
+#
+#   deploy/secrets/create.sh [-d DIR] [DEVICE-ID ...]
+#
+# DIR defaults to the folder of this script. Each DEVICE-ID becomes an MQTT
+# user (see deploy/mosquitto/acl) whose password is written to
+# DIR/devices/DEVICE-ID.password for you to enter into the device.
+# Needs mosquitto_passwd (Debian package mosquitto), or Docker to run it
+# from the eclipse-mosquitto image.
+set -eu
+
+dir=$(cd "$(dirname "$0")" && pwd)
+while getopts d: opt; do
+	case $opt in
+	d) dir=$OPTARG ;;
+	*) echo "usage: $0 [-d DIR] [DEVICE-ID ...]" >&2; exit 2 ;;
+	esac
+done
+shift $((OPTIND - 1))
+
+umask 077
+mkdir -p "$dir/devices"
+chmod 0700 "$dir" "$dir/devices"
+
+log() { echo "secrets: $*" >&2; }
+
+# random prints a 32-character password of letters and digits.
+random() {
+	head -c 48 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 32
+}
+
+# secret NAME writes a random value to DIR/NAME unless it exists.
+secret() {
+	if [ -s "$dir/$1" ]; then
+		return
+	fi
+	random >"$dir/$1"
+	log "created $1"
+}
+
+die() { echo "secrets: $*" >&2; exit 1; }
+
+# mqtt_user NAME PASSWORD-FILE adds NAME to mosquitto_passwd unless present.
+mqtt_user() {
+	if [ -f "$dir/mosquitto_passwd" ] && grep -q "^$1:" "$dir/mosquitto_passwd"; then
+		return
+	fi
+	touch "$dir/mosquitto_passwd"
+	chmod 0600 "$dir/mosquitto_passwd"
+	pw=$(cat "$2")
+	if command -v mosquitto_passwd >/dev/null 2>&1; then
+		mosquitto_passwd -b "$dir/mosquitto_passwd" "$1" "$pw"
+	else
+		docker run --rm -v "$dir:/secrets" eclipse-mosquitto:2.0 \
+			mosquitto_passwd -b /secrets/mosquitto_passwd "$1" "$pw" ||
+			die "mosquitto_passwd in Docker failed for user $1"
+	fi
+	log "MQTT user $1 added to mosquitto_passwd"
+}
+
+dingtalk_template() {
+	[ -s "$dir/dingtalk_config" ] && return
+	cat >"$dir/dingtalk_config" <<'YAML'
+# prometheus-webhook-dingtalk targets: one DingTalk group robot per
+# Alertmanager receiver (deploy/alertmanager/alertmanager.yml). Put each
+# robot's webhook URL and its signing secret (加签) here.
+timeout: 5s
+targets:
+  duty:
+    url: https://oapi.dingtalk.com/robot/send?access_token=REPLACE-WITH-DUTY-ROBOT-TOKEN
+    secret: REPLACE-WITH-DUTY-ROBOT-SECRET
+    mention:
+      all: true
+  control-room:
+    url: https://oapi.dingtalk.com/robot/send?access_token=REPLACE-WITH-CONTROL-ROOM-ROBOT-TOKEN
+    secret: REPLACE-WITH-CONTROL-ROOM-ROBOT-SECRET
+YAML
+	log "created dingtalk_config from the template: put your robots' URLs and secrets in it"
+}
+
+secret influxdb_admin_password
+secret influxdb_admin_token
+secret grafana_admin_password
+secret grafana_influx_password
+secret facmon_mqtt_password
+mqtt_user facmon "$dir/facmon_mqtt_password"
+for dev in "$@"; do
+	case $dev in
+	*[!A-Za-z0-9_.-]* | "") die "device id $dev: use letters, digits, - _ . only (it is an MQTT user and topic level)" ;;
+	esac
+	secret "devices/$dev.password"
+	mqtt_user "$dev" "$dir/devices/$dev.password"
+done
+dingtalk_template
+
+# Containers read these files as their own users (grafana 472, mosquitto
+# 1883, facmon 65532) through bind mounts that keep the host mode, so the
+# files are readable by all and the folder (0700) keeps other host users out.
+find "$dir" -maxdepth 1 -type f ! -name README ! -name create.sh ! -name .gitignore -exec chmod 0444 {} +
+log "done in $dir"
