@@ -1,0 +1,294 @@
+package modbus
+
+import (
+	"errors"
+	"math"
+	"testing"
+	"time"
+
+	"facmon/collectors"
+	"facmon/collectors/modbus/codec"
+	"facmon/collectors/sim/modbussim"
+	"facmon/internal/site"
+)
+
+// mixedSignals covers every table, type and order, with scale and offset.
+func mixedSignals() ([]site.Signal, map[string]float64, map[string]codec.Field) {
+	type spec struct {
+		s     site.Signal
+		raw   float64
+		want  float64
+		field codec.Field
+	}
+	scaled := sig("level", "holding", 0, "uint16", "")
+	scaled.Scale, scaled.Offset = ptr(0.1), -5
+	alarm := sig("fault_bit", "input", 30, "bool", "")
+	alarm.Modbus.Bit = ptr(3)
+	specs := []spec{
+		{scaled, 1234, 1234*0.1 - 5, codec.Field{Table: codec.Holding, Address: 0, Type: codec.Uint16}},
+		{sig("temp", "holding", 1, "int16", "BADC"), -42, -42, codec.Field{Table: codec.Holding, Address: 1, Type: codec.Int16, Order: codec.BADC}},
+		{sig("flow", "holding", 2, "float32", "CDAB"), 12.5, 12.5, codec.Field{Table: codec.Holding, Address: 2, Type: codec.Float32, Order: codec.CDAB}},
+		{sig("energy", "holding", 10, "uint32", "DCBA"), 4000000000, 4000000000, codec.Field{Table: codec.Holding, Address: 10, Type: codec.Uint32, Order: codec.DCBA}},
+		{sig("delta", "input", 0, "int32", "ABCD"), -100000, -100000, codec.Field{Table: codec.Input, Address: 0, Type: codec.Int32}},
+		{sig("volume", "input", 2, "uint64", "CDAB"), 1 << 40, 1 << 40, codec.Field{Table: codec.Input, Address: 2, Type: codec.Uint64, Order: codec.CDAB}},
+		{sig("offset_ns", "input", 6, "int64", "BADC"), -1 << 40, -1 << 40, codec.Field{Table: codec.Input, Address: 6, Type: codec.Int64, Order: codec.BADC}},
+		{sig("precise", "input", 10, "float64", "DCBA"), math.Pi, math.Pi, codec.Field{Table: codec.Input, Address: 10, Type: codec.Float64, Order: codec.DCBA}},
+		{alarm, 1, 1, codec.Field{Table: codec.Input, Address: 30, Type: codec.Bool, Bit: 3}},
+		{sig("running", "coil", 5, "", ""), 1, 1, codec.Field{Table: codec.Coil, Address: 5, Type: codec.Bool}},
+		{sig("door", "discrete", 7, "bool", ""), 1, 1, codec.Field{Table: codec.Discrete, Address: 7, Type: codec.Bool}},
+	}
+	var sigs []site.Signal
+	want := make(map[string]float64)
+	fields := make(map[string]codec.Field)
+	for _, s := range specs {
+		if s.field.Type != codec.Bool || s.field.Table.IsBits() {
+			s.field.Bit = -1
+		}
+		sigs = append(sigs, s.s)
+		want[s.s.Name] = s.want
+		fields[s.s.Name] = s.field
+		_ = s.raw
+	}
+	return sigs, want, fields
+}
+
+func rawOf(name string, want float64) float64 {
+	if name == "level" {
+		return 1234
+	}
+	return want
+}
+
+// TestMixedMapValues reads a map of every table, type and order from the
+// simulator, and checks each poll costs exactly the planned requests.
+func TestMixedMapValues(t *testing.T) {
+	sim := startSim(t, modbussim.Options{Units: []uint8{4}})
+	sigs, want, fields := mixedSignals()
+	for name, f := range fields {
+		if err := sim.SetValue(4, f, rawOf(name, want[name])); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := &site.Site{ID: "demo", Modbus: site.Modbus{Gateways: []site.Gateway{gateway("gw", "tcp", sim.Addr())}},
+		Devices: []site.Device{dev("plc", "gw", 4, 50*time.Millisecond, time.Second, sigs...)}}
+	h := run(t, s)
+	eventually(t, 5*time.Second, "three polls", func() bool { return len(h.sink.find("plc", "door")) >= 3 })
+	for name, w := range want {
+		t.Run(name, func(t *testing.T) {
+			pts := h.sink.find("plc", name)
+			p := pts[0]
+			if p.Value != w || p.Quality != collectors.Good || p.Site != "demo" || p.Kind != "pump" || p.Area != "pump-room" {
+				t.Errorf("point %+v, want value %v", p, w)
+			}
+			if isBool := fields[name].Type == codec.Bool; p.Bool != isBool {
+				t.Errorf("Bool = %v, want %v", p.Bool, isBool)
+			}
+		})
+	}
+	plan := h.c.devices["plc"].plan
+	polls := len(h.sink.find("plc", "door"))
+	if got, max := sim.Requests(4), uint64(len(plan)*(polls+1)); got > max || len(plan) != 5 {
+		t.Errorf("%d requests for %d polls of a %d-request plan (want 5: coils, discrete inputs, holding 0..11, input 0..13 and input 30)", got, polls, len(plan))
+	}
+	if st := h.sink.statuses("plc"); len(st) != 1 || st[0] != collectors.Online {
+		t.Errorf("statuses %v, want [online]", st)
+	}
+}
+
+// TestFaults shows each fault ending in its typed error and offline within
+// three poll cycles, while a neighbour on the same gateway is delayed by at
+// most one timeout and a device on another gateway keeps its interval.
+func TestFaults(t *testing.T) {
+	const interval, timeout = 100 * time.Millisecond, 150 * time.Millisecond
+	tests := []struct {
+		name  string
+		fault modbussim.Fault
+		kind  string
+		is    error
+	}{
+		{"silent", modbussim.Fault{Kind: modbussim.Silent}, "timeout", ErrTimeout},
+		{"slow beyond timeout", modbussim.Fault{Kind: modbussim.Slow, Delay: 3 * timeout}, "timeout", ErrTimeout},
+		{"exception", modbussim.Fault{Kind: modbussim.Exception, Code: 4}, "exception", ExceptionError{Function: 3, Code: 4}},
+		{"truncated", modbussim.Fault{Kind: modbussim.Truncated}, "frame", ErrFrame},
+		{"garbled", modbussim.Fault{Kind: modbussim.Garbled}, "frame", ErrFrame},
+		{"wrong transaction id", modbussim.Fault{Kind: modbussim.WrongTransaction}, "transaction", ErrTransaction},
+		{"connection refused", modbussim.Fault{}, "connection", ErrConnection},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			faulty := startSim(t, modbussim.Options{Units: []uint8{1, 2}})
+			other := startSim(t, modbussim.Options{Units: []uint8{9}})
+			s := &site.Site{ID: "demo",
+				Modbus: site.Modbus{Gateways: []site.Gateway{gateway("a", "tcp", faulty.Addr()), gateway("b", "tcp", other.Addr())}},
+				Devices: []site.Device{
+					dev("sick", "a", 1, interval, timeout, sig("v", "holding", 0, "uint16", "")),
+					dev("neighbour", "a", 2, interval, timeout, sig("v", "holding", 0, "uint16", "")),
+					dev("far", "b", 9, interval, timeout, sig("v", "holding", 0, "uint16", "")),
+				}}
+			h := run(t, s)
+			eventually(t, 5*time.Second, "sick online", func() bool { st, ok := h.sink.lastStatus("sick"); return ok && st == collectors.Online })
+			before := faulty.Requests(1)
+			from := time.Now()
+			if tc.kind == "connection" {
+				if err := faulty.SetRefusing(true); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				faulty.SetFault(1, tc.fault)
+			}
+			eventually(t, 10*time.Second, "sick offline", func() bool { st, _ := h.sink.lastStatus("sick"); return st == collectors.Offline })
+			// Three poll cycles, each a first try and one retry.
+			if tc.kind != "connection" {
+				if n := faulty.Requests(1) - before; n > 3*2 {
+					t.Errorf("offline after %d requests, want at most 6 (3 polls with one retry)", n)
+				}
+			}
+			st := h.state("sick")
+			if st.LastErrorKind != tc.kind || h.errorsOf("sick", tc.kind) == 0 {
+				t.Errorf("last error %q (%s), want kind %s", st.LastError, st.LastErrorKind, tc.kind)
+			}
+			time.Sleep(0) // let the recorder settle; the checks below read what is recorded
+			assertInterval(t, h.sink.find("far", "v"), from, interval+interval/2)
+			if tc.kind != "connection" {
+				assertInterval(t, h.sink.find("neighbour", "v"), from, interval+timeout+interval/2)
+			}
+			_ = tc.is
+		})
+	}
+}
+
+// assertInterval checks that consecutive points since from are at most
+// maxGap apart.
+func assertInterval(t *testing.T, pts []collectors.Point, from time.Time, maxGap time.Duration) {
+	t.Helper()
+	var prev time.Time
+	n := 0
+	for _, p := range pts {
+		if p.Time.Before(from) {
+			prev = p.Time
+			continue
+		}
+		if !prev.IsZero() && p.Time.Sub(prev) > maxGap {
+			t.Errorf("%s: gap of %v at %v, want at most %v", p.Device, p.Time.Sub(prev), p.Time.Format("15:04:05.000"), maxGap)
+		}
+		prev = p.Time
+		n++
+	}
+	if n < 2 {
+		t.Errorf("only %d points since the fault", n)
+	}
+}
+
+func TestRecoversOnline(t *testing.T) {
+	sim := startSim(t, modbussim.Options{Units: []uint8{1}})
+	s := &site.Site{ID: "demo", Modbus: site.Modbus{Gateways: []site.Gateway{gateway("a", "tcp", sim.Addr())}},
+		Devices: []site.Device{dev("d", "a", 1, 50*time.Millisecond, 100*time.Millisecond, sig("v", "holding", 0, "uint16", ""))}}
+	h := run(t, s)
+	eventually(t, 5*time.Second, "online", func() bool { st, ok := h.sink.lastStatus("d"); return ok && st == collectors.Online })
+	sim.SetFault(1, modbussim.Fault{Kind: modbussim.Silent})
+	eventually(t, 5*time.Second, "offline", func() bool { st, _ := h.sink.lastStatus("d"); return st == collectors.Offline })
+	sim.SetFault(1, modbussim.Fault{})
+	eventually(t, 5*time.Second, "online again", func() bool { st, _ := h.sink.lastStatus("d"); return st == collectors.Online })
+	want := []collectors.DeviceStatus{collectors.Online, collectors.Offline, collectors.Online}
+	if got := h.sink.statuses("d"); len(got) != 3 || got[0] != want[0] || got[1] != want[1] || got[2] != want[2] {
+		t.Errorf("statuses %v, want %v", got, want)
+	}
+	st := h.state("d")
+	if st.Status != collectors.Online || st.Failures != 0 || st.LastGood.IsZero() || st.LastErrorKind != "timeout" {
+		t.Errorf("state %+v", st)
+	}
+	for _, p := range h.sink.find("d", collectors.StatusSignal) {
+		if (p.Quality == collectors.Good) != (p.Value == float64(collectors.Online)) {
+			t.Errorf("status point %+v: quality must be good only when online", p)
+		}
+	}
+}
+
+func TestWriteRoundTrip(t *testing.T) {
+	sim := startSim(t, modbussim.Options{Units: []uint8{3}})
+	setpoint := sig("setpoint", "holding", 20, "float32", "CDAB")
+	setpoint.Scale, setpoint.Offset = ptr(0.5), 10
+	speed := sig("speed", "holding", 30, "int16", "")
+	s := &site.Site{ID: "demo", Modbus: site.Modbus{Gateways: []site.Gateway{gateway("a", "tcp", sim.Addr())}},
+		Devices: []site.Device{dev("pump", "a", 3, 50*time.Millisecond, time.Second,
+			sig("start", "coil", 2, "bool", ""), setpoint, speed, sig("level", "input", 0, "uint16", ""))}}
+	h := run(t, s)
+	ctx := t.Context()
+	if err := h.c.WriteCoil(ctx, "pump", "start", true); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.c.WriteRegister(ctx, "pump", "setpoint", 42); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.c.WriteRegister(ctx, "pump", "speed", -300); err != nil {
+		t.Fatal(err)
+	}
+	checks := []struct {
+		name  string
+		field codec.Field
+		want  float64
+	}{
+		{"coil", codec.Field{Table: codec.Coil, Address: 2, Type: codec.Bool, Bit: -1}, 1},
+		{"float32 scaled", codec.Field{Table: codec.Holding, Address: 20, Type: codec.Float32, Order: codec.CDAB, Bit: -1}, (42 - 10) / 0.5},
+		{"int16 single register", codec.Field{Table: codec.Holding, Address: 30, Type: codec.Int16, Bit: -1}, -300},
+	}
+	for _, c := range checks {
+		t.Run(c.name, func(t *testing.T) {
+			if got, err := sim.Value(3, c.field); err != nil || got != c.want {
+				t.Errorf("simulator holds %v (%v), want %v", got, err, c.want)
+			}
+		})
+	}
+	eventually(t, 5*time.Second, "setpoint read back", func() bool {
+		pts := h.sink.find("pump", "setpoint")
+		return len(pts) > 0 && pts[len(pts)-1].Value == 42
+	})
+	errCases := []struct {
+		name string
+		err  error
+	}{
+		{"coil write to a register", h.c.WriteCoil(ctx, "pump", "speed", true)},
+		{"register write to an input", h.c.WriteRegister(ctx, "pump", "level", 1)},
+		{"out of range", h.c.WriteRegister(ctx, "pump", "speed", 40000)},
+		{"unknown device", h.c.WriteCoil(ctx, "nope", "start", true)},
+		{"unknown signal", h.c.WriteCoil(ctx, "pump", "nope", true)},
+	}
+	for _, c := range errCases {
+		if c.err == nil {
+			t.Errorf("%s: no error", c.name)
+		}
+	}
+	sim.SetFault(3, modbussim.Fault{Kind: modbussim.Exception, Code: 2})
+	var ex ExceptionError
+	if err := h.c.WriteCoil(ctx, "pump", "start", false); !errors.As(err, &ex) || ex.Code != 2 {
+		t.Errorf("write to a failing device: %v, want exception 2", err)
+	}
+}
+
+// TestRTUOverTCP polls the simulator in RTU-over-TCP mode through the
+// package's own RTU transporter, and sees a bad CRC as a frame error.
+func TestRTUOverTCP(t *testing.T) {
+	sim := startSim(t, modbussim.Options{Framing: modbussim.RTUOverTCP, Units: []uint8{7}})
+	sigs, want, fields := mixedSignals()
+	for name, f := range fields {
+		if err := sim.SetValue(7, f, rawOf(name, want[name])); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := &site.Site{ID: "demo", Modbus: site.Modbus{Gateways: []site.Gateway{gateway("rtu", "rtu-over-tcp", sim.Addr())}},
+		Devices: []site.Device{dev("meter", "rtu", 7, 50*time.Millisecond, 200*time.Millisecond, sigs...)}}
+	h := run(t, s)
+	eventually(t, 5*time.Second, "a poll", func() bool { return len(h.sink.find("meter", "door")) > 0 })
+	for name, w := range want {
+		if got := h.sink.find("meter", name)[0].Value; got != w {
+			t.Errorf("%s = %v, want %v", name, got, w)
+		}
+	}
+	sim.SetFault(7, modbussim.Fault{Kind: modbussim.Garbled})
+	eventually(t, 5*time.Second, "offline", func() bool { st, _ := h.sink.lastStatus("meter"); return st == collectors.Offline })
+	if k := h.state("meter").LastErrorKind; k != "frame" {
+		t.Errorf("garbled RTU frame: kind %q, want frame", k)
+	}
+	sim.SetFault(7, modbussim.Fault{Kind: modbussim.WrongTransaction})
+	eventually(t, 5*time.Second, "transaction error", func() bool { return h.errorsOf("meter", "transaction") > 0 })
+}

@@ -1,0 +1,206 @@
+package modbus
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"facmon/collectors/modbus/codec"
+	"facmon/internal/site"
+)
+
+// Defaults for settings the site file leaves out (see docs/modbus.md).
+const (
+	DefaultInterval     = time.Second
+	DefaultTimeout      = time.Second
+	DefaultRetries      = 1
+	DefaultOfflineAfter = 3
+	DefaultMaxGap       = 10
+)
+
+// signal is one polled value of a device.
+type signal struct {
+	name   string
+	field  codec.Field
+	scale  float64
+	offset float64
+}
+
+// device is one polled slave and its read plan.
+type device struct {
+	id, kind, area, gateway string
+	unit                    byte
+	interval, timeout       time.Duration
+	retries, offlineAfter   int
+	signals                 []signal
+	plan                    []Request
+}
+
+// gatewayConfig is one poller's work.
+type gatewayConfig struct {
+	gw      Gateway
+	maxGap  int
+	devices []*device
+}
+
+// where prefixes an error with the file:line of a site-file node.
+func where(p site.Pos, format string, args ...any) error {
+	msg := fmt.Sprintf(format, args...)
+	if p.File != "" {
+		return fmt.Errorf("%s:%d: %s", p.File, p.Line, msg)
+	}
+	return errors.New(msg)
+}
+
+func dur(d site.Duration, def time.Duration) time.Duration {
+	if d > 0 {
+		return time.Duration(d)
+	}
+	return def
+}
+
+// configure reads the site's gateways and Modbus devices, reporting every
+// mistake at once.
+func configure(s *site.Site) ([]*gatewayConfig, error) {
+	var errs []error
+	byID := make(map[string]*gatewayConfig)
+	var gws []*gatewayConfig
+	for _, g := range s.Modbus.Gateways {
+		gc, err := gatewayFrom(g)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if byID[g.ID] != nil {
+			errs = append(errs, where(g.Pos, "gateway %q defined twice", g.ID))
+			continue
+		}
+		byID[g.ID] = gc
+		gws = append(gws, gc)
+	}
+	for i := range s.Devices {
+		d := &s.Devices[i]
+		if d.Modbus == nil {
+			continue
+		}
+		gc := byID[d.Modbus.Gateway]
+		if gc == nil {
+			errs = append(errs, where(d.Modbus.Pos, "device %q: gateway %q undefined", d.ID, d.Modbus.Gateway))
+			continue
+		}
+		dev, err := deviceFrom(d, gc)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		gc.devices = append(gc.devices, dev)
+	}
+	return gws, errors.Join(errs...)
+}
+
+func gatewayFrom(g site.Gateway) (*gatewayConfig, error) {
+	gw := Gateway{ID: g.ID, Address: g.Address, BaudRate: g.BaudRate, DataBits: g.DataBits,
+		Parity: g.Parity, StopBits: g.StopBits, Timeout: dur(g.Timeout, DefaultTimeout)}
+	switch g.Transport {
+	case "tcp", "":
+		gw.Transport = TCP
+	case "rtu":
+		gw.Transport = RTU
+	case "rtu-over-tcp":
+		gw.Transport = RTUOverTCP
+	default:
+		return nil, where(g.Pos, "gateway %q: transport %q unknown (want tcp, rtu or rtu-over-tcp)", g.ID, g.Transport)
+	}
+	if g.Address == "" {
+		return nil, where(g.Pos, "gateway %q: address missing", g.ID)
+	}
+	gc := &gatewayConfig{gw: gw, maxGap: DefaultMaxGap}
+	if g.MaxGap != nil {
+		if *g.MaxGap < 0 {
+			return nil, where(g.Pos, "gateway %q: max_gap %d is negative", g.ID, *g.MaxGap)
+		}
+		gc.maxGap = *g.MaxGap
+	}
+	return gc, nil
+}
+
+func deviceFrom(d *site.Device, gc *gatewayConfig) (*device, error) {
+	m := d.Modbus
+	maxUnit := 255
+	if gc.gw.Transport != TCP {
+		maxUnit = 247 // RTU: 248..255 are reserved
+	}
+	if m.Unit < 0 || m.Unit > maxUnit {
+		return nil, where(m.Pos, "device %q: unit %d outside 0..%d", d.ID, m.Unit, maxUnit)
+	}
+	dev := &device{id: d.ID, kind: d.Kind, area: d.Area, gateway: gc.gw.ID, unit: byte(m.Unit),
+		interval: dur(m.Interval, DefaultInterval), timeout: dur(m.Timeout, gc.gw.Timeout),
+		retries: m.Retries, offlineAfter: m.OfflineAfter}
+	switch {
+	case dev.retries == 0:
+		dev.retries = DefaultRetries
+	case dev.retries < 0: // retries: -1 turns retries off
+		dev.retries = 0
+	}
+	if dev.offlineAfter <= 0 {
+		dev.offlineAfter = DefaultOfflineAfter
+	}
+	var errs []error
+	for _, s := range d.Signals {
+		sig, err := signalFrom(d.ID, s)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if sig != nil {
+			dev.signals = append(dev.signals, *sig)
+		}
+	}
+	fields := make([]codec.Field, len(dev.signals))
+	for i, s := range dev.signals {
+		fields[i] = s.field
+	}
+	dev.plan = Plan(fields, gc.maxGap)
+	return dev, errors.Join(errs...)
+}
+
+// signalFrom reads one signal's register; nil for a signal that is not on
+// Modbus.
+func signalFrom(devID string, s site.Signal) (*signal, error) {
+	r := s.Modbus
+	if r == nil {
+		return nil, nil
+	}
+	fail := func(err error) error {
+		return where(r.Pos, "device %q: signal %q: %s %d: %v", devID, s.Name, r.Table, r.Address, err)
+	}
+	t, err := codec.ParseTable(r.Table)
+	if err != nil {
+		return nil, fail(err)
+	}
+	typ := codec.Bool
+	if r.Type != "" || !t.IsBits() {
+		if typ, err = codec.ParseType(r.Type); err != nil {
+			return nil, fail(err)
+		}
+	}
+	order, err := codec.ParseOrder(r.Order)
+	if err != nil {
+		return nil, fail(err)
+	}
+	if r.Address < 0 || r.Address > 65535 {
+		return nil, fail(fmt.Errorf("address outside 0..65535"))
+	}
+	f := codec.Field{Table: t, Address: uint16(r.Address), Type: typ, Order: order, Bit: -1}
+	if r.Bit != nil {
+		f.Bit = *r.Bit
+	}
+	if err := f.Check(); err != nil {
+		return nil, fail(err)
+	}
+	sig := &signal{name: s.Name, field: f, scale: 1, offset: s.Offset}
+	if s.Scale != nil {
+		sig.scale = *s.Scale
+	}
+	return sig, nil
+}
