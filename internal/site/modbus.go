@@ -3,6 +3,7 @@ package site
 // Modbus holds the site's Modbus gateways and serial lines. Devices behind
 // one gateway are polled one at a time; different gateways concurrently.
 type Modbus struct {
+	Pos      `yaml:"-"`
 	Gateways []Gateway `yaml:"gateways"`
 }
 

@@ -18,6 +18,7 @@ type MQTT struct {
 
 // TLS is a client TLS setup.
 type TLS struct {
+	Pos                `yaml:"-"`
 	CAFile             string `yaml:"ca_file"`
 	CertFile           string `yaml:"cert_file"`
 	KeyFile            string `yaml:"key_file"`

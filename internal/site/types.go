@@ -90,6 +90,7 @@ type Signal struct {
 
 // Storage is where points go.
 type Storage struct {
+	Pos    `yaml:"-"`
 	Influx Influx `yaml:"influx"`
 	Spool  Spool  `yaml:"spool"`
 }
