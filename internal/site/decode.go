@@ -28,7 +28,7 @@ type fieldRef struct {
 type decoder struct {
 	file   string
 	errs   *errorList
-	fields map[fieldRef]Pos // where each key's value was written
+	fields map[fieldRef]Pos  // where each key's value was written
 	bad    map[fieldRef]bool // keys whose value was reported as wrong
 	nodes  int
 	limit  int
