@@ -1,0 +1,312 @@
+package deploy
+
+import (
+	"bufio"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	mqtt "github.com/eclipse/paho.mqtt.golang"
+
+	"facmon/deploy/testbed"
+)
+
+// brokerUnderTest is deploy/mosquitto/mosquitto.conf started for real, its
+// container paths mapped to the repository and a temp dir.
+type brokerUnderTest struct {
+	URL     string
+	secrets string // the secrets folder create.sh made
+	log     *syncBuffer
+}
+
+// syncBuffer is a process log that tests may read while it is written.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// mosquittoPathKeys are the directives whose argument is a container path.
+var mosquittoPathKeys = map[string]bool{
+	"password_file": true, "acl_file": true, "persistence_location": true,
+	"cafile": true, "certfile": true, "keyfile": true,
+}
+
+// adaptMosquittoConf rewrites the broker config for a test: the listener on
+// a loopback port, each container path to where compose would take it from.
+func adaptMosquittoConf(t testing.TB, c *composeFile, conf, secrets, data string, port int) string {
+	t.Helper()
+	s := c.service(t, "mosquitto")
+	var out []string
+	listeners := 0
+	sc := bufio.NewScanner(strings.NewReader(conf))
+	for sc.Scan() {
+		line := sc.Text()
+		f := strings.Fields(line)
+		switch {
+		case len(f) == 0 || strings.HasPrefix(f[0], "#"):
+		case f[0] == "listener":
+			listeners++
+			if !hasPort(s.Ports, f[1]) {
+				t.Errorf("mosquitto.conf: listener %s is not published in compose.yaml (ports %v)", f[1], s.Ports)
+			}
+			line = fmt.Sprintf("listener %d 127.0.0.1", port)
+		case mosquittoPathKeys[f[0]] && len(f) == 2:
+			line = f[0] + " " + mosquittoHostPath(t, c, s, f[1], secrets, data)
+		}
+		out = append(out, line)
+	}
+	if listeners != 1 {
+		t.Fatalf("mosquitto.conf: %d listeners, the test expects 1", listeners)
+	}
+	return strings.Join(out, "\n") + "\n"
+}
+
+func mosquittoHostPath(t testing.TB, c *composeFile, s composeService, p, secrets, data string) string {
+	t.Helper()
+	w, ok := c.resolve(t, s, strings.TrimSuffix(p, "/"))
+	switch {
+	case !ok:
+		t.Fatalf("mosquitto.conf: %s is neither mounted nor a secret of the mosquitto service", p)
+	case w.Volume != "":
+		d := filepath.Join(data, w.Volume, w.Rest)
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		return d + "/"
+	case strings.HasPrefix(w.Host, filepath.Join(deployDir(t), "secrets")+"/"):
+		return filepath.Join(secrets, filepath.Base(w.Host))
+	}
+	if _, err := os.Stat(w.Host); err != nil {
+		t.Fatalf("mosquitto.conf: %s: %v", p, err)
+	}
+	return w.Host
+}
+
+func hasPort(ports []string, container string) bool {
+	for _, p := range ports {
+		if strings.HasSuffix(p, ":"+container) {
+			return true
+		}
+	}
+	return false
+}
+
+// startDeployBroker starts Mosquitto with the deploy config and the secrets
+// create.sh makes for the given devices.
+func startDeployBroker(t *testing.T, devices ...string) *brokerUnderTest {
+	t.Helper()
+	bin := testbed.LookBinary(t, "mosquitto")
+	c := loadCompose(t)
+	secrets := createSecrets(t, devices...)
+	w, ok := c.resolve(t, c.service(t, "mosquitto"), "/mosquitto/config/mosquitto.conf")
+	if !ok || w.Host == "" {
+		t.Fatal("compose.yaml: mosquitto.conf is not mounted at /mosquitto/config/mosquitto.conf")
+	}
+	conf, err := os.ReadFile(w.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	port := testbed.FreePort(t)
+	text := adaptMosquittoConf(t, c, string(conf), secrets, dir, port)
+	if os.Geteuid() == 0 {
+		text += "user root\n" // as root Mosquitto would drop to "mosquitto", who cannot read the temp dir
+	}
+	path := filepath.Join(dir, "mosquitto.conf")
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b := &brokerUnderTest{URL: fmt.Sprintf("tcp://127.0.0.1:%d", port), secrets: secrets, log: &syncBuffer{}}
+	cmd := exec.Command(bin, "-c", path)
+	cmd.Stdout, cmd.Stderr = b.log, b.log
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		<-exited
+	})
+	waitListening(t, fmt.Sprintf("127.0.0.1:%d", port), exited, b.log)
+	return b
+}
+
+// waitListening polls addr until it accepts, the process exits, or 30 s pass.
+func waitListening(t testing.TB, addr string, exited <-chan error, log *syncBuffer) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-exited:
+			t.Fatalf("mosquitto exited (%v) with the deploy config:\n%s", err, log)
+		default:
+		}
+		if c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond); err == nil {
+			c.Close()
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("mosquitto did not listen on %s in 30 s:\n%s", addr, log)
+}
+
+// connect opens an MQTT 3.1.1 session as user with password; the error is
+// the broker's refusal, if any.
+func (b *brokerUnderTest) connect(t testing.TB, user, password string) (mqtt.Client, error) {
+	t.Helper()
+	o := mqtt.NewClientOptions().AddBroker(b.URL).SetClientID(fmt.Sprintf("%s-%d", user, time.Now().UnixNano())).
+		SetUsername(user).SetPassword(password).SetAutoReconnect(false).SetConnectRetry(false).
+		SetProtocolVersion(4).SetConnectTimeout(10 * time.Second)
+	c := mqtt.NewClient(o)
+	tok := c.Connect()
+	if !tok.WaitTimeout(15 * time.Second) {
+		return nil, fmt.Errorf("connect as %q: timeout", user)
+	}
+	if err := tok.Error(); err != nil {
+		return nil, err
+	}
+	t.Cleanup(func() { c.Disconnect(100) })
+	return c, nil
+}
+
+// password reads a password create.sh made ("facmon_mqtt_password" or
+// "devices/ID.password").
+func (b *brokerUnderTest) password(t testing.TB, name string) string {
+	t.Helper()
+	p, err := os.ReadFile(filepath.Join(b.secrets, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(string(p))
+}
+
+func TestMosquittoDeployConfigRefusesStrangers(t *testing.T) {
+	b := startDeployBroker(t, "tank-1")
+	tests := []struct {
+		name, user, password string
+	}{
+		{"anonymous", "", ""},
+		{"wrong password", "facmon", "not-the-password"},
+		{"unknown user", "intruder", "x"},
+		{"device with facmon's password", "tank-1", b.password(t, "facmon_mqtt_password")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := b.connect(t, tt.user, tt.password); err == nil {
+				t.Errorf("broker accepted user %q", tt.user)
+			}
+		})
+	}
+	if _, err := b.connect(t, "facmon", b.password(t, "facmon_mqtt_password")); err != nil {
+		t.Fatalf("facmon with its password: %v\n%s", err, b.log)
+	}
+}
+
+func TestMosquittoDeployACL(t *testing.T) {
+	b := startDeployBroker(t, "tank-1", "tank-2")
+	facmon, err := b.connect(t, "facmon", b.password(t, "facmon_mqtt_password"))
+	if err != nil {
+		t.Fatalf("facmon: %v\n%s", err, b.log)
+	}
+	got := make(chan string, 100)
+	if tok := facmon.Subscribe("#", 1, func(_ mqtt.Client, m mqtt.Message) { got <- m.Topic() }); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		t.Fatalf("facmon subscribe #: %v", tok.Error())
+	}
+	clients := map[string]mqtt.Client{"facmon": facmon}
+	for _, dev := range []string{"tank-1", "tank-2"} {
+		if clients[dev], err = b.connect(t, dev, b.password(t, "devices/"+dev+".password")); err != nil {
+			t.Fatalf("%s: %v", dev, err)
+		}
+	}
+	// marker is a topic each user may publish; once facmon has it, anything
+	// the same session published before it has been delivered or dropped.
+	marker := map[string]string{
+		"facmon": "facmon/demo-estate/test-marker",
+		"tank-1": "estate/pump-room/water_tank/tank-1/test-marker",
+		"tank-2": "estate/pump-room/water_tank/tank-2/test-marker",
+	}
+	tests := []struct {
+		name, user, topic string
+		delivered         bool
+	}{
+		{"device publishes its own reading", "tank-1", "estate/pump-room/water_tank/tank-1/level", true},
+		{"device publishes another device's reading", "tank-1", "estate/pump-room/water_tank/tank-2/level", false},
+		{"device fakes an alarm under facmon/", "tank-1", "facmon/demo-estate/alarm", false},
+		{"device fakes a device status", "tank-2", "facmon/demo-estate/status/tank-1", false},
+		{"device publishes outside estate/", "tank-2", "tank-2/level", false},
+		{"facmon publishes an alarm", "facmon", "facmon/demo-estate/alarm", true},
+		{"facmon publishes a device status", "facmon", "facmon/demo-estate/status/tank-1", true},
+		{"facmon publishes as a device", "facmon", "estate/pump-room/water_tank/tank-1/level", false},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := clients[tt.user]
+			publish(t, c, tt.topic)
+			m := fmt.Sprintf("%s/%d", marker[tt.user], i)
+			publish(t, c, m)
+			seen := drainUntil(t, got, m)
+			if seen[tt.topic] != tt.delivered {
+				t.Errorf("%s publishing %s: delivered = %v, want %v", tt.user, tt.topic, seen[tt.topic], tt.delivered)
+			}
+		})
+	}
+}
+
+func publish(t testing.TB, c mqtt.Client, topic string) {
+	t.Helper()
+	tok := c.Publish(topic, 1, false, "1")
+	if !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		t.Fatalf("publish %s: %v", topic, tok.Error())
+	}
+}
+
+// drainUntil collects topics from got until marker arrives (30 s at most).
+func drainUntil(t testing.TB, got <-chan string, marker string) map[string]bool {
+	t.Helper()
+	seen := map[string]bool{}
+	timeout := time.After(30 * time.Second)
+	for {
+		select {
+		case topic := <-got:
+			if topic == marker {
+				return seen
+			}
+			seen[topic] = true
+		case <-timeout:
+			t.Fatalf("marker %s never arrived (seen %v)", marker, seen)
+		}
+	}
+}
+
+func TestMosquittoDeployConfigPersists(t *testing.T) {
+	conf, err := os.ReadFile("mosquitto/mosquitto.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"persistence true", "allow_anonymous false", "password_file ", "acl_file "} {
+		if !strings.Contains(string(conf), "\n"+want) {
+			t.Errorf("mosquitto.conf lacks %q", want)
+		}
+	}
+}
