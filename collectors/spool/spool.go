@@ -172,6 +172,21 @@ func (s *Spool) Bytes() int64 {
 	return s.total
 }
 
+// Err is nil while the spool accepts appends: ErrClosed after Close, or
+// the error of a failed fsync until the next append succeeds on a new
+// segment.
+func (s *Spool) Err() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.closed:
+		return ErrClosed
+	case s.broken:
+		return errors.New("spool: last write or fsync failed")
+	}
+	return nil
+}
+
 // Close stops the syncer, fsyncs what was appended and closes the files.
 // Appends still waiting get their result.
 func (s *Spool) Close() error {

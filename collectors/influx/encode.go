@@ -1,0 +1,230 @@
+package influx
+
+import (
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"facmon/collectors"
+)
+
+// StatusMeasurement is where device-status points (Signal "_status") go:
+// tags site, area, device and kind, fields status (string: online,
+// offline, fault) and online (boolean), so a Grafana state timeline can
+// show them without mixing them into the device's own measurement.
+const StatusMeasurement = "device_status"
+
+// Reasons a point is not written, the label of facmon_points_dropped_total.
+const (
+	ReasonInvalid    = "invalid"     // no kind/device/signal, NaN/Inf, time out of InfluxDB's range
+	ReasonBadQuality = "bad_quality" // Quality Bad on a reading: it carries no value
+	ReasonRejected   = "rejected"    // InfluxDB answered 4xx (not 429) to the batch
+	ReasonSpoolFull  = "spool_full"  // the spool's cap deleted it unsent
+)
+
+// InfluxDB stores nanoseconds since the epoch in an int64.
+var (
+	minTime = time.Unix(0, math.MinInt64+2)
+	maxTime = time.Unix(0, math.MaxInt64-1)
+)
+
+// line is one line-protocol line under construction: one series at one
+// time, with the fields of every point merged into it.
+type line struct {
+	meas   string
+	tags   [][2]string // sorted by key
+	fields []field
+	ns     int64
+	points int
+}
+
+type field struct {
+	key    string
+	num    float64
+	isBool bool
+	str    string
+	isStr  bool
+}
+
+type seriesKey struct {
+	meas, site, area, device, kind string
+	ns                             int64
+}
+
+// encoded is the result of Encode.
+type encoded struct {
+	lines   [][]byte
+	counts  []int // points merged into each line
+	dropped map[string]int
+}
+
+// encodePoints turns points into line protocol: measurement = Kind, tags
+// area, device, site (sorted, escaped, empty ones left out), one field per
+// signal, timestamp in ns. Points of one device at one time are merged
+// into one line. Points that cannot be written are counted by reason.
+func encodePoints(points []collectors.Point) encoded {
+	var lines []*line
+	index := make(map[seriesKey]*line)
+	dropped := map[string]int{}
+	for i := range points {
+		p := &points[i]
+		k, f, reason := prepare(p)
+		if reason != "" {
+			dropped[reason]++
+			continue
+		}
+		l := index[k]
+		if l == nil {
+			l = newLine(k)
+			index[k] = l
+			lines = append(lines, l)
+		}
+		l.set(f)
+		l.points++
+	}
+	out := encoded{dropped: dropped}
+	for _, l := range lines {
+		out.lines = append(out.lines, l.appendTo(nil))
+		out.counts = append(out.counts, l.points)
+	}
+	return out
+}
+
+// prepare validates p and returns its series, its field, or why it is
+// dropped.
+func prepare(p *collectors.Point) (seriesKey, field, string) {
+	k := seriesKey{meas: clean(p.Kind), site: clean(p.Site), area: clean(p.Area), device: clean(p.Device)}
+	if k.meas == "" || strings.HasPrefix(k.meas, "#") || k.device == "" || p.Signal == "" {
+		return k, field{}, ReasonInvalid
+	}
+	if p.Time.Before(minTime) || p.Time.After(maxTime) {
+		return k, field{}, ReasonInvalid
+	}
+	k.ns = p.Time.UnixNano()
+	if p.Signal == collectors.StatusSignal {
+		k.kind, k.meas = k.meas, StatusMeasurement
+		return k, field{key: "status", str: collectors.DeviceStatus(p.Value).String(), isStr: true}, ""
+	}
+	if p.Quality == collectors.Bad {
+		return k, field{}, ReasonBadQuality
+	}
+	if math.IsNaN(p.Value) || math.IsInf(p.Value, 0) {
+		return k, field{}, ReasonInvalid
+	}
+	f := field{key: fieldKey(p.Signal), num: p.Value, isBool: p.Bool}
+	return k, f, ""
+}
+
+// fieldKey maps a signal name to a field key; "time" is reserved by
+// InfluxDB, so it becomes "time_".
+func fieldKey(signal string) string {
+	k := clean(signal)
+	if k == "time" {
+		return "time_"
+	}
+	return k
+}
+
+func newLine(k seriesKey) *line {
+	l := &line{meas: k.meas, ns: k.ns}
+	for _, t := range [][2]string{{"area", k.area}, {"device", k.device}, {"kind", k.kind}, {"site", k.site}} {
+		if t[1] != "" {
+			l.tags = append(l.tags, t)
+		}
+	}
+	return l
+}
+
+// set adds f, replacing an earlier value of the same field (the later
+// point wins, as it would in InfluxDB).
+func (l *line) set(f field) {
+	if f.isStr { // a status line also gets the boolean "online"
+		l.fields = append(l.fields[:0], f, field{key: "online", num: b2f(f.str == "online"), isBool: true})
+		return
+	}
+	if i := slices.IndexFunc(l.fields, func(g field) bool { return g.key == f.key }); i >= 0 {
+		l.fields[i] = f
+		return
+	}
+	l.fields = append(l.fields, f)
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func (l *line) appendTo(b []byte) []byte {
+	b = appendEscaped(b, l.meas, ", ")
+	for _, t := range l.tags {
+		b = append(b, ',')
+		b = appendEscaped(b, t[0], ",= ")
+		b = append(b, '=')
+		b = appendEscaped(b, t[1], ",= ")
+	}
+	for i, f := range l.fields {
+		if i == 0 {
+			b = append(b, ' ')
+		} else {
+			b = append(b, ',')
+		}
+		b = appendEscaped(b, f.key, ",= ")
+		b = append(b, '=')
+		b = f.appendValue(b)
+	}
+	b = append(b, ' ')
+	return strconv.AppendInt(b, l.ns, 10)
+}
+
+func (f field) appendValue(b []byte) []byte {
+	switch {
+	case f.isStr:
+		b = append(b, '"')
+		b = appendEscaped(b, f.str, `"\`)
+		return append(b, '"')
+	case f.isBool:
+		return strconv.AppendBool(b, f.num != 0)
+	}
+	return strconv.AppendFloat(b, f.num, 'g', -1, 64)
+}
+
+// appendEscaped escapes the characters special to line protocol in this
+// position with a backslash.
+func appendEscaped(b []byte, s, special string) []byte {
+	for i := 0; i < len(s); i++ {
+		if strings.IndexByte(special, s[i]) >= 0 {
+			b = append(b, '\\')
+		}
+		b = append(b, s[i])
+	}
+	return b
+}
+
+// clean makes an identifier representable in line protocol, which has no
+// escape for line breaks and reads a backslash before a special character
+// as an escape: control characters become '_', backslashes '/', invalid
+// UTF-8 U+FFFD. Site-file ids never contain them; MQTT-sourced ids might.
+func clean(s string) string {
+	if isPlain(s) {
+		return s
+	}
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\\':
+			return '/'
+		case r < 0x20 || r == 0x7f:
+			return '_'
+		}
+		return r
+	}, s)
+}
+
+func isPlain(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f || r == '\\' })
+}
