@@ -1,0 +1,239 @@
+package mqtt
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"facmon/collectors"
+	"facmon/deploy/testbed"
+	"facmon/internal/site"
+)
+
+// waitUntil polls cond until it holds or the deadline passes.
+func waitUntil(t testing.TB, what string, within time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %v", what, within)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// runCollector runs a real collector until the test ends.
+func runCollector(t testing.TB, o Options) *Collector {
+	t.Helper()
+	if o.ReconnectMax == 0 {
+		o.ReconnectMax = time.Second
+	}
+	c, err := New(o)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = c.Run(ctx) })
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	return c
+}
+
+// testPublisher connects a plain paho client that publishes like a device.
+func testPublisher(t testing.TB, url, id string, tune func(*paho.ClientOptions)) paho.Client {
+	t.Helper()
+	o := paho.NewClientOptions().AddBroker(url).SetClientID(id).SetCleanSession(true).SetAutoReconnect(true).
+		SetConnectRetry(true).SetConnectRetryInterval(100 * time.Millisecond).SetMaxReconnectInterval(time.Second)
+	if tune != nil {
+		tune(o)
+	}
+	cl := paho.NewClient(o)
+	if tok := cl.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		t.Fatalf("publisher connect to %s: %v", url, tok.Error())
+	}
+	t.Cleanup(func() { cl.Disconnect(100) })
+	return cl
+}
+
+func mustPublish(t testing.TB, cl paho.Client, topic, body string, retained bool) {
+	t.Helper()
+	tok := cl.Publish(topic, 1, retained, body)
+	if !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		t.Fatalf("publish %s: %v", topic, tok.Error())
+	}
+}
+
+func TestMosquittoEndToEnd(t *testing.T) {
+	broker := testbed.StartMosquitto(t, testbed.MosquittoOptions{})
+	sink := &memSink{}
+	c := runCollector(t, Options{Site: testSite(broker.URL), Sink: sink})
+	waitUntil(t, "collector connected", 10*time.Second, func() bool { return testutil.ToFloat64(c.metrics.connected) == 1 })
+	pub := testPublisher(t, broker.URL, "device-sim", nil)
+	msgs := []struct{ topic, body string }{
+		{"estate/pump-room/tank/tank-1/level", "250"},
+		{"estate/bins/bin-1", `{"data":{"fill":81.5},"lid":"open","tilt":true,"ts":1795755598}`},
+		{"estate/rooms/room-1/flood", "OFF"},
+		{"estate/lp/pumps", "pump,device=pump-1 running=t,current=12.5"},
+		{"estate/doors/gate/state", "true"},
+		{"estate/bins/bin-1", `{"data":{"fill":`}, // malformed: counted, acked, not stored
+	}
+	for _, m := range msgs {
+		mustPublish(t, pub, m.topic, m.body, false)
+	}
+	waitUntil(t, "all messages acked", 10*time.Second, func() bool { return testutil.ToFloat64(c.metrics.acked) == float64(len(msgs)) })
+	want := map[string]pv{
+		"tank-1/level": {"tank-1", "level", 2.5, false}, "bin-1/fill": {"bin-1", "fill", 81.5, false},
+		"bin-1/lid": {"bin-1", "lid", 1, false}, "bin-1/tilt": {"bin-1", "tilt", 1, true},
+		"room-1/flood": {"room-1", "flood", 0, true}, "pump-1/running": {"pump-1", "running", 1, true},
+		"pump-1/current": {"pump-1", "current", 12.5, false}, "door-1/open": {"door-1", "open", 1, true},
+	}
+	got := map[string]collectors.Point{}
+	for _, p := range sink.snapshot() {
+		if p.Signal != collectors.StatusSignal {
+			got[p.Device+"/"+p.Signal] = p
+		}
+	}
+	for k, w := range want {
+		p, ok := got[k]
+		if !ok || p.Value != w.value || p.Bool != w.isBool {
+			t.Errorf("%s = %+v (present %v), want %+v", k, p, ok, w)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("got %d distinct signals, want %d", len(got), len(want))
+	}
+	if v := testutil.ToFloat64(c.metrics.payloadErrors.WithLabelValues("syntax")); v != 1 {
+		t.Errorf("payload errors{syntax} = %v, want 1", v)
+	}
+	if st := statusOf(c, "bin-1"); st.Status != collectors.Fault || st.LastError == "" {
+		t.Errorf("bin-1 status after a malformed payload = %+v", st)
+	}
+	checkRetainedStatus(t, c, broker.URL)
+}
+
+// checkRetainedStatus publishes a status through the collector's own
+// connection and reads it back, retained, with a fresh subscriber.
+func checkRetainedStatus(t *testing.T, c *Collector, url string) {
+	t.Helper()
+	p := c.Publisher()
+	if err := p.PublishStatus(t.Context(), "bin-1", collectors.Offline, time.Now(), "timeout"); err != nil {
+		t.Fatalf("PublishStatus: %v", err)
+	}
+	got := make(chan []byte, 1)
+	sub := testPublisher(t, url, "status-reader", nil)
+	sub.Subscribe("facmon/demo/status/+", 1, func(_ paho.Client, m paho.Message) {
+		if m.Retained() {
+			select {
+			case got <- m.Payload():
+			default:
+			}
+		}
+	})
+	select {
+	case b := <-got:
+		t.Logf("retained status: %s", b)
+	case <-time.After(10 * time.Second):
+		t.Fatal("no retained status message")
+	}
+}
+
+func TestMosquittoPasswordAndTLS(t *testing.T) {
+	dir := t.TempDir()
+	ca, caKey := writeCA(t, dir)
+	writeLeaf(t, dir, "server", ca, caKey, true)
+	writeLeaf(t, dir, "client", ca, caKey, false)
+	pw := filepath.Join(dir, "passwd")
+	if out, err := exec.Command("mosquitto_passwd", "-b", "-c", pw, "facmon", "s3cret").CombinedOutput(); err != nil {
+		t.Fatalf("mosquitto_passwd: %v: %s", err, out)
+	}
+	// Mosquitto started as root drops to its own user: let it read these.
+	for _, p := range []string{filepath.Dir(dir), dir, pw} {
+		if err := os.Chmod(p, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tlsPort := testbed.FreePort(t)
+	broker := testbed.StartMosquitto(t, testbed.MosquittoOptions{Extra: fmt.Sprintf(`allow_anonymous false
+password_file %s
+listener %d 127.0.0.1
+cafile %s/ca.pem
+certfile %s/server.pem
+keyfile %s/server-key.pem
+require_certificate true
+`, pw, tlsPort, dir, dir, dir)})
+	tests := []struct {
+		name string
+		url  string
+		tls  *site.TLS
+	}{
+		{"password", broker.URL, nil},
+		{"password and client certificate", fmt.Sprintf("ssl://127.0.0.1:%d", tlsPort),
+			&site.TLS{CAFile: dir + "/ca.pem", CertFile: dir + "/client.pem", KeyFile: dir + "/client-key.pem"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := testSite(tc.url)
+			s.MQTT.Username, s.MQTT.Password, s.MQTT.TLS = "facmon", "s3cret", tc.tls
+			s.MQTT.ClientID = "facmon-" + tc.name
+			c := runCollector(t, Options{Site: s, Sink: &memSink{}})
+			waitUntil(t, "connected with credentials", 10*time.Second, func() bool { return testutil.ToFloat64(c.metrics.connected) == 1 })
+		})
+	}
+}
+
+func writeCA(t *testing.T, dir string) (*x509.Certificate, *ecdsa.PrivateKey) {
+	t.Helper()
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "facmon test CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IsCA: true,
+		BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writePEM(t, filepath.Join(dir, "ca.pem"), "CERTIFICATE", der)
+	ca, _ := x509.ParseCertificate(der)
+	return ca, key
+}
+
+func writeLeaf(t *testing.T, dir, name string, ca *x509.Certificate, caKey *ecdsa.PrivateKey, server bool) {
+	t.Helper()
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: name},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
+	if server {
+		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
+		tmpl.IPAddresses = []net.IP{net.ParseIP("127.0.0.1")}
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writePEM(t, filepath.Join(dir, name+".pem"), "CERTIFICATE", der)
+	kb, _ := x509.MarshalECPrivateKey(key)
+	writePEM(t, filepath.Join(dir, name+"-key.pem"), "EC PRIVATE KEY", kb)
+}
+
+func writePEM(t *testing.T, path, typ string, der []byte) {
+	t.Helper()
+	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
