@@ -12,63 +12,56 @@ import (
 	"facmon/internal/site"
 )
 
-// mixedSignals covers every table, type and order, with scale and offset.
-func mixedSignals() ([]site.Signal, map[string]float64, map[string]codec.Field) {
+// mixedSignals covers every table, type and order, with scale and
+// offset: the site signals, the raw value to store for each, the value the
+// collector must report, and where the simulator keeps it.
+func mixedSignals() (sigs []site.Signal, raw, want map[string]float64, fields map[string]codec.Field) {
 	type spec struct {
-		s     site.Signal
-		raw   float64
-		want  float64
-		field codec.Field
+		s         site.Signal
+		raw, want float64
+		field     codec.Field
 	}
 	scaled := sig("level", "holding", 0, "uint16", "")
 	scaled.Scale, scaled.Offset = ptr(0.1), -5
 	alarm := sig("fault_bit", "input", 30, "bool", "")
 	alarm.Modbus.Bit = ptr(3)
 	specs := []spec{
-		{scaled, 1234, 1234*0.1 - 5, codec.Field{Table: codec.Holding, Address: 0, Type: codec.Uint16}},
-		{sig("temp", "holding", 1, "int16", "BADC"), -42, -42, codec.Field{Table: codec.Holding, Address: 1, Type: codec.Int16, Order: codec.BADC}},
-		{sig("flow", "holding", 2, "float32", "CDAB"), 12.5, 12.5, codec.Field{Table: codec.Holding, Address: 2, Type: codec.Float32, Order: codec.CDAB}},
-		{sig("energy", "holding", 10, "uint32", "DCBA"), 4000000000, 4000000000, codec.Field{Table: codec.Holding, Address: 10, Type: codec.Uint32, Order: codec.DCBA}},
-		{sig("delta", "input", 0, "int32", "ABCD"), -100000, -100000, codec.Field{Table: codec.Input, Address: 0, Type: codec.Int32}},
-		{sig("volume", "input", 2, "uint64", "CDAB"), 1 << 40, 1 << 40, codec.Field{Table: codec.Input, Address: 2, Type: codec.Uint64, Order: codec.CDAB}},
-		{sig("offset_ns", "input", 6, "int64", "BADC"), -1 << 40, -1 << 40, codec.Field{Table: codec.Input, Address: 6, Type: codec.Int64, Order: codec.BADC}},
-		{sig("precise", "input", 10, "float64", "DCBA"), math.Pi, math.Pi, codec.Field{Table: codec.Input, Address: 10, Type: codec.Float64, Order: codec.DCBA}},
+		{scaled, 1234, 1234*0.1 - 5, codec.Field{Table: codec.Holding, Address: 0, Type: codec.Uint16, Bit: -1}},
+		{sig("temp", "holding", 1, "int16", "BADC"), -42, -42, codec.Field{Table: codec.Holding, Address: 1, Type: codec.Int16, Order: codec.BADC, Bit: -1}},
+		{sig("flow", "holding", 2, "float32", "CDAB"), 12.5, 12.5, codec.Field{Table: codec.Holding, Address: 2, Type: codec.Float32, Order: codec.CDAB, Bit: -1}},
+		{sig("energy", "holding", 10, "uint32", "DCBA"), 4e9, 4e9, codec.Field{Table: codec.Holding, Address: 10, Type: codec.Uint32, Order: codec.DCBA, Bit: -1}},
+		{sig("delta", "input", 0, "int32", "ABCD"), -100000, -100000, codec.Field{Table: codec.Input, Address: 0, Type: codec.Int32, Bit: -1}},
+		{sig("volume", "input", 2, "uint64", "CDAB"), 1 << 40, 1 << 40, codec.Field{Table: codec.Input, Address: 2, Type: codec.Uint64, Order: codec.CDAB, Bit: -1}},
+		{sig("offset_ns", "input", 6, "int64", "BADC"), -1 << 40, -1 << 40, codec.Field{Table: codec.Input, Address: 6, Type: codec.Int64, Order: codec.BADC, Bit: -1}},
+		{sig("precise", "input", 10, "float64", "DCBA"), math.Pi, math.Pi, codec.Field{Table: codec.Input, Address: 10, Type: codec.Float64, Order: codec.DCBA, Bit: -1}},
 		{alarm, 1, 1, codec.Field{Table: codec.Input, Address: 30, Type: codec.Bool, Bit: 3}},
-		{sig("running", "coil", 5, "", ""), 1, 1, codec.Field{Table: codec.Coil, Address: 5, Type: codec.Bool}},
-		{sig("door", "discrete", 7, "bool", ""), 1, 1, codec.Field{Table: codec.Discrete, Address: 7, Type: codec.Bool}},
+		{sig("running", "coil", 5, "", ""), 1, 1, codec.Field{Table: codec.Coil, Address: 5, Type: codec.Bool, Bit: -1}},
+		{sig("door", "discrete", 7, "bool", ""), 1, 1, codec.Field{Table: codec.Discrete, Address: 7, Type: codec.Bool, Bit: -1}},
 	}
-	var sigs []site.Signal
-	want := make(map[string]float64)
-	fields := make(map[string]codec.Field)
+	raw, want, fields = make(map[string]float64), make(map[string]float64), make(map[string]codec.Field)
 	for _, s := range specs {
-		if s.field.Type != codec.Bool || s.field.Table.IsBits() {
-			s.field.Bit = -1
-		}
 		sigs = append(sigs, s.s)
-		want[s.s.Name] = s.want
-		fields[s.s.Name] = s.field
-		_ = s.raw
+		raw[s.s.Name], want[s.s.Name], fields[s.s.Name] = s.raw, s.want, s.field
 	}
-	return sigs, want, fields
+	return sigs, raw, want, fields
 }
 
-func rawOf(name string, want float64) float64 {
-	if name == "level" {
-		return 1234
+// storeAll puts every raw value into unit of sim.
+func storeAll(t *testing.T, sim *modbussim.Server, unit uint8, raw map[string]float64, fields map[string]codec.Field) {
+	t.Helper()
+	for name, f := range fields {
+		if err := sim.SetValue(unit, f, raw[name]); err != nil {
+			t.Fatal(err)
+		}
 	}
-	return want
 }
 
 // TestMixedMapValues reads a map of every table, type and order from the
 // simulator, and checks each poll costs exactly the planned requests.
 func TestMixedMapValues(t *testing.T) {
 	sim := startSim(t, modbussim.Options{Units: []uint8{4}})
-	sigs, want, fields := mixedSignals()
-	for name, f := range fields {
-		if err := sim.SetValue(4, f, rawOf(name, want[name])); err != nil {
-			t.Fatal(err)
-		}
-	}
+	sigs, raw, want, fields := mixedSignals()
+	storeAll(t, sim, 4, raw, fields)
 	s := &site.Site{ID: "demo", Modbus: site.Modbus{Gateways: []site.Gateway{gateway("gw", "tcp", sim.Addr())}},
 		Devices: []site.Device{dev("plc", "gw", 4, 50*time.Millisecond, time.Second, sigs...)}}
 	h := run(t, s)
@@ -144,15 +137,13 @@ func TestFaults(t *testing.T) {
 				}
 			}
 			st := h.state("sick")
-			if st.LastErrorKind != tc.kind || h.errorsOf("sick", tc.kind) == 0 {
-				t.Errorf("last error %q (%s), want kind %s", st.LastError, st.LastErrorKind, tc.kind)
+			if !errors.Is(st.LastErr, tc.is) || st.LastErrorKind != tc.kind || h.errorsOf("sick", tc.kind) == 0 {
+				t.Errorf("last error %q (%s), want %v of kind %s", st.LastError, st.LastErrorKind, tc.is, tc.kind)
 			}
-			time.Sleep(0) // let the recorder settle; the checks below read what is recorded
 			assertInterval(t, h.sink.find("far", "v"), from, interval+interval/2)
 			if tc.kind != "connection" {
 				assertInterval(t, h.sink.find("neighbour", "v"), from, interval+timeout+interval/2)
 			}
-			_ = tc.is
 		})
 	}
 }
@@ -269,12 +260,8 @@ func TestWriteRoundTrip(t *testing.T) {
 // package's own RTU transporter, and sees a bad CRC as a frame error.
 func TestRTUOverTCP(t *testing.T) {
 	sim := startSim(t, modbussim.Options{Framing: modbussim.RTUOverTCP, Units: []uint8{7}})
-	sigs, want, fields := mixedSignals()
-	for name, f := range fields {
-		if err := sim.SetValue(7, f, rawOf(name, want[name])); err != nil {
-			t.Fatal(err)
-		}
-	}
+	sigs, raw, want, fields := mixedSignals()
+	storeAll(t, sim, 7, raw, fields)
 	s := &site.Site{ID: "demo", Modbus: site.Modbus{Gateways: []site.Gateway{gateway("rtu", "rtu-over-tcp", sim.Addr())}},
 		Devices: []site.Device{dev("meter", "rtu", 7, 50*time.Millisecond, 200*time.Millisecond, sigs...)}}
 	h := run(t, s)

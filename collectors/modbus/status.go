@@ -21,6 +21,9 @@ type DeviceState struct {
 	// metrics kind; both stay after the device recovers.
 	LastError     string
 	LastErrorKind string
+	// LastErr is the last failure itself, for errors.Is and errors.As
+	// (ErrTimeout, ExceptionError, ...).
+	LastErr error
 	// LastGood is when the device last answered a whole poll.
 	LastGood time.Time
 	// Failures counts consecutive failed polls.
@@ -79,7 +82,7 @@ func (c *Collector) markFailed(d *device, err error) (collectors.DeviceStatus, b
 	defer c.mu.Unlock()
 	s := c.status[d.id]
 	s.Failures++
-	s.LastError, s.LastErrorKind = err.Error(), Kind(err)
+	s.LastError, s.LastErrorKind, s.LastErr = err.Error(), Kind(err), err
 	next, decided := s.Status, s.Polled
 	switch {
 	case s.LastErrorKind == "panic":
@@ -100,5 +103,5 @@ func (c *Collector) noteError(d *device, err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	s := c.status[d.id]
-	s.LastError, s.LastErrorKind = err.Error(), Kind(err)
+	s.LastError, s.LastErrorKind, s.LastErr = err.Error(), Kind(err), err
 }
