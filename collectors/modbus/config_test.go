@@ -42,8 +42,14 @@ func TestConfigErrors(t *testing.T) {
 		{"table typo", func(s *site.Site) { s.Devices[0].Signals[0].Modbus.Table = "holdings" }, `table "holdings" unknown`},
 		{"order typo", func(s *site.Site) { s.Devices[0].Signals[0].Modbus.Order = "ABDC" }, `order "ABDC" unknown`},
 		{"bool register without bit", func(s *site.Site) { s.Devices[0].Signals[0].Modbus.Type = "bool" }, `needs bit 0..15`},
-		{"coil of float", func(s *site.Site) { s.Devices[0].Signals[0].Modbus.Table = "coil"; s.Devices[0].Signals[0].Modbus.Type = "float32" }, `type must be bool`},
-		{"address past the map", func(s *site.Site) { s.Devices[0].Signals[0].Modbus.Address = 65535; s.Devices[0].Signals[0].Modbus.Type = "float32" }, `passes 65535`},
+		{"coil of float", func(s *site.Site) {
+			s.Devices[0].Signals[0].Modbus.Table = "coil"
+			s.Devices[0].Signals[0].Modbus.Type = "float32"
+		}, `type must be bool`},
+		{"address past the map", func(s *site.Site) {
+			s.Devices[0].Signals[0].Modbus.Address = 65535
+			s.Devices[0].Signals[0].Modbus.Type = "float32"
+		}, `passes 65535`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
