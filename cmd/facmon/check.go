@@ -1,0 +1,51 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+
+	"facmon/internal/site"
+)
+
+func cmdCheck(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("check", flag.ContinueOnError)
+	config := fs.String("config", "", "site file to check (required)")
+	if code, ok := parseFlags(fs, args, stderr); !ok {
+		return code
+	}
+	if *config == "" {
+		fmt.Fprintln(stderr, "facmon check: --config SITE.yaml is required")
+		return 2
+	}
+	s, err := site.Load(*config)
+	if err != nil {
+		printLoadErrors(stderr, err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "%s: ok: site %q, %d areas, %d devices, %d signals\n",
+		*config, s.ID, len(s.Areas), len(s.Devices), countSignals(s))
+	return 0
+}
+
+// printLoadErrors prints every error of a failed load on its own line, as
+// file:line:col: message.
+func printLoadErrors(w io.Writer, err error) {
+	var errs site.Errors
+	if errors.As(err, &errs) {
+		for _, e := range errs {
+			fmt.Fprintln(w, e.Error())
+		}
+		return
+	}
+	fmt.Fprintln(w, err)
+}
+
+func countSignals(s *site.Site) int {
+	n := 0
+	for _, d := range s.Devices {
+		n += len(d.Signals)
+	}
+	return n
+}

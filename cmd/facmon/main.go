@@ -1,0 +1,94 @@
+// Command facmon is the facility-monitoring service for residential
+// communities: it collects readings over Modbus and MQTT, stores them in
+// InfluxDB, evaluates the alarm rules of the property-management standard
+// and alerts the monitoring centre. This package is wiring only: each
+// subcommand parses its flags, builds the parts from their option structs
+// and runs them under one context.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+)
+
+// command is one subcommand.
+type command struct {
+	name  string
+	usage string
+	run   func(args []string, stdout, stderr io.Writer) int
+}
+
+func commands() []command {
+	return []command{
+		{"run", "run the service: facmon run --config SITE.yaml", cmdRun},
+		{"check", "validate a site file and its rules: facmon check --config SITE.yaml", cmdCheck},
+		{"version", "print the version", cmdVersion},
+		{"help", "list the commands", nil},
+	}
+}
+
+func main() {
+	os.Exit(dispatch(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// dispatch runs the subcommand named by args[0] and returns the exit code.
+func dispatch(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		usage(stdout)
+		return 0
+	}
+	name := args[0]
+	if len(args) > 1 && !strings.HasPrefix(args[1], "-") {
+		// Two-word commands: "rules test", "journal verify", ...
+		if c, ok := find(name + " " + args[1]); ok {
+			return c.run(args[2:], stdout, stderr)
+		}
+	}
+	if c, ok := find(name); ok && c.run != nil {
+		return c.run(args[1:], stdout, stderr)
+	}
+	fmt.Fprintf(stderr, "facmon: unknown command %q\n\n", name)
+	usage(stderr)
+	return 2
+}
+
+func find(name string) (command, bool) {
+	for _, c := range commands() {
+		if c.name == name {
+			return c, true
+		}
+	}
+	return command{}, false
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintf(w, "facmon %s — facility monitoring for residential communities\n\nUsage: facmon COMMAND [flags]\n\nCommands:\n", version())
+	cs := commands()
+	sort.SliceStable(cs, func(i, j int) bool { return cs[i].name < cs[j].name })
+	for _, c := range cs {
+		fmt.Fprintf(w, "  %-16s %s\n", c.name, c.usage)
+	}
+	fmt.Fprintf(w, "\nRun 'facmon COMMAND -h' for a command's flags.\n")
+}
+
+// parseFlags parses args into fs and turns -h and flag errors into an exit
+// code; ok is false when the caller should return code.
+func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) (code int, ok bool) {
+	fs.SetOutput(stderr)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0, false
+		}
+		return 2, false
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "facmon %s: unexpected arguments: %v\n", fs.Name(), fs.Args())
+		return 2, false
+	}
+	return 0, true
+}

@@ -1,0 +1,251 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"facmon/deploy/testbed"
+)
+
+// facmonBin is the binary built once for the tests that run facmon as a
+// process (signals, kill -9).
+var facmonBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "facmon-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	facmonBin = filepath.Join(dir, "facmon")
+	out, err := exec.Command("go", "build", "-o", facmonBin, ".").CombinedOutput()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "build facmon: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func run(args ...string) (code int, stdout, stderr string) {
+	var o, e bytes.Buffer
+	code = dispatch(args, &o, &e)
+	return code, o.String(), e.String()
+}
+
+const minimalSite = `site: t1
+timezone: Asia/Shanghai
+areas:
+  - {id: pump-room, name: 泵房}
+devices:
+  - id: tank-1
+    name: 水箱
+    kind: water_tank
+    area: pump-room
+    signals:
+      - {name: level, type: analog, unit: m}
+`
+
+func writeSite(t *testing.T, dir, body string) string {
+	t.Helper()
+	p := filepath.Join(dir, "site.yaml")
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+var errLine = regexp.MustCompile(`^[^:]+\.yaml:\d+:\d+: \S.*$`)
+
+func TestCheck(t *testing.T) {
+	dir := t.TempDir()
+	bad := strings.NewReplacer("kind: water_tank", "kind: water_tnak", "unit: m", "unit: \"\"").Replace(minimalSite) +
+		"    color: blue\n"
+	tests := []struct {
+		name      string
+		body      string
+		code      int
+		wantLines int
+		contains  []string
+	}{
+		{"valid", minimalSite, 0, 0, []string{"ok"}},
+		{"every error reported", bad, 1, 3, []string{"water_tnak", "unit", "color"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := writeSite(t, dir, tc.body)
+			code, out, errs := run("check", "--config", p)
+			if code != tc.code {
+				t.Fatalf("exit %d, want %d; stdout %q stderr %q", code, tc.code, out, errs)
+			}
+			all := out + errs
+			for _, c := range tc.contains {
+				if !strings.Contains(all, c) {
+					t.Errorf("output lacks %q:\n%s", c, all)
+				}
+			}
+			if tc.wantLines == 0 {
+				return
+			}
+			lines := strings.Split(strings.TrimSpace(errs), "\n")
+			if len(lines) < tc.wantLines {
+				t.Fatalf("%d error lines, want at least %d:\n%s", len(lines), tc.wantLines, errs)
+			}
+			for _, l := range lines {
+				if !errLine.MatchString(l) {
+					t.Errorf("error line not file:line:col: message: %q", l)
+				}
+			}
+		})
+	}
+}
+
+func TestCheckDemoSite(t *testing.T) {
+	if code, out, errs := run("check", "--config", "../../seeds/sites/demo.yaml"); code != 0 {
+		t.Fatalf("demo site: exit %d\n%s%s", code, out, errs)
+	}
+}
+
+func TestUsage(t *testing.T) {
+	code, out, _ := run("help")
+	if code != 0 || !strings.Contains(out, "run") || !strings.Contains(out, "check") || !strings.Contains(out, "version") {
+		t.Fatalf("help: %d %q", code, out)
+	}
+	if code, _, _ := run("nonsense"); code != 2 {
+		t.Fatalf("unknown command exit %d, want 2", code)
+	}
+	if code, _, errs := run("run"); code != 2 || !strings.Contains(errs, "--config") {
+		t.Fatalf("run without --config: %d %q", code, errs)
+	}
+}
+
+func TestRunRefusesBadSiteFile(t *testing.T) {
+	p := writeSite(t, t.TempDir(), strings.Replace(minimalSite, "unit: m", "unit: \"\"", 1))
+	cmd := exec.Command(facmonBin, "run", "--config", p, "--data-dir", t.TempDir(), "--listen", "127.0.0.1:0")
+	out, err := cmd.CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+		t.Fatalf("want exit 1, got %v\n%s", err, out)
+	}
+	if !regexp.MustCompile(`site\.yaml:\d+:\d+: .*unit`).Match(out) {
+		t.Fatalf("no file:line error about the unit:\n%s", out)
+	}
+}
+
+// proc is facmon run as a child process.
+type proc struct {
+	cmd  *exec.Cmd
+	log  *syncBuffer
+	addr string
+}
+
+func startFacmon(t *testing.T, args ...string) *proc {
+	t.Helper()
+	port := testbed.FreePort(t)
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	p := &proc{log: &syncBuffer{}, addr: addr}
+	p.cmd = exec.Command(facmonBin, append([]string{"run", "--listen", addr}, args...)...)
+	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = p.cmd.Process.Kill(); _ = p.cmd.Wait() })
+	eventually(t, 30*time.Second, "facmon /healthz", func() bool { return httpGet(p.url("/healthz")) != "" }, p.log)
+	return p
+}
+
+func (p *proc) url(path string) string { return "http://" + p.addr + path }
+
+func (p *proc) metric(name string) string {
+	for _, l := range strings.Split(httpGet(p.url("/metrics")), "\n") {
+		if strings.HasPrefix(l, name+" ") {
+			return strings.TrimPrefix(l, name+" ")
+		}
+	}
+	return ""
+}
+
+func httpGet(url string) string {
+	c := http.Client{Timeout: 2 * time.Second}
+	resp, err := c.Get(url)
+	if err != nil {
+		return ""
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
+
+// eventually polls cond until it holds or the deadline passes.
+func eventually(t *testing.T, d time.Duration, what string, cond func() bool, log *syncBuffer) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		if cond() {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	msg := ""
+	if log != nil {
+		msg = log.String()
+	}
+	t.Fatalf("timed out waiting for %s; log:\n%s", what, msg)
+}
+
+func TestSIGHUPKeepsRunningOnBadFileAndAppliesGoodOne(t *testing.T) {
+	dir := t.TempDir()
+	cfg := writeSite(t, dir, minimalSite)
+	p := startFacmon(t, "--config", cfg, "--data-dir", filepath.Join(dir, "data"))
+	if got := p.metric("facmon_config_last_reload_successful"); got != "1" {
+		t.Fatalf("reload gauge at start = %q", got)
+	}
+
+	writeSite(t, dir, strings.Replace(minimalSite, "kind: water_tank", "kind: rocket", 1))
+	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "reload failure", func() bool { return p.metric("facmon_config_last_reload_successful") == "0" }, p.log)
+	if !regexp.MustCompile(`site\.yaml:\d+:\d+: .*rocket`).MatchString(p.log.String()) {
+		t.Fatalf("the log does not name the bad line:\n%s", p.log.String())
+	}
+	if httpGet(p.url("/healthz")) == "" {
+		t.Fatal("facmon died on a bad reload")
+	}
+
+	writeSite(t, dir, minimalSite+`  - id: tank-2
+    name: 水箱2
+    kind: water_tank
+    area: pump-room
+    signals:
+      - {name: level, type: analog, unit: m}
+`)
+	_ = p.cmd.Process.Signal(syscall.SIGHUP)
+	eventually(t, 10*time.Second, "reload success", func() bool { return p.metric("facmon_config_last_reload_successful") == "1" }, p.log)
+	eventually(t, 10*time.Second, "tank-2 in /api/v1/devices", func() bool {
+		return strings.Contains(httpGet(p.url("/api/v1/devices")), `"tank-2"`)
+	}, p.log)
+
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- p.cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("SIGTERM exit: %v\n%s", err, p.log.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("facmon did not stop on SIGTERM")
+	}
+}

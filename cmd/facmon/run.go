@@ -1,0 +1,237 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"facmon/collectors/devstatus"
+	"facmon/collectors/fanout"
+	"facmon/collectors/influx"
+	"facmon/collectors/latest"
+	"facmon/collectors/spool"
+	"facmon/internal/site"
+	"facmon/internal/web"
+)
+
+func cmdRun(args []string, _, stderr io.Writer) int {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	var f runFlags
+	f.register(fs)
+	if code, ok := parseFlags(fs, args, stderr); !ok {
+		return code
+	}
+	if f.config == "" {
+		fmt.Fprintln(stderr, "facmon run: --config SITE.yaml is required")
+		return 2
+	}
+	log, err := newLogger(stderr, f.logLevel, f.logFormat)
+	if err != nil {
+		fmt.Fprintln(stderr, "facmon run:", err)
+		return 2
+	}
+	s, err := f.loadSite()
+	if err != nil {
+		printLoadErrors(stderr, err)
+		return 1
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := serve(ctx, s, &f, log); err != nil {
+		log.Error("facmon stopped", "err", err)
+		return 1
+	}
+	return 0
+}
+
+// service is the running facmon: the parts that live as long as the
+// process (spool, writer, fan-out, HTTP) and the site-dependent runtime
+// that a SIGHUP rebuilds.
+type service struct {
+	flags  *runFlags
+	log    *slog.Logger
+	reg    *prometheus.Registry
+	spool  *spool.Spool
+	writer *influx.Writer
+	table  *latest.Table
+	fan    *fanout.Fanout
+	web    *web.Server
+
+	devices *devstatus.View
+
+	reloadOK       prometheus.Gauge
+	reloadTime     prometheus.Gauge
+	runtimeMetrics swapGatherer
+
+	mu   sync.Mutex
+	site *site.Site
+}
+
+// serve builds the service for s and runs it until ctx ends.
+func serve(ctx context.Context, s *site.Site, f *runFlags, log *slog.Logger) error {
+	svc, err := newService(s, f, log)
+	if err != nil {
+		return err
+	}
+	return svc.run(ctx)
+}
+
+func newService(s *site.Site, f *runFlags, log *slog.Logger) (*service, error) {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), collectors.NewGoCollector())
+	svc := &service{flags: f, log: log, reg: reg, site: s, table: latest.New(), devices: devstatus.New()}
+	svc.registerMetrics()
+	sp, err := spool.Open(spool.Options{
+		Dir:          s.Storage.Spool.Dir,
+		MaxBytes:     int64(s.Storage.Spool.MaxBytes),
+		SegmentBytes: int64(s.Storage.Spool.SegmentBytes),
+		SyncWindow:   time.Duration(s.Storage.Spool.SyncWindow),
+		Registerer:   reg,
+		Logger:       log.With("part", "spool"),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open spool: %w", err)
+	}
+	svc.spool = sp
+	in := s.Storage.Influx
+	svc.writer, err = influx.New(influx.Options{
+		URL: in.URL, Org: in.Org, Bucket: in.Bucket, Token: string(in.Token),
+		BatchSize: in.BatchSize, FlushInterval: time.Duration(in.FlushInterval), Timeout: time.Duration(in.Timeout),
+		Gzip: in.Gzip == nil || *in.Gzip, Spool: sp, Registerer: reg, Logger: log.With("part", "influx"),
+	})
+	if err != nil {
+		sp.Close()
+		return nil, fmt.Errorf("influx writer: %w", err)
+	}
+	svc.fan = fanout.New(fanout.Options{
+		Store:      svc.writer,
+		Consumers:  []fanout.Consumer{{Name: "latest", Handle: svc.table.Handle}},
+		Registerer: reg,
+		Logger:     log.With("part", "fanout"),
+	})
+	gather := prometheus.Gatherers{reg, &svc.runtimeMetrics}
+	svc.web = web.New(web.Options{Listen: s.HTTP.Listen, Gatherer: gather, Logger: log.With("part", "http")})
+	svc.web.Handle("GET /api/v1/signals", svc.table.Handler())
+	svc.web.Handle("GET /api/v1/devices", svc.devices.Handler())
+	svc.web.AddCheck("storage", svc.writer.Ready)
+	return svc, nil
+}
+
+func (svc *service) registerMetrics() {
+	svc.reloadOK = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "facmon_config_last_reload_successful",
+		Help: "Whether the last site-file (re)load succeeded (1) or failed and the old file is kept (0).",
+	})
+	svc.reloadTime = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "facmon_config_last_reload_success_timestamp_seconds",
+		Help: "When the site file was last loaded successfully.",
+	})
+	svc.reloadOK.Set(1)
+	svc.reloadTime.SetToCurrentTime()
+	svc.reg.MustRegister(svc.reloadOK, svc.reloadTime)
+}
+
+// run starts every part, handles SIGHUP, and on ctx's end stops them in
+// reverse order: collection first, then the fan-out, then the writer's
+// flush, then HTTP.
+func (svc *service) run(ctx context.Context) error {
+	svc.log.Info("facmon starting", "version", version(), "site", svc.site.ID, "devices", len(svc.site.Devices),
+		"listen", svc.site.HTTP.Listen, "influx", svc.site.Storage.Influx.URL != "")
+	var wg sync.WaitGroup
+	httpCtx, stopHTTP := context.WithCancel(context.Background())
+	defer stopHTTP()
+	errc := make(chan error, 4)
+	wg.Go(func() {
+		if err := svc.web.Run(httpCtx); err != nil {
+			errc <- err
+		}
+	})
+	writerCtx, stopWriter := context.WithCancel(context.Background())
+	defer stopWriter()
+	wg.Go(func() {
+		if err := svc.writer.Run(writerCtx); err != nil && !errors.Is(err, context.Canceled) {
+			errc <- fmt.Errorf("influx writer: %w", err)
+		}
+	})
+	fanCtx, stopFan := context.WithCancel(context.Background())
+	defer stopFan()
+	wg.Go(func() { svc.fan.Run(fanCtx) })
+
+	var runErr error
+	rt := svc.startRuntime(ctx, svc.currentSite())
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+loop:
+	for {
+		select {
+		case <-ctx.Done():
+			break loop
+		case err := <-errc:
+			runErr = err
+			break loop
+		case <-hup:
+			rt = svc.reload(ctx, rt)
+		}
+	}
+	svc.log.Info("facmon stopping")
+	rt.stop()
+	stopFan()
+	flushCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	if err := svc.writer.Close(flushCtx); err != nil {
+		svc.log.Warn("flush incomplete; the rest stays in the spool", "err", err)
+	}
+	cancel()
+	stopWriter()
+	stopHTTP()
+	wg.Wait()
+	if err := svc.spool.Close(); err != nil {
+		svc.log.Error("close spool", "err", err)
+	}
+	svc.log.Info("facmon stopped")
+	return runErr
+}
+
+func (svc *service) currentSite() *site.Site {
+	svc.mu.Lock()
+	defer svc.mu.Unlock()
+	return svc.site
+}
+
+// reload re-reads the site file; on any error it logs every one and keeps
+// the running runtime untouched.
+func (svc *service) reload(ctx context.Context, old *siteRuntime) *siteRuntime {
+	svc.log.Info("SIGHUP: reloading site file", "file", svc.flags.config)
+	s, err := svc.flags.loadSite()
+	if err != nil {
+		svc.reloadOK.Set(0)
+		var errs site.Errors
+		if errors.As(err, &errs) {
+			for _, e := range errs {
+				svc.log.Error("site file error; keeping the running configuration", "error", e.Error())
+			}
+		} else {
+			svc.log.Error("site file error; keeping the running configuration", "error", err.Error())
+		}
+		return old
+	}
+	old.stop()
+	svc.mu.Lock()
+	svc.site = s
+	svc.mu.Unlock()
+	svc.reloadOK.Set(1)
+	svc.reloadTime.SetToCurrentTime()
+	svc.log.Info("site file reloaded", "site", s.ID, "devices", len(s.Devices))
+	return svc.startRuntime(ctx, s)
+}

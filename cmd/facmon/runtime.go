@@ -1,0 +1,129 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+
+	"facmon/collectors/devstatus"
+	"facmon/collectors/modbus"
+	"facmon/collectors/mqtt"
+	"facmon/internal/site"
+)
+
+// siteRuntime is the site-dependent part of the service — the collectors and
+// the alarm engine — which a reload stops and starts again with the new
+// site. Its metrics live on a registry of its own, swapped in whole, so a
+// reload never registers a metric twice.
+type siteRuntime struct {
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	reg    *prometheus.Registry
+	modbus *modbus.Collector
+	mqtt   *mqtt.Collector
+}
+
+// startRuntime starts the collectors and evaluators of s. A part that
+// cannot be built is logged and left out; the rest runs.
+func (svc *service) startRuntime(ctx context.Context, s *site.Site) *siteRuntime {
+	rctx, cancel := context.WithCancel(ctx)
+	rt := &siteRuntime{cancel: cancel, reg: prometheus.NewRegistry()}
+	if err := rt.startCollectors(rctx, svc, s); err != nil {
+		svc.log.Error("collectors", "err", err)
+	}
+	svc.runtimeMetrics.set(rt.reg)
+	svc.devices.Set(s, rt.sources()...)
+	return rt
+}
+
+func (rt *siteRuntime) startCollectors(ctx context.Context, svc *service, s *site.Site) error {
+	if len(s.Modbus.Gateways) > 0 {
+		c, err := modbus.New(modbus.Options{Site: s, Sink: svc.fan, Registerer: rt.reg, Logger: svc.log.With("part", "modbus")})
+		if err != nil {
+			return fmt.Errorf("modbus: %w", err)
+		}
+		rt.modbus = c
+		rt.wg.Go(func() { rt.logExit(svc, "modbus", c.Run(ctx)) })
+	}
+	if s.MQTT.URL != "" {
+		c, err := mqtt.New(mqtt.Options{Site: s, Sink: svc.fan, Registerer: rt.reg, Logger: svc.log.With("part", "mqtt")})
+		if err != nil {
+			return fmt.Errorf("mqtt: %w", err)
+		}
+		rt.mqtt = c
+		rt.wg.Go(func() { rt.logExit(svc, "mqtt", c.Run(ctx)) })
+	}
+	return nil
+}
+
+func (rt *siteRuntime) logExit(svc *service, part string, err error) {
+	if err != nil && ctxErr(err) == nil {
+		svc.log.Error("collector stopped", "part", part, "err", err)
+	}
+}
+
+// sources adapts each collector's status to the merged device view.
+func (rt *siteRuntime) sources() []devstatus.Source {
+	var out []devstatus.Source
+	if c := rt.modbus; c != nil {
+		out = append(out, devstatus.SourceFunc(func() []devstatus.Device {
+			var ds []devstatus.Device
+			for _, st := range c.Status() {
+				status := "unknown"
+				if st.Polled {
+					status = st.Status.String()
+				}
+				ds = append(ds, devstatus.Device{ID: st.Device, Protocol: "modbus", Status: status,
+					LastGood: devstatus.TimePtr(st.LastGood), LastError: st.LastError})
+			}
+			return ds
+		}))
+	}
+	if c := rt.mqtt; c != nil {
+		out = append(out, devstatus.SourceFunc(func() []devstatus.Device {
+			var ds []devstatus.Device
+			for _, st := range c.Status() {
+				status := "unknown"
+				if st.Known {
+					status = st.Status.String()
+				}
+				ds = append(ds, devstatus.Device{ID: st.Device, Protocol: "mqtt", Status: status,
+					Since: devstatus.TimePtr(st.Since), LastGood: devstatus.TimePtr(st.LastGood), LastError: st.LastError})
+			}
+			return ds
+		}))
+	}
+	return out
+}
+
+// stop cancels the runtime and waits for all its goroutines.
+func (rt *siteRuntime) stop() {
+	rt.cancel()
+	rt.wg.Wait()
+}
+
+// swapGatherer gathers from whichever runtime registry is current.
+type swapGatherer struct {
+	p atomic.Pointer[prometheus.Registry]
+}
+
+func (g *swapGatherer) set(r *prometheus.Registry) { g.p.Store(r) }
+
+// Gather implements prometheus.Gatherer.
+func (g *swapGatherer) Gather() ([]*dto.MetricFamily, error) {
+	if r := g.p.Load(); r != nil {
+		return r.Gather()
+	}
+	return nil, nil
+}
+
+func ctxErr(err error) error {
+	if err == context.Canceled || err == context.DeadlineExceeded {
+		return err
+	}
+	return nil
+}
