@@ -50,7 +50,7 @@ func TestEncode(t *testing.T) {
 			counts: []int{3, 1},
 		},
 		{
-			name: "escaping of spaces, commas and equals",
+			name:   "escaping of spaces, commas and equals",
 			points: []collectors.Point{{Site: "a b", Area: "x,y", Kind: "my kind,v2", Device: "d=1", Signal: "s p,=", Value: -0.5, Time: t0}},
 			want:   []string{`my\ kind\,v2,area=x\,y,device=d\=1,site=a\ b s\ p\,\==-0.5 ` + ns},
 			counts: []int{1},

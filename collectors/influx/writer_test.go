@@ -134,10 +134,10 @@ func TestWriterWritesAndDrains(t *testing.T) {
 		t.Fatalf("Close: %v", err)
 	}
 	for q, want := range map[string]int64{
-		`SELECT count(level) FROM water_tank`:                    250,
+		`SELECT count(level) FROM water_tank`:                       250,
 		`SELECT count(level) FROM water_tank WHERE device='tank-3'`: 50,
 		`SELECT count(status) FROM device_status WHERE kind='pump'`: 1,
-		`SELECT count(state) FROM alarm`:                          1,
+		`SELECT count(state) FROM alarm`:                            1,
 	} {
 		if got := count(t, in, q); got != want {
 			t.Errorf("%s = %d, want %d", q, got, want)
