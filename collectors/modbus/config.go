@@ -111,6 +111,11 @@ func gatewayFrom(g site.Gateway) (*gatewayConfig, error) {
 	default:
 		return nil, where(g.Pos, "gateway %q: transport %q unknown (want tcp, rtu or rtu-over-tcp)", g.ID, g.Transport)
 	}
+	switch g.Parity {
+	case "", "N", "E", "O":
+	default:
+		return nil, where(g.Pos, "gateway %q: parity %q unknown (want N, E or O)", g.ID, g.Parity)
+	}
 	if g.Address == "" {
 		return nil, where(g.Pos, "gateway %q: address missing", g.ID)
 	}

@@ -31,6 +31,7 @@ func TestConfigErrors(t *testing.T) {
 	}{
 		{"valid", func(*site.Site) {}, ""},
 		{"unknown transport", func(s *site.Site) { s.Modbus.Gateways[0].Transport = "udp" }, `site.yaml:12: gateway "gw": transport "udp" unknown`},
+		{"parity typo", func(s *site.Site) { s.Modbus.Gateways[0].Parity = "even" }, `parity "even" unknown`},
 		{"no address", func(s *site.Site) { s.Modbus.Gateways[0].Address = "" }, `site.yaml:12: gateway "gw": address missing`},
 		{"negative max gap", func(s *site.Site) { s.Modbus.Gateways[0].MaxGap = ptr(-1) }, `max_gap -1 is negative`},
 		{"duplicate gateway", func(s *site.Site) { s.Modbus.Gateways = append(s.Modbus.Gateways, s.Modbus.Gateways[0]) }, `gateway "gw" defined twice`},
