@@ -33,10 +33,11 @@ func (c *checker) has(owner any, key string) bool {
 	return ok
 }
 
-// missing reports whether key was left out of owner, as opposed to
-// written with a value the decoder already reported.
-func (c *checker) missing(owner any, key string) bool {
-	return !c.has(owner, key) && !c.bad[fieldRef{owner, key}]
+// unreported reports whether key's value in owner was not already
+// reported by the decoder, so that a check may still say it is missing
+// or empty: one mistake, one message.
+func (c *checker) unreported(owner any, key string) bool {
+	return !c.bad[fieldRef{owner, key}]
 }
 
 // at returns where key's value was written in owner, or else where owner
@@ -67,7 +68,7 @@ func label(what, id string, i int) string {
 // checkID reports a missing or malformed id written under key.
 func (c *checker) checkID(owner any, key, id string, start Pos, ctx string) {
 	switch {
-	case id == "" && c.missing(owner, key):
+	case id == "" && c.unreported(owner, key):
 		c.errf(start, "%s: %s missing", ctx, key)
 	case id == "":
 	case !idPattern.MatchString(id):
@@ -114,7 +115,7 @@ func (c *checker) checkSite() {
 		start = s.Pos
 	}
 	switch {
-	case s.ID == "" && c.missing(s, "site"):
+	case s.ID == "" && c.unreported(s, "site"):
 		c.errf(start, "site id missing (site: <id>)")
 	case s.ID != "" && !idPattern.MatchString(s.ID):
 		c.errf(c.at(s, "site", start), "site id invalid: %s", idRule)
@@ -145,13 +146,13 @@ func (c *checker) checkAreas() {
 func (c *checker) checkDevice(d *Device, ctx string) {
 	c.checkID(d, "id", d.ID, d.Pos, ctx)
 	switch {
-	case d.Kind == "" && c.missing(d, "kind"):
+	case d.Kind == "" && c.unreported(d, "kind"):
 		c.errf(d.Pos, "%s: kind missing", ctx)
 	case d.Kind != "" && !KnownKind(d.Kind):
 		c.errf(c.at(d, "kind", d.Pos), "%s: kind %s unknown (see docs/site-file.md for the list)", ctx, quote(d.Kind))
 	}
 	switch {
-	case d.Area == "" && c.missing(d, "area"):
+	case d.Area == "" && c.unreported(d, "area"):
 		c.errf(d.Pos, "%s: area missing", ctx)
 	case d.Area != "" && !c.site.hasArea(d.Area):
 		c.errf(c.at(d, "area", d.Pos), "%s: area %s not defined under areas", ctx, quote(d.Area))
@@ -198,11 +199,11 @@ func (c *checker) checkSignalName(sg *Signal, ctx string) {
 func (c *checker) checkSignalType(sg *Signal, ctx string) {
 	switch sg.Type {
 	case "":
-		if c.missing(sg, "type") {
+		if c.unreported(sg, "type") {
 			c.errf(sg.Pos, "%s: type missing (analog, counter or state)", ctx)
 		}
 	case Analog, Counter:
-		if sg.Unit == "" && c.missing(sg, "unit") {
+		if sg.Unit == "" && c.unreported(sg, "unit") {
 			c.errf(sg.Pos, "%s: unit missing", ctx)
 		}
 	case State:

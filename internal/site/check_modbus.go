@@ -56,7 +56,7 @@ func (c *checker) checkGateways() {
 func (c *checker) checkTransport(g *Gateway, ctx string) {
 	switch {
 	case g.Transport == "":
-		if c.missing(g, "transport") {
+		if c.unreported(g, "transport") {
 			c.errf(g.Pos, "%s: transport missing (%s)", ctx, oneOf(Transports))
 		}
 		return
@@ -64,7 +64,7 @@ func (c *checker) checkTransport(g *Gateway, ctx string) {
 		c.errf(c.at(g, "transport", g.Pos), "%s: transport %s unknown (want %s)", ctx, quote(g.Transport), oneOf(Transports))
 		return
 	case g.Address == "":
-		if c.missing(g, "address") {
+		if c.unreported(g, "address") {
 			c.errf(g.Pos, "%s: address missing", ctx)
 		}
 		return
@@ -129,7 +129,7 @@ func (c *checker) checkDeviceModbus(d *Device, ctx string) {
 // checkDeviceGateway checks that the device's gateway exists and returns it.
 func (c *checker) checkDeviceGateway(m *DeviceModbus, ctx string) *Gateway {
 	if m.Gateway == "" {
-		if c.missing(m, "gateway") {
+		if c.unreported(m, "gateway") {
 			c.errf(m.Pos, "%s: gateway missing", ctx)
 		}
 		return nil
@@ -165,14 +165,14 @@ func (c *checker) checkRegister(d *Device, sg *Signal, ctx string) {
 func (c *checker) checkTable(r *Register, ctx string) {
 	switch {
 	case r.Table == "":
-		if c.missing(r, "table") {
+		if c.unreported(r, "table") {
 			c.errf(r.Pos, "%s: table missing (%s)", ctx, oneOf(Tables))
 		}
 	case !slices.Contains(Tables, r.Table):
 		c.errf(c.at(r, "table", r.Pos), "%s: table %s unknown (want %s)", ctx, quote(r.Table), oneOf(Tables))
 	}
 	switch {
-	case r.Type == "" && !r.IsBitTable() && c.missing(r, "type"):
+	case r.Type == "" && !r.IsBitTable() && c.unreported(r, "type"):
 		c.errf(r.Pos, "%s: type missing (%s)", ctx, oneOf(RegisterTypes))
 	case r.Type == "":
 	case !slices.Contains(RegisterTypes, r.Type):
@@ -186,7 +186,7 @@ func (c *checker) checkTable(r *Register, ctx string) {
 // bool values there.
 func (c *checker) checkBit(r *Register, ctx string) {
 	if r.Bit == nil {
-		if r.Type == "bool" && c.missing(r, "bit") && (r.Table == "holding" || r.Table == "input") {
+		if r.Type == "bool" && c.unreported(r, "bit") && (r.Table == "holding" || r.Table == "input") {
 			c.errf(r.Pos, "%s: type bool in table %s needs bit (0..15)", ctx, r.Table)
 		}
 		return

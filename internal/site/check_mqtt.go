@@ -49,7 +49,7 @@ func (c *checker) checkSubscription(sub *Subscription, ctx string) {
 	parts, ok := c.checkTopic(sub, "topic", sub.Topic, sub.Pos, ctx+": topic")
 	switch {
 	case sub.Format == "":
-		if !c.missing(sub, "format") {
+		if !c.unreported(sub, "format") {
 			break
 		}
 		c.errf(sub.Pos, "%s: format missing (%s)", ctx, oneOf(Formats))
@@ -96,7 +96,7 @@ func (c *checker) checkFixedDevice(sub *Subscription, parts map[string]bool, ctx
 // usable. what names the topic in messages.
 func (c *checker) checkTopic(owner any, key, topic string, start Pos, what string) (map[string]bool, bool) {
 	if topic == "" {
-		if c.missing(owner, key) {
+		if c.unreported(owner, key) {
 			c.errf(start, "%s missing", what)
 		}
 		return nil, false

@@ -85,8 +85,8 @@ func (d *decoder) decodeField(k, val *yaml.Node, v reflect.Value, w where) {
 	}
 	ref := fieldRef{v.Addr().Interface(), k.Value}
 	r := d.resolve(val)
-	if r == nil {
-		return
+	if r == nil || isNull(r) {
+		return // an empty value counts as left out, defaults and all
 	}
 	before := d.errs.count()
 	d.decode(val, v.Field(idx), w.key(k.Value))

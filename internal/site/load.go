@@ -73,15 +73,8 @@ func readSecretFile(path string) ([]byte, error) {
 }
 
 // parse is Parse with the secret sources given.
-func parse(file string, data []byte, e env) (s *Site, err error) {
+func parse(file string, data []byte, e env) (*Site, error) {
 	errs := &errorList{}
-	defer func() {
-		// The YAML library is outside code reading outside input: a panic in
-		// it must become an error, not a crash of the service on SIGHUP.
-		if r := recover(); r != nil {
-			s, err = nil, Errors{{Pos: Pos{File: file, Line: 1}, Msg: fmt.Sprintf("cannot parse site file: %v", r)}}
-		}
-	}()
 	s, d := decodeFile(file, data, errs)
 	if s == nil {
 		return nil, errs.sorted()
@@ -120,7 +113,15 @@ func decodeFile(file string, data []byte, errs *errorList) (*Site, *decoder) {
 }
 
 // readDocument parses the one YAML document of a site file.
-func readDocument(file string, data []byte, errs *errorList) (*yaml.Node, bool) {
+func readDocument(file string, data []byte, errs *errorList) (_ *yaml.Node, ok bool) {
+	defer func() {
+		// The YAML library is outside code reading outside input: a panic in
+		// it must become an error, not a crash of the service on SIGHUP.
+		if r := recover(); r != nil {
+			errs.add(Pos{File: file, Line: 1}, "YAML syntax: the YAML library failed: %v", r)
+			ok = false
+		}
+	}()
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc, extra yaml.Node
 	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {

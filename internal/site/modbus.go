@@ -24,7 +24,7 @@ type Gateway struct {
 	Timeout  Duration `yaml:"timeout"`
 	// MaxGap is how many unused registers (or bits) a request may span to
 	// merge two ranges into one read.
-	MaxGap *int `yaml:"max_gap"`
+	MaxGap *int `yaml:"max_gap,omitempty"`
 }
 
 // DeviceModbus says how one device is polled.
@@ -52,5 +52,5 @@ type Register struct {
 	// (default), CDAB, BADC or DCBA.
 	Order string `yaml:"order"`
 	// Bit selects bit n (0 = least significant) of a 16-bit register.
-	Bit *int `yaml:"bit"`
+	Bit *int `yaml:"bit,omitempty"`
 }

@@ -9,9 +9,9 @@ type MQTT struct {
 	Username string `yaml:"username"`
 	// PasswordFile holds the password; env FACMON_MQTT_PASSWORD overrides it.
 	PasswordFile string `yaml:"password_file"`
-	TLS          *TLS   `yaml:"tls"`
+	TLS          *TLS   `yaml:"tls,omitempty"`
 	// Subscriptions map topics to devices and signals.
-	Subscriptions []Subscription `yaml:"subscriptions"`
+	Subscriptions []Subscription `yaml:"subscriptions,omitempty"`
 
 	Password Secret `yaml:"-"`
 }

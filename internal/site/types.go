@@ -26,7 +26,7 @@ type Site struct {
 	Modbus   Modbus   `yaml:"modbus"`
 	HTTP     HTTP     `yaml:"http"`
 	// Rules are rule-file paths or globs, relative to the site file.
-	Rules []string `yaml:"rules"`
+	Rules []string `yaml:"rules,omitempty"`
 
 	// Location is Timezone loaded; set by the loader.
 	Location *time.Location `yaml:"-"`
@@ -47,11 +47,11 @@ type Device struct {
 	// Kind is one of Kinds; it is the InfluxDB measurement.
 	Kind   string            `yaml:"kind"`
 	Area   string            `yaml:"area"`
-	Labels map[string]string `yaml:"labels"`
+	Labels map[string]string `yaml:"labels,omitempty"`
 	// Modbus says how the device is polled; nil if it is not a Modbus device.
-	Modbus *DeviceModbus `yaml:"modbus"`
+	Modbus *DeviceModbus `yaml:"modbus,omitempty"`
 	// MQTT says which topics carry the device's data; nil if not MQTT.
-	MQTT    *DeviceMQTT `yaml:"mqtt"`
+	MQTT    *DeviceMQTT `yaml:"mqtt,omitempty"`
 	Signals []Signal    `yaml:"signals"`
 }
 
@@ -81,11 +81,11 @@ type Signal struct {
 	Offset float64  `yaml:"offset"`
 	// States names the values of a state signal (0: normal, 1: alarm) and
 	// maps the strings an MQTT payload may carry back to numbers.
-	States map[int]string `yaml:"states"`
+	States map[int]string `yaml:"states,omitempty"`
 	// Modbus is where the signal lives on a Modbus device.
-	Modbus *Register `yaml:"modbus"`
+	Modbus *Register `yaml:"modbus,omitempty"`
 	// MQTT is where the signal lives in an MQTT payload.
-	MQTT *SignalMQTT `yaml:"mqtt"`
+	MQTT *SignalMQTT `yaml:"mqtt,omitempty"`
 }
 
 // Storage is where points go.
