@@ -48,17 +48,20 @@ func (q *queue) offer(batch []alarms.Transition) {
 	}
 }
 
-// run delivers batches in order until ctx ends, then drains the queue
-// under a fresh deadline so that a clean shutdown loses nothing that a
-// healthy output could still take.
+// run delivers batches in order until ctx ends, then drains the queue.
+// Deliveries run under a context that outlives ctx by drain, so that a
+// clean shutdown neither aborts the batch in hand nor loses what a healthy
+// output could still take.
 func (q *queue) run(ctx context.Context, drain time.Duration) {
+	dctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	stopGrace := context.AfterFunc(ctx, func() { time.AfterFunc(drain, cancel) })
+	defer stopGrace()
 	for {
 		select {
 		case b := <-q.ch:
-			q.deliver(ctx, b)
+			q.deliver(dctx, b)
 		case <-ctx.Done():
-			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), drain)
-			defer cancel()
 			q.drain(dctx)
 			return
 		}
