@@ -17,6 +17,7 @@ import (
 // device is one site device and the index of the instances watching it.
 type device struct {
 	id, name, area, kind string
+	labels               map[string]string
 	status               collectors.DeviceStatus
 	// bySignal lists, per signal, the instances that read it.
 	bySignal map[string][]watch
@@ -48,7 +49,8 @@ func (e *Engine) build(set *rules.Set, old *Engine) {
 	}
 	e.devices = make(map[string]*device, len(set.Site.Devices))
 	for _, sd := range set.Site.Devices {
-		d := &device{id: sd.ID, name: sd.Name, area: sd.Area, kind: sd.Kind, bySignal: map[string][]watch{}}
+		d := &device{id: sd.ID, name: sd.Name, area: sd.Area, kind: sd.Kind, labels: sd.Labels,
+			bySignal: map[string][]watch{}}
 		if old != nil && old.devices[sd.ID] != nil {
 			d.status = old.devices[sd.ID].status
 		}

@@ -162,14 +162,14 @@ func (e *Engine) Ack(id, by string, t time.Time) (tr alarms.Transition, ok bool)
 
 // Alarm is the current state of one (rule, device) that is not normal.
 type Alarm struct {
-	ID          string
-	Rule        string
-	Device      string
-	State       alarms.State
-	Since       time.Time
-	Hold        alarms.Hold
-	Value       float64
-	Severity    alarms.Severity
+	ID       string
+	Rule     string
+	Device   string
+	State    alarms.State
+	Since    time.Time
+	Hold     alarms.Hold
+	Value    float64
+	Severity alarms.Severity
 }
 
 // Alarms returns every alarm that is not normal, in rule order.

@@ -175,7 +175,7 @@ func (e *Engine) emit(in *inst, c alarms.Change, from alarms.State, t time.Time,
 	tr.Message = in.rule.Render(&rules.Data{
 		Rule: in.rule.Name, Site: e.siteID, Device: in.label, DeviceName: d.name, Area: d.area,
 		Kind: d.kind, Signal: in.Signal, Value: in.Value, Duration: held, Fault: in.Fault,
-		Labels: in.rule.Labels,
+		Labels: in.rule.Labels, DeviceLabels: d.labels,
 	})
 	e.out = append(e.out, tr)
 }

@@ -33,7 +33,6 @@ func ruleCtx(r *Rule, i int) string {
 	return `rule "` + r.Name + `"`
 }
 
-
 // at returns where key was written, or the rule's start.
 func (r *Rule) at(key string) Pos {
 	if p, ok := r.At[key]; ok {
@@ -56,8 +55,8 @@ func checkRule(r *Rule, ctx string, errs *errorList) {
 	if strings.TrimSpace(r.Cite) == "" {
 		errs.add(r.at("cite"), "%s: cite missing: name the clause of the standard (e.g. 篇3·十六·3)", ctx)
 	}
-	if r.Select.Device == "" && r.Select.Kind == "" && r.Select.Area == "" {
-		errs.add(r.at("select"), "%s: select: set at least one of device, kind, area", ctx)
+	if r.Select.Device == "" && r.Select.Kind == "" && r.Select.Area == "" && len(r.Select.Labels) == 0 {
+		errs.add(r.at("select"), "%s: select: set at least one of device, kind, area, labels", ctx)
 	}
 	t, err := parseMessage(r.Name, r.Message)
 	if err != nil {

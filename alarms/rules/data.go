@@ -23,8 +23,11 @@ type Data struct {
 	Duration time.Duration
 	// Fault names the fault found (the line-fault bits set, or the
 	// generator fault).
-	Fault  string
-	Labels map[string]string
+	Fault string
+	// Labels are the rule's labels; DeviceLabels the device's labels from
+	// the site file (room number, zone number).
+	Labels       map[string]string
+	DeviceLabels map[string]string
 }
 
 // DefaultMessage is the template of a rule without a message.
@@ -41,7 +44,7 @@ func parseMessage(name, text string) (*template.Template, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := t.Execute(io.Discard, Data{Labels: map[string]string{}}); err != nil {
+	if err := t.Execute(io.Discard, Data{Labels: map[string]string{}, DeviceLabels: map[string]string{}}); err != nil {
 		return nil, err
 	}
 	return t, nil

@@ -84,6 +84,8 @@ type Selector struct {
 	Device string         `yaml:"device"`
 	Kind   string         `yaml:"kind"`
 	Area   string         `yaml:"area"`
+	// Labels must all be among the device's labels (system: fire).
+	Labels map[string]string `yaml:"labels"`
 	// All makes one alarm for the whole selection, raised only while the
 	// condition holds on every selected device at once (both domestic
 	// tanks low, 篇3·十四·3).

@@ -54,8 +54,8 @@ func selectDevices(s *site.Site, sel *Selector, p Pos, ctx string, errs *errorLi
 		errs.add(p, "%s: select.device: device %q unknown", ctx, sel.Device)
 		ok = false
 	}
-	if sel.Kind != "" && !slices.ContainsFunc(s.Devices, func(d site.Device) bool { return d.Kind == sel.Kind }) {
-		errs.add(p, "%s: select.kind: no device of kind %q in site %q", ctx, sel.Kind, s.ID)
+	if sel.Kind != "" && !site.KnownKind(sel.Kind) {
+		errs.add(p, "%s: select.kind: kind %q unknown", ctx, sel.Kind)
 		ok = false
 	}
 	if sel.Area != "" && !slices.ContainsFunc(s.Areas, func(a site.Area) bool { return a.ID == sel.Area }) {
@@ -68,7 +68,10 @@ func selectDevices(s *site.Site, sel *Selector, p Pos, ctx string, errs *errorLi
 			ids = append(ids, d.ID)
 		}
 	}
-	if ok && len(ids) == 0 && (sel.Device != "" || sel.Kind != "" || sel.Area != "") {
+	if ok && len(ids) == 0 && sel.Kind == "" && len(sel.Labels) == 0 && (sel.Device != "" || sel.Area != "") {
+		// A rule selecting a kind may sit idle on a site without that kind
+		// (a pack shared across communities); one naming a device or an
+		// area that selects nothing is a mistake.
 		errs.add(p, "%s: select matches no device", ctx)
 	}
 	return ids
@@ -79,7 +82,18 @@ func (sel *Selector) Matches(d *site.Device) bool {
 	return (sel.Device == "" || sel.Device == d.ID) &&
 		(sel.Kind == "" || sel.Kind == d.Kind) &&
 		(sel.Area == "" || sel.Area == d.Area) &&
-		(sel.Device != "" || sel.Kind != "" || sel.Area != "")
+		hasLabels(d.Labels, sel.Labels) &&
+		(sel.Device != "" || sel.Kind != "" || sel.Area != "" || len(sel.Labels) > 0)
+}
+
+// hasLabels reports whether have holds every label of want.
+func hasLabels(have, want map[string]string) bool {
+	for k, v := range want {
+		if have[k] != v {
+			return false
+		}
+	}
+	return true
 }
 
 // device returns the site's device id, or nil.

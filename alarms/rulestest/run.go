@@ -1,0 +1,185 @@
+package rulestest
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"facmon/alarms"
+	"facmon/alarms/engine"
+	"facmon/alarms/rules"
+	"facmon/collectors"
+	"facmon/internal/site"
+)
+
+// Run runs every test file and writes a readable report to out. failed is
+// true when any test failed or any file could not be loaded (its rules are
+// broken, its site is missing); err is set only when no file was given.
+func Run(files []string, out io.Writer) (failed bool, err error) {
+	if len(files) == 0 {
+		return true, errors.New("rules test: no test files given")
+	}
+	for _, f := range files {
+		if !runFile(f, out) {
+			failed = true
+		}
+	}
+	return failed, nil
+}
+
+// runFile runs one test file and reports whether it passed.
+func runFile(path string, out io.Writer) bool {
+	tf, s, set, err := loadAll(path)
+	if err != nil {
+		fmt.Fprintf(out, "FAIL %s: cannot load:\n%s\n", path, indent(err.Error()))
+		return false
+	}
+	ok := true
+	for i := range tf.Tests {
+		tc := &tf.Tests[i]
+		if problems := runTest(tf, tc, s, set); len(problems) > 0 {
+			ok = false
+			fmt.Fprintf(out, "FAIL %s: test %q:\n%s\n", path, tc.Name, indent(strings.Join(problems, "\n")))
+		}
+	}
+	if ok {
+		fmt.Fprintf(out, "PASS %s (%d tests)\n", path, len(tf.Tests))
+	}
+	return ok
+}
+
+// loadAll reads a test file, its site and its rules.
+func loadAll(path string) (*testFile, *site.Site, *rules.Set, error) {
+	tf, err := readTestFile(path)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	s, err := loadSite(path, &tf.Site)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	set, err := loadRules(path, tf, s)
+	return tf, s, set, err
+}
+
+// indent indents every line by two spaces.
+func indent(s string) string { return "  " + strings.ReplaceAll(s, "\n", "\n  ") }
+
+// event is one thing that happens on the simulated clock. Points come
+// before acks before checks at the same time.
+type event struct {
+	at    time.Time
+	order int // 0 point, 1 ack, 2 check
+	seq   int
+	point collectors.Point
+	ack   *ack
+	eval  *eval
+}
+
+// runTest runs one test on a fresh engine and returns its problems.
+func runTest(tf *testFile, tc *testCase, s *site.Site, set *rules.Set) []string {
+	loc := cmp.Or(s.Location, time.UTC)
+	start, err := startTime(cmp.Or(tc.Start, tf.Start), loc)
+	if err != nil {
+		return []string{err.Error()}
+	}
+	interval := time.Duration(cmp.Or(tc.Interval, tf.Interval, rules.Duration(time.Minute)))
+	evs, problems := timeline(tc, s, start, interval)
+	if len(problems) > 0 {
+		return problems
+	}
+	e := engine.New(engine.Options{Rules: set})
+	for _, ev := range evs {
+		problems = append(problems, step(e, &ev)...)
+	}
+	return problems
+}
+
+// step plays one event on the engine.
+func step(e *engine.Engine, ev *event) []string {
+	switch {
+	case ev.ack != nil:
+		e.Advance(ev.at)
+		return ackAlarm(e, ev.ack, ev.at)
+	case ev.eval != nil:
+		e.Advance(ev.at)
+		return check(e, ev.eval)
+	}
+	e.Process([]collectors.Point{ev.point})
+	return nil
+}
+
+// ackAlarm acknowledges the alarm of (rule, device).
+func ackAlarm(e *engine.Engine, a *ack, t time.Time) []string {
+	for _, al := range e.Alarms() {
+		if al.Rule == a.Rule && al.Device == a.Device {
+			if _, ok := e.Ack(al.ID, cmp.Or(a.By, "test"), t); ok {
+				return nil
+			}
+		}
+	}
+	return []string{fmt.Sprintf("at %s: ack: no alarm of rule %q on %q awaits an ack", time.Duration(a.At), a.Rule, a.Device)}
+}
+
+// check compares the engine's alarms with the expected ones.
+func check(e *engine.Engine, ev *eval) []string {
+	var got, want []string
+	for _, al := range e.Alarms() {
+		if ev.Rule == "" || al.Rule == ev.Rule {
+			got = append(got, alarmLine(al.Rule, al.Device, al.State.String(), al.Hold))
+		}
+	}
+	for _, x := range ev.Alarms {
+		st, err := alarms.ParseState(cmp.Or(x.State, "active-unacknowledged"))
+		if err != nil {
+			return []string{fmt.Sprintf("at %s: %v", time.Duration(ev.At), err)}
+		}
+		h := alarms.NotHeld
+		if x.Hold == "maintenance" {
+			h = alarms.Maintenance
+		}
+		want = append(want, alarmLine(x.Rule, x.Device, st.String(), h))
+	}
+	return diff(time.Duration(ev.At), ev.Rule, got, want)
+}
+
+// alarmLine is one alarm as the diff shows it.
+func alarmLine(rule, device, state string, h alarms.Hold) string {
+	s := fmt.Sprintf("%s on %s: %s", rule, device, state)
+	if h != alarms.NotHeld {
+		s += " (held: " + h.String() + ")"
+	}
+	return s
+}
+
+// diff returns a readable difference between got and want, or nil.
+func diff(at time.Duration, rule string, got, want []string) []string {
+	slices.Sort(got)
+	slices.Sort(want)
+	if slices.Equal(got, want) {
+		return nil
+	}
+	scope := "alarms"
+	if rule != "" {
+		scope = "alarms of rule " + rule
+	}
+	lines := []string{fmt.Sprintf("at %s, %s:", at, scope)}
+	for _, w := range want {
+		if !slices.Contains(got, w) {
+			lines = append(lines, "  - want "+w)
+		}
+	}
+	for _, g := range got {
+		if !slices.Contains(want, g) {
+			lines = append(lines, "  + got  "+g)
+		}
+	}
+	if len(got) == 0 {
+		lines = append(lines, "    (got no alarms)")
+	}
+	return lines
+}
