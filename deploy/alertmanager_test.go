@@ -93,7 +93,7 @@ func TestAlertmanagerRoutes(t *testing.T) {
 		labels []string
 		want   string
 	}{
-		{"critical alarm to the duty phones", []string{"severity=critical", "site=demo-estate", "alertname=fire_tank_low"}, "duty-phones"},
+		{"critical alarm to the duty phones", []string{"severity=critical", "site=demo-estate", "alertname=fire-water-low"}, "duty-phones"},
 		{"warning to the control room", []string{"severity=warning", "site=demo-estate"}, "control-room"},
 		{"no severity to the control room", []string{"site=demo-estate"}, "control-room"},
 	}
@@ -172,7 +172,7 @@ func TestAlertmanagerServesDeployConfig(t *testing.T) {
 	}
 	am := testbed.StartAlertmanager(t, testbed.AlertmanagerOptions{ConfigFile: conf})
 	alert := []map[string]any{{
-		"labels":      map[string]string{"alertname": "fire_tank_low", "severity": "critical", "site": "demo-estate", "device": "fire-tank"},
+		"labels":      map[string]string{"alertname": "fire-water-low", "severity": "critical", "site": "demo-estate", "device": "fire-tank"},
 		"annotations": map[string]string{"summary": "消防水池液位低"},
 	}}
 	body, _ := json.Marshal(alert)
