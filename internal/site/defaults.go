@@ -53,6 +53,11 @@ func (c *checker) applyDefaults() {
 	if s.MQTT.ClientID == "" {
 		s.MQTT.ClientID = DefaultClientIDPrefix + s.ID
 	}
+	if tls := s.MQTT.TLS; tls != nil {
+		tls.CAFile = resolvePath(c.file, tls.CAFile)
+		tls.CertFile = resolvePath(c.file, tls.CertFile)
+		tls.KeyFile = resolvePath(c.file, tls.KeyFile)
+	}
 	for i := range s.MQTT.Subscriptions {
 		sub := &s.MQTT.Subscriptions[i]
 		setIfAbsent(c, sub, "qos", &sub.QoS, DefaultSubscriptionQoS)

@@ -331,6 +331,17 @@ mqtt:
 	}
 }
 
+func TestTLSPathsResolved(t *testing.T) {
+	src := small + "mqtt:\n  url: ssl://h:8883\n  tls: {ca_file: ca.pem, cert_file: /etc/c.pem}\n"
+	s, err := parse("conf/site.yaml", []byte(src), noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tls := s.MQTT.TLS; tls.CAFile != "conf/ca.pem" || tls.CertFile != "/etc/c.pem" || tls.KeyFile != "" {
+		t.Errorf("tls = %+v", tls)
+	}
+}
+
 func TestEnvSecretWithoutFile(t *testing.T) {
 	src := small + "storage:\n  influx: {url: \"http://h:8086\", bucket: b, token_file: missing}\n"
 	s, err := parse("site.yaml", []byte(src), secretEnv(nil, map[string]string{EnvInfluxToken: "t"}))
