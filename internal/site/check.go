@@ -149,7 +149,7 @@ func (c *checker) checkDevice(d *Device, ctx string) {
 	case d.Kind == "" && c.unreported(d, "kind"):
 		c.errf(d.Pos, "%s: kind missing", ctx)
 	case d.Kind != "" && !KnownKind(d.Kind):
-		c.errf(c.at(d, "kind", d.Pos), "%s: kind %s unknown (see docs/site-file.md for the list)", ctx, quote(d.Kind))
+		c.errf(c.at(d, "kind", d.Pos), "%s: kind %s unknown%s", ctx, quote(d.Kind), kindHint(d.Kind))
 	}
 	switch {
 	case d.Area == "" && c.unreported(d, "area"):
@@ -165,6 +165,14 @@ func (c *checker) checkDevice(d *Device, ctx string) {
 	c.checkSignals(d, ctx)
 	c.checkDeviceModbus(d, ctx)
 	c.checkDeviceMQTT(d, ctx)
+}
+
+// kindHint suggests a known kind, or points at the list.
+func kindHint(kind string) string {
+	if h := didYouMean(kind, kindNames()); h != "" {
+		return h
+	}
+	return " (see the list in docs/site-file.md)"
 }
 
 // hasArea reports whether the area id is defined.

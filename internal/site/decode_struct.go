@@ -106,7 +106,7 @@ func (d *decoder) unknownKey(k *yaml.Node, t reflect.Type, w where) {
 		d.errf(k, w, "key %s not allowed: secrets go in %s, never inline", quote(k.Value), instead)
 		return
 	}
-	d.errf(k, w, "unknown key %s", quote(k.Value))
+	d.errf(k, w, "unknown key %s%s", quote(k.Value), didYouMean(k.Value, keysOf(fieldsOf(t))))
 }
 
 // mergeKeys applies YAML merge keys (<<: *anchor) before the mapping's own

@@ -124,3 +124,23 @@ func TestByteSizeString(t *testing.T) {
 		})
 	}
 }
+
+func TestDidYouMean(t *testing.T) {
+	tests := []struct {
+		name, word string
+		want       string
+	}{
+		{"swap", "unti", ` (did you mean "unit"?)`},
+		{"extra letter", "pumpp", ` (did you mean "pump"?)`},
+		{"far", "colour", ""},
+		{"long", string(make([]byte, 100)), ""},
+	}
+	cands := []string{"unit", "pump", "name", "type"}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := didYouMean(tt.word, cands); got != tt.want {
+				t.Errorf("didYouMean(%q) = %q, want %q", tt.word, got, tt.want)
+			}
+		})
+	}
+}

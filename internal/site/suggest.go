@@ -1,0 +1,65 @@
+package site
+
+import (
+	"fmt"
+	"sort"
+)
+
+// didYouMean returns ` (did you mean "x"?)` for the candidate closest to
+// word, when one is within two edits of it, or "".
+func didYouMean(word string, candidates []string) string {
+	if len(word) > 64 {
+		return "" // edit distance is quadratic; long input is no typo
+	}
+	sorted := append([]string(nil), candidates...)
+	sort.Strings(sorted) // the same suggestion every run
+	best, bestDist := "", 3
+	for _, c := range sorted {
+		if d := editDistance(word, c); d < bestDist {
+			best, bestDist = c, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %q?)", best)
+}
+
+// editDistance is the Levenshtein distance between a and b, in bytes.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// kindNames returns the names of Kinds.
+func kindNames() []string {
+	out := make([]string, len(Kinds))
+	for i, k := range Kinds {
+		out[i] = k.Name
+	}
+	return out
+}
+
+// keysOf returns the keys of a fieldsOf map.
+func keysOf(m map[string]int) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
