@@ -61,12 +61,18 @@ func (l *errorList) add(p Pos, format string, args ...any) {
 	l.errs = append(l.errs, Error{Pos: p, Msg: fmt.Sprintf(format, args...)})
 }
 
-// failed reports whether any mistake was recorded.
-func (l *errorList) failed() bool { return len(l.errs) > 0 }
-
 // count is how many mistakes were recorded, shown or not; the decoder
 // compares counts to learn whether a value was wrong.
 func (l *errorList) count() int { return len(l.errs) + l.dropped }
+
+// err returns the mistakes as an Errors, or a nil error when there are
+// none (never a nil Errors in a non-nil interface).
+func (l *errorList) err() error {
+	if out := l.sorted(); out != nil {
+		return out
+	}
+	return nil
+}
 
 // sorted returns the mistakes in file order, or nil when there are none.
 func (l *errorList) sorted() Errors {

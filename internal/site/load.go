@@ -77,13 +77,13 @@ func parse(file string, data []byte, e env) (*Site, error) {
 	errs := &errorList{}
 	s, d := decodeFile(file, data, errs)
 	if s == nil {
-		return nil, errs.sorted()
+		return nil, errs.err()
 	}
 	c := &checker{file: file, errs: errs, fields: d.fields, bad: d.bad, site: s}
 	c.check()
 	c.readSecrets(e)
-	if out := errs.sorted(); out != nil {
-		return nil, out
+	if err := errs.err(); err != nil {
+		return nil, err
 	}
 	c.applyDefaults()
 	return s, nil
