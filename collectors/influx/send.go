@@ -194,10 +194,11 @@ func notifyChan(ch chan struct{}) {
 // Close flushes what the sender can within ctx: everything in the spool
 // is sent at once, without waiting for full batches. What is not sent
 // when ctx ends stays in the spool for the next start. Close does not
-// stop Run; cancel Run's context afterwards.
+// stop Run; cancel Run's context afterwards. Without a running Run it
+// waits for ctx and reports what is left.
 func (w *Writer) Close(ctx context.Context) error {
-	if w.api == nil || !w.running.Load() {
-		return nil
+	if w.api == nil {
+		return nil // no InfluxDB: everything stays in the spool by design
 	}
 	w.draining.Store(true)
 	defer w.draining.Store(false)
