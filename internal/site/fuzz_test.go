@@ -66,3 +66,39 @@ func checkFuzzSite(t *testing.T, s *Site) {
 		t.Fatalf("secret in Redacted output:\n%s", out)
 	}
 }
+
+// FuzzParseDuration checks that a duration that parses prints back to the
+// same value and is never negative.
+func FuzzParseDuration(f *testing.F) {
+	for _, s := range []string{"500ms", "30s", "3m", "1h30m", "1d", "-1s", "30", "1.5d", "9223372036854775807ns"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		d, err := ParseDuration(s)
+		if err != nil {
+			return
+		}
+		back, err := ParseDuration(d.String())
+		if d < 0 || err != nil || back != d {
+			t.Fatalf("%q -> %d -> %q -> %d, %v", s, d, d.String(), back, err)
+		}
+	})
+}
+
+// FuzzParseByteSize checks that a size that parses prints back to the same
+// value and is never negative.
+func FuzzParseByteSize(f *testing.F) {
+	for _, s := range []string{"1048576", "512KB", "64MiB", "1GiB", "-1", "1.5MiB", "9223372036854775807"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		b, err := ParseByteSize(s)
+		if err != nil {
+			return
+		}
+		back, err := ParseByteSize(b.String())
+		if b < 0 || err != nil || back != b {
+			t.Fatalf("%q -> %d -> %q -> %d, %v", s, b, b.String(), back, err)
+		}
+	})
+}
