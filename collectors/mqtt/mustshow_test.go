@@ -32,6 +32,11 @@ const (
 	lossMessages = lossDevices * lossPerDev
 	childURLEnv  = "FACMON_MQTT_CHILD_URL"
 	childFileEnv = "FACMON_MQTT_CHILD_FILE"
+	// childStallEnv makes the first child's sink stall (never accept)
+	// once dev-00 reaches that sequence number, and say so in a file: the
+	// SIGKILL then lands with hundreds of messages received, unstored.
+	childStallEnv = "FACMON_MQTT_CHILD_STALL"
+	lossStallSeq  = lossPerDev/2 - 10
 )
 
 // lossSite has lossDevices devices whose seq signal arrives as a plain
@@ -49,9 +54,10 @@ func lossSite(url string) *site.Site {
 // fileSink is a durable sink for the test: one JSON line per point,
 // fsync'd before Publish returns — the contract of the real spool.
 type fileSink struct {
-	mu sync.Mutex
-	f  *os.File
-	w  *bufio.Writer
+	mu    sync.Mutex
+	f     *os.File
+	w     *bufio.Writer
+	stall string // marker file written when the sink stalls; "" never
 }
 
 // openFileSink opens path for appending after cutting off a line torn by
@@ -81,7 +87,24 @@ type pointRecord struct {
 	Value  float64 `json:"v"`
 }
 
-func (s *fileSink) Publish(_ context.Context, batch []collectors.Point) error {
+func (s *fileSink) stalls(batch []collectors.Point) bool {
+	if s.stall == "" {
+		return false
+	}
+	for _, p := range batch {
+		if p.Device == "dev-00" && p.Signal == "seq" && p.Value >= lossStallSeq {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *fileSink) Publish(ctx context.Context, batch []collectors.Point) error {
+	if s.stalls(batch) {
+		_ = os.WriteFile(s.stall, nil, 0o644)
+		<-ctx.Done() // until SIGKILL
+		return ctx.Err()
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, p := range batch {
@@ -91,10 +114,6 @@ func (s *fileSink) Publish(_ context.Context, batch []collectors.Point) error {
 	if err := s.w.Flush(); err != nil {
 		return err
 	}
-	// A real disk's fsync takes milliseconds; tmpfs's takes none. The
-	// delay keeps a backlog in the collector so the SIGKILL lands with
-	// messages received but not yet stored.
-	time.Sleep(2 * time.Millisecond)
 	return s.f.Sync()
 }
 
@@ -109,6 +128,7 @@ func TestChildCollector(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	sink.stall = os.Getenv(childStallEnv)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	defer stop()
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
@@ -123,6 +143,7 @@ func TestChildCollector(t *testing.T) {
 type child struct {
 	t        *testing.T
 	url, out string
+	stall    string // the first start stalls its sink; later ones do not
 	cmd      *exec.Cmd
 	log      bytes.Buffer
 }
@@ -130,7 +151,8 @@ type child struct {
 func (c *child) start() {
 	c.t.Helper()
 	c.cmd = exec.Command(os.Args[0], "-test.run=^TestChildCollector$")
-	c.cmd.Env = append(os.Environ(), childURLEnv+"="+c.url, childFileEnv+"="+c.out)
+	c.cmd.Env = append(os.Environ(), childURLEnv+"="+c.url, childFileEnv+"="+c.out, childStallEnv+"="+c.stall)
+	c.stall = ""
 	c.cmd.Stderr, c.cmd.Stdout = &c.log, &c.log
 	c.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := c.cmd.Start(); err != nil {
@@ -172,7 +194,8 @@ func TestNoLossAcrossRestarts(t *testing.T) {
 	}
 	broker := testbed.StartMosquitto(t, testbed.MosquittoOptions{})
 	out := filepath.Join(t.TempDir(), "points.jsonl")
-	ch := &child{t: t, url: broker.URL, out: out}
+	stall := filepath.Join(t.TempDir(), "stalled")
+	ch := &child{t: t, url: broker.URL, out: out, stall: stall}
 	ch.start()
 	t.Cleanup(func() {
 		ch.stop(syscall.SIGTERM)
@@ -185,6 +208,7 @@ func TestNoLossAcrossRestarts(t *testing.T) {
 	events := map[int]func(){
 		lossMessages / 4: func() { t.Log("broker restart 1"); broker.Stop(); broker.Start(t) },
 		lossMessages / 2: func() {
+			waitUntil(t, "child sink stalled", 20*time.Second, func() bool { _, err := os.Stat(stall); return err == nil })
 			_, n := stored(t, out)
 			t.Logf("SIGKILL collector with %d of %d published messages stored", n-1, lossMessages/2)
 			ch.stop(syscall.SIGKILL)
@@ -197,16 +221,21 @@ func TestNoLossAcrossRestarts(t *testing.T) {
 	t.Logf("published %d messages in %v", lossMessages, time.Since(start).Round(time.Millisecond))
 	var seen map[string]bool
 	var lines int
-	waitUntil(t, "every message's point in the sink", 40*time.Second, func() bool {
-		seen, lines = stored(t, out)
-		return len(seen) >= lossMessages+1 // + the warm-up point
-	})
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if seen, lines = stored(t, out); len(seen) >= lossMessages+1 { // + the warm-up point
+			break
+		}
+	}
+	var missing []string
 	for d := range lossDevices {
 		for s := 1; s <= lossPerDev; s++ {
 			if k := fmt.Sprintf("dev-%02d/%d", d, s); !seen[k] {
-				t.Errorf("missing %s", k)
+				missing = append(missing, k)
 			}
 		}
+	}
+	if len(missing) > 0 {
+		t.Fatalf("%d of %d messages have no point in the sink: %v", len(missing), lossMessages, missing[:min(len(missing), 20)])
 	}
 	t.Logf("all %d messages stored after %v (%d point lines, %d redelivered duplicates)",
 		lossMessages, time.Since(start).Round(time.Millisecond), lines, lines-len(seen))
