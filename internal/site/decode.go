@@ -97,7 +97,7 @@ func (d *decoder) errf(n *yaml.Node, w where, format string, args ...any) {
 	d.errs.add(d.pos(n), w.prefix()+format, args...)
 }
 
-// resolve follows aliases and counts nodes against maxNodes; it returns nil
+// resolve follows aliases and counts nodes against the budget; it returns nil
 // once the budget is spent.
 func (d *decoder) resolve(n *yaml.Node) *yaml.Node {
 	for n != nil && n.Kind == yaml.AliasNode {
