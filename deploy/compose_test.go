@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -382,5 +383,42 @@ func TestComposeGrafanaAccess(t *testing.T) {
 	pw := g.Environment["GF_SECURITY_ADMIN_PASSWORD__FILE"]
 	if _, ok := c.resolve(t, g, pw); !ok || pw == "" {
 		t.Errorf("GF_SECURITY_ADMIN_PASSWORD__FILE = %q: not a mounted secret", pw)
+	}
+}
+
+// TestComposeSchema validates compose.yaml with a Compose implementation
+// when one is installed: `docker compose` (v2) or Debian's docker-compose
+// 1.29 (which predates the top-level name key, so it gets a copy without
+// it). Neither needs a Docker engine for `config`.
+func TestComposeSchema(t *testing.T) {
+	if out, err := exec.Command("docker", "compose", "version").CombinedOutput(); err == nil && bytes.Contains(out, []byte("version")) {
+		runCompose(t, "docker", "compose", "-f", "compose.yaml", "config", "-q")
+		return
+	}
+	if _, err := exec.LookPath("docker-compose"); err != nil {
+		t.Skip("neither docker compose nor docker-compose installed (Debian: apt-get install docker-compose)")
+	}
+	b, err := os.ReadFile("compose.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if !strings.HasPrefix(l, "name:") {
+			lines = append(lines, l)
+		}
+	}
+	cp := filepath.Join(t.TempDir(), "compose.yaml")
+	if err := os.WriteFile(cp, []byte(strings.Join(lines, "\n")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	runCompose(t, "docker-compose", "-f", cp, "--project-directory", deployDir(t), "config", "-q")
+}
+
+func runCompose(t *testing.T, name string, args ...string) {
+	t.Helper()
+	out, err := exec.Command(name, args...).CombinedOutput()
+	if err != nil {
+		t.Errorf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
 	}
 }
