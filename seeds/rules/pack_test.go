@@ -1,0 +1,111 @@
+// Package rules_test runs the seed rule pack's unit tests
+// (seeds/rules/*_test.yaml), and checks that they pin the pack down: any
+// threshold, delay or window changed in a rule file makes some test fail.
+package rules_test
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"facmon/alarms/rulestest"
+)
+
+// TestPack runs every *_test.yaml of the pack.
+func TestPack(t *testing.T) {
+	files, _ := filepath.Glob("*_test.yaml")
+	if len(files) == 0 {
+		t.Fatal("no *_test.yaml in seeds/rules")
+	}
+	var out bytes.Buffer
+	failed, err := rulestest.Run(files, &out)
+	if err != nil || failed {
+		t.Fatalf("rule tests failed (err %v):\n%s", err, out.String())
+	}
+}
+
+// param matches one tunable parameter of a rule: a threshold, a delay, a
+// window bound.
+var param = regexp.MustCompile(`\b(above|below|deadband|equals|changes_to|on_delay|off_delay|within|window|wrap|d1|d2|run_on|tolerance|no_data_for|from|to): ("?[0-9][0-9.:]*[a-z]*"?)`)
+
+// TestPackMutations changes each parameter of each rule file, up and down,
+// and requires that some test of the pack then fails.
+func TestPackMutations(t *testing.T) {
+	ruleFiles, _ := filepath.Glob("*.yaml")
+	for _, rf := range ruleFiles {
+		if strings.HasSuffix(rf, "_test.yaml") {
+			continue
+		}
+		data, err := os.ReadFile(rf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, loc := range param.FindAllSubmatchIndex(data, -1) {
+			key, val := string(data[loc[2]:loc[3]]), string(data[loc[4]:loc[5]])
+			line := bytes.Count(data[:loc[0]], []byte("\n")) + 1
+			for _, m := range mutate(val) {
+				name := fmt.Sprintf("%s:%d %s %s→%s", rf, line, key, val, m)
+				mutated := append(append(append([]byte{}, data[:loc[4]]...), m...), data[loc[5]:]...)
+				t.Run(name, func(t *testing.T) { requireFailure(t, rf, mutated) })
+			}
+		}
+	}
+}
+
+// requireFailure runs the pack's tests with rule file rf replaced by data
+// and fails if they all pass.
+func requireFailure(t *testing.T, rf string, data []byte) {
+	dir := t.TempDir()
+	copyPack(t, dir)
+	if err := os.WriteFile(filepath.Join(dir, rf), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests, _ := filepath.Glob(filepath.Join(dir, "*_test.yaml"))
+	var out bytes.Buffer
+	if failed, _ := rulestest.Run(tests, &out); !failed {
+		t.Errorf("the change survived: no test fails")
+	}
+}
+
+// copyPack copies the pack and its test site into dir.
+func copyPack(t *testing.T, dir string) {
+	files, _ := filepath.Glob("*.yaml")
+	files = append(files, "testdata/community.yaml")
+	if err := os.MkdirAll(filepath.Join(dir, "testdata"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// mutate returns a value moved down and up: numbers by max(0.2, 5 %),
+// durations halved and one and a half times, times of day by an hour.
+func mutate(val string) []string {
+	v := strings.Trim(val, `"`)
+	if h, m, ok := strings.Cut(v, ":"); ok {
+		hh, _ := strconv.Atoi(h)
+		return []string{fmt.Sprintf(`"%02d:%s"`, (hh+23)%24, m), fmt.Sprintf(`"%02d:%s"`, (hh+1)%24, m)}
+	}
+	if d, err := time.ParseDuration(v); err == nil && strings.ContainsAny(v, "smh") {
+		return []string{(d / 2).String(), (d * 3 / 2).String()}
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil {
+		return nil
+	}
+	delta := max(0.2, f*0.05)
+	return []string{strconv.FormatFloat(f-delta, 'f', -1, 64), strconv.FormatFloat(f+delta, 'f', -1, 64)}
+}
