@@ -3,17 +3,18 @@ package modbus
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"facmon/collectors/modbus/codec"
 	"facmon/internal/site"
 )
 
-// Defaults for settings the site file leaves out (see docs/modbus.md).
+// Fallbacks for settings that must not be zero, when a Site was built by
+// hand rather than by site.Load (which fills the documented defaults).
 const (
 	DefaultInterval     = time.Second
 	DefaultTimeout      = time.Second
-	DefaultRetries      = 1
 	DefaultOfflineAfter = 3
 	DefaultMaxGap       = 10
 )
@@ -26,14 +27,34 @@ type signal struct {
 	offset float64
 }
 
-// device is one polled slave and its read plan.
+// device is one site device on Modbus.
 type device struct {
 	id, kind, area, gateway string
 	unit                    byte
 	interval, timeout       time.Duration
 	retries, offlineAfter   int
 	signals                 []signal
-	plan                    []Request
+}
+
+// fieldRef is a planned field: signal sig of device dev.
+type fieldRef struct {
+	dev *device
+	sig int
+}
+
+// pollGroup is what one poll reads: the devices behind one unit id that
+// share interval and timeout. A PLC serving several logical devices (four
+// tanks on one unit) then costs the requests of one device, not four.
+type pollGroup struct {
+	gateway           string
+	unit              byte
+	interval, timeout time.Duration
+	// retries is the most any member asks for.
+	retries int
+	devices []*device
+	// refs are the fields given to Plan, in order.
+	refs []fieldRef
+	plan []Request
 }
 
 // gatewayConfig is one poller's work.
@@ -41,6 +62,49 @@ type gatewayConfig struct {
 	gw      Gateway
 	maxGap  int
 	devices []*device
+	groups  []*pollGroup
+}
+
+// groupKey identifies devices that are polled together.
+type groupKey struct {
+	unit              byte
+	interval, timeout time.Duration
+}
+
+// group sorts the gateway's devices into poll groups, in site order, and
+// plans each group's reads.
+func (gc *gatewayConfig) group() {
+	byKey := make(map[groupKey]*pollGroup)
+	for _, d := range gc.devices {
+		k := groupKey{d.unit, d.interval, d.timeout}
+		g := byKey[k]
+		if g == nil {
+			g = &pollGroup{gateway: gc.gw.ID, unit: d.unit, interval: d.interval, timeout: d.timeout}
+			byKey[k] = g
+			gc.groups = append(gc.groups, g)
+		}
+		g.devices = append(g.devices, d)
+		g.retries = max(g.retries, d.retries)
+		for i := range d.signals {
+			g.refs = append(g.refs, fieldRef{d, i})
+		}
+	}
+	for _, g := range gc.groups {
+		fields := make([]codec.Field, len(g.refs))
+		for i, r := range g.refs {
+			fields[i] = r.dev.signals[r.sig].field
+		}
+		g.plan = Plan(fields, gc.maxGap)
+	}
+}
+
+// ids names the group's devices for errors and logs.
+func (g *pollGroup) ids() string {
+	ids := make([]string, len(g.devices))
+	for i, d := range g.devices {
+		ids[i] = d.id
+	}
+	return strings.Join(ids, ",")
 }
 
 // where prefixes an error with the file:line of a site-file node.
@@ -95,6 +159,9 @@ func configure(s *site.Site) ([]*gatewayConfig, error) {
 		}
 		gc.devices = append(gc.devices, dev)
 	}
+	for _, gc := range gws {
+		gc.group()
+	}
 	return gws, errors.Join(errs...)
 }
 
@@ -140,13 +207,7 @@ func deviceFrom(d *site.Device, gc *gatewayConfig) (*device, error) {
 	}
 	dev := &device{id: d.ID, kind: d.Kind, area: d.Area, gateway: gc.gw.ID, unit: byte(m.Unit),
 		interval: dur(m.Interval, DefaultInterval), timeout: dur(m.Timeout, gc.gw.Timeout),
-		retries: m.Retries, offlineAfter: m.OfflineAfter}
-	switch {
-	case dev.retries == 0:
-		dev.retries = DefaultRetries
-	case dev.retries < 0: // retries: -1 turns retries off
-		dev.retries = 0
-	}
+		retries: max(m.Retries, 0), offlineAfter: m.OfflineAfter}
 	if dev.offlineAfter <= 0 {
 		dev.offlineAfter = DefaultOfflineAfter
 	}
@@ -161,11 +222,6 @@ func deviceFrom(d *site.Device, gc *gatewayConfig) (*device, error) {
 			dev.signals = append(dev.signals, *sig)
 		}
 	}
-	fields := make([]codec.Field, len(dev.signals))
-	for i, s := range dev.signals {
-		fields[i] = s.field
-	}
-	dev.plan = Plan(fields, gc.maxGap)
 	return dev, errors.Join(errs...)
 }
 

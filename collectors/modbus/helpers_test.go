@@ -123,7 +123,7 @@ func gateway(id, transport, addr string) site.Gateway {
 
 func dev(id, gw string, unit int, interval, timeout time.Duration, signals ...site.Signal) site.Device {
 	return site.Device{ID: id, Kind: "pump", Area: "pump-room", Signals: signals,
-		Modbus: &site.DeviceModbus{Gateway: gw, Unit: unit, Interval: site.Duration(interval), Timeout: site.Duration(timeout), OfflineAfter: 3}}
+		Modbus: &site.DeviceModbus{Gateway: gw, Unit: unit, Interval: site.Duration(interval), Timeout: site.Duration(timeout), Retries: 1, OfflineAfter: 3}}
 }
 
 func sig(name, table string, addr int, typ, order string) site.Signal {

@@ -9,9 +9,9 @@ import (
 	"facmon/collectors/modbus/codec"
 )
 
-// slot is one device's place in its gateway's schedule.
+// slot is one poll group's place in its gateway's schedule.
 type slot struct {
-	dev *device
+	g *pollGroup
 	// due is when the device is polled next (a retry or a regular poll);
 	// next is the next regular poll on the device's interval grid.
 	due, next time.Time
@@ -29,8 +29,8 @@ type poller struct {
 
 func newPoller(c *Collector, cfg *gatewayConfig) *poller {
 	p := &poller{c: c, cfg: cfg, writes: make(chan writeReq)}
-	for _, d := range cfg.devices {
-		p.slots = append(p.slots, &slot{dev: d})
+	for _, g := range cfg.groups {
+		p.slots = append(p.slots, &slot{g: g})
 	}
 	return p
 }
@@ -102,7 +102,7 @@ func (p *poller) waitUntil(ctx context.Context, s *slot, client Client) bool {
 // poll reads one device, publishes what it got, and reschedules it.
 func (p *poller) poll(ctx context.Context, client Client, s *slot) {
 	start := p.c.now()
-	points, err := p.read(client, s.dev)
+	points, err := p.read(client, s.g)
 	end := p.c.now()
 	p.c.metrics.pollDuration.WithLabelValues(p.cfg.gw.ID).Observe(end.Sub(start).Seconds())
 	if err == nil {
@@ -112,35 +112,46 @@ func (p *poller) poll(ctx context.Context, client Client, s *slot) {
 	p.failed(ctx, s, err, end)
 }
 
-// read runs the device's plan. The first failed request ends the poll: a
+// read runs the group's plan. The first failed request ends the poll: a
 // dead device costs its neighbours one timeout, not one per request. A
 // panic in the library or the decoder is caught here, with the bytes.
-func (p *poller) read(client Client, d *device) (points []collectors.Point, err error) {
+func (p *poller) read(client Client, g *pollGroup) (points []collectors.Point, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			raw := client.LastResponse()
-			p.c.log.Error("modbus: panic on device response", "gateway", d.gateway, "device", d.id,
+			p.c.log.Error("modbus: panic on device response", "gateway", g.gateway, "unit", g.unit, "devices", g.ids(),
 				"panic", r, "bytes", hexBytes(raw))
 			client.Close()
-			points, err = nil, fmt.Errorf("gateway %q unit %d device %q: %w: %v", d.gateway, d.unit, d.id, ErrPanic, r)
+			points, err = nil, fmt.Errorf("gateway %q unit %d device %q: %w: %v", g.gateway, g.unit, g.ids(), ErrPanic, r)
 		}
 	}()
-	points = make([]collectors.Point, 0, len(d.signals))
-	for _, req := range d.plan {
-		data, err := client.Read(d.unit, req.Table, req.Start, req.Count, d.timeout)
-		p.c.metrics.requests.WithLabelValues(d.id).Inc()
+	points = make([]collectors.Point, 0, len(g.refs))
+	for _, req := range g.plan {
+		data, err := client.Read(g.unit, req.Table, req.Start, req.Count, g.timeout)
+		p.countRequest(g, req)
 		if err == nil {
 			err = checkLen(req, data)
 		}
 		if err == nil {
-			points, err = d.decode(points, req, data, p.c.now())
+			points, err = g.decode(points, req, data, p.c.now())
 		}
 		if err != nil {
-			return nil, &RequestError{Gateway: d.gateway, Device: d.id, Unit: d.unit, Op: "read",
+			return nil, &RequestError{Gateway: g.gateway, Device: g.ids(), Unit: g.unit, Op: "read",
 				Table: req.Table, Start: req.Start, Count: req.Count, Err: err}
 		}
 	}
 	return points, nil
+}
+
+// countRequest counts a read once for each device whose data it carried.
+func (p *poller) countRequest(g *pollGroup, req Request) {
+	var last *device
+	for _, i := range req.Fields {
+		if d := g.refs[i].dev; d != last {
+			p.c.metrics.requests.WithLabelValues(d.id).Inc()
+			last = d
+		}
+	}
 }
 
 // checkLen rejects an answer with fewer or more bytes than asked for.
@@ -156,12 +167,12 @@ func checkLen(req Request, data []byte) error {
 }
 
 // decode appends the points of req's fields, read at t.
-func (d *device) decode(points []collectors.Point, req Request, data []byte, t time.Time) ([]collectors.Point, error) {
+func (g *pollGroup) decode(points []collectors.Point, req Request, data []byte, t time.Time) ([]collectors.Point, error) {
 	for _, i := range req.Fields {
-		sig := d.signals[i]
+		d, sig := g.refs[i].dev, g.refs[i].dev.signals[g.refs[i].sig]
 		raw, err := sig.field.Decode(data, req.Start)
 		if err != nil {
-			return nil, fmt.Errorf("signal %q: %w", sig.name, err)
+			return nil, fmt.Errorf("device %q signal %q: %w", d.id, sig.name, err)
 		}
 		points = append(points, d.point(sig, raw, t))
 	}
@@ -183,42 +194,53 @@ func (d *device) point(sig signal, raw float64, t time.Time) collectors.Point {
 func (p *poller) succeeded(ctx context.Context, s *slot, points []collectors.Point, t time.Time) {
 	s.attempt = 0
 	s.advance(t)
-	if p.c.markGood(s.dev, t) {
-		p.c.metrics.online.WithLabelValues(s.dev.id).Set(1)
-		p.c.log.Info("modbus: device online", "gateway", s.dev.gateway, "device", s.dev.id)
-		points = append(points, p.statusPoint(s.dev, collectors.Online, t))
+	for _, d := range s.g.devices {
+		if p.c.markGood(d, t) {
+			p.c.metrics.online.WithLabelValues(d.id).Set(1)
+			p.c.log.Info("modbus: device online", "gateway", d.gateway, "device", d.id)
+			points = append(points, p.statusPoint(d, collectors.Online, t))
+		}
 	}
 	p.publish(ctx, points)
 }
 
 // failed counts the failure, schedules a retry if one fits before the next
-// regular poll, and otherwise counts a failed poll towards offline.
+// regular poll, and otherwise counts a failed poll towards offline for
+// every device of the group.
 func (p *poller) failed(ctx context.Context, s *slot, err error, t time.Time) {
-	d := s.dev
-	p.c.metrics.errors.WithLabelValues(d.id, Kind(err)).Inc()
-	p.c.log.Debug("modbus: poll failed", "gateway", d.gateway, "device", d.id, "err", err)
+	g := s.g
+	for _, d := range g.devices {
+		p.c.metrics.errors.WithLabelValues(d.id, Kind(err)).Inc()
+	}
+	p.c.log.Debug("modbus: poll failed", "gateway", g.gateway, "unit", g.unit, "err", err)
 	s.attempt++
-	if retry := t.Add(backoff(s.attempt, d.interval)); s.attempt <= d.retries && retry.Before(s.next.Add(d.interval)) && Kind(err) != "panic" {
+	if retry := t.Add(backoff(s.attempt, g.interval)); s.attempt <= g.retries && retry.Before(s.next.Add(g.interval)) && Kind(err) != "panic" {
 		s.due = retry
-		p.c.noteError(d, err)
+		for _, d := range g.devices {
+			p.c.noteError(d, err)
+		}
 		return
 	}
 	s.attempt = 0
 	s.advance(t)
-	status, changed := p.c.markFailed(d, err)
-	if !changed {
-		return
+	var points []collectors.Point
+	for _, d := range g.devices {
+		status, changed := p.c.markFailed(d, err)
+		if !changed {
+			continue
+		}
+		p.c.metrics.online.WithLabelValues(d.id).Set(0)
+		p.c.log.Warn("modbus: device "+status.String(), "gateway", d.gateway, "device", d.id, "err", err)
+		points = append(points, p.statusPoint(d, status, t))
 	}
-	p.c.metrics.online.WithLabelValues(d.id).Set(0)
-	p.c.log.Warn("modbus: device "+status.String(), "gateway", d.gateway, "device", d.id, "err", err)
-	p.publish(ctx, []collectors.Point{p.statusPoint(d, status, t)})
+	p.publish(ctx, points)
 }
 
 // advance moves the slot to its next regular poll. A poll more than one
 // interval late restarts the grid from now instead of bursting to catch up.
 func (s *slot) advance(now time.Time) {
-	s.next = s.next.Add(s.dev.interval)
-	if s.next.Before(now.Add(-s.dev.interval)) {
+	s.next = s.next.Add(s.g.interval)
+	if s.next.Before(now.Add(-s.g.interval)) {
 		s.next = now
 	}
 	s.due = s.next

@@ -236,16 +236,20 @@ func FuzzDecodeResponse(f *testing.F) {
 	f.Add(bytes.Repeat([]byte{0xff}, 250), uint8(2))
 	sigs, _, _, _ := mixedSignals()
 	d := &site.Device{ID: "d", Modbus: &site.DeviceModbus{Gateway: "g"}, Signals: sigs}
-	device, err := deviceFrom(d, &gatewayConfig{gw: Gateway{ID: "g"}, maxGap: 10})
+	gc := &gatewayConfig{gw: Gateway{ID: "g"}, maxGap: 10}
+	dv, err := deviceFrom(d, gc)
 	if err != nil {
 		f.Fatal(err)
 	}
+	gc.devices = []*device{dv}
+	gc.group()
+	g := gc.groups[0]
 	f.Fuzz(func(t *testing.T, data []byte, which uint8) {
-		req := device.plan[int(which)%len(device.plan)]
+		req := g.plan[int(which)%len(g.plan)]
 		if checkLen(req, data) != nil {
 			return
 		}
-		pts, err := device.decode(nil, req, data, time.Time{})
+		pts, err := g.decode(nil, req, data, time.Time{})
 		if err == nil && len(pts) != len(req.Fields) {
 			t.Fatalf("%d points for %d fields", len(pts), len(req.Fields))
 		}
