@@ -79,7 +79,9 @@ ensure_facmon_token() {
 		return
 	fi
 	json=$(influx auth create --write-bucket "$1" --description "facmon writer: write-only on bucket $FACMON_BUCKET" --json)
-	token=$(printf '%s\n' "$json" | sed -n 's/^[[:space:]]*"token":[[:space:]]*"\([^"]*\)".*/\1/p')
+	# One "key": value per line, whether the CLI indents its JSON or not.
+	token=$(printf '%s\n' "$json" | tr ',{}[]' '\n\n\n\n\n' |
+		sed -n 's/^[[:space:]]*"token":[[:space:]]*"\([^"]*\)".*/\1/p' | head -n 1)
 	[ -n "$token" ] || die "influx auth create: no token in its answer"
 	umask 077
 	printf '%s\n' "$token" >"$f.tmp"
