@@ -31,7 +31,7 @@ const (
 	DefaultFlushInterval = time.Second
 	DefaultTimeout       = 10 * time.Second
 	DefaultMinBackoff    = 100 * time.Millisecond
-	DefaultMaxBackoff    = 30 * time.Second
+	DefaultMaxBackoff    = 10 * time.Second
 )
 
 // A spool record holds at most this many lines, so that a batch is cut
