@@ -235,28 +235,8 @@ func signalFrom(devID string, s site.Signal) (*signal, error) {
 	fail := func(err error) error {
 		return where(r.Pos, "device %q: signal %q: %s %d: %v", devID, s.Name, r.Table, r.Address, err)
 	}
-	t, err := codec.ParseTable(r.Table)
+	f, err := codec.Parse(r.Table, r.Type, r.Order, r.Address, r.Bit)
 	if err != nil {
-		return nil, fail(err)
-	}
-	typ := codec.Bool
-	if r.Type != "" || !t.IsBits() {
-		if typ, err = codec.ParseType(r.Type); err != nil {
-			return nil, fail(err)
-		}
-	}
-	order, err := codec.ParseOrder(r.Order)
-	if err != nil {
-		return nil, fail(err)
-	}
-	if r.Address < 0 || r.Address > 65535 {
-		return nil, fail(fmt.Errorf("address outside 0..65535"))
-	}
-	f := codec.Field{Table: t, Address: uint16(r.Address), Type: typ, Order: order, Bit: -1}
-	if r.Bit != nil {
-		f.Bit = *r.Bit
-	}
-	if err := f.Check(); err != nil {
 		return nil, fail(err)
 	}
 	sig := &signal{name: s.Name, field: f, scale: 1, offset: s.Offset}

@@ -200,3 +200,31 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+func TestParse(t *testing.T) {
+	bit := func(n int) *int { return &n }
+	tests := []struct {
+		name              string
+		table, typ, order string
+		addr              int
+		bit               *int
+		want              Field
+		wantErr           bool
+	}{
+		{"coil implies bool", "coil", "", "", 3, nil, Field{Table: Coil, Address: 3, Type: Bool, Bit: -1}, false},
+		{"float32 word swap", "input", "float32", "CDAB", 10, nil, Field{Table: Input, Address: 10, Type: Float32, Order: CDAB, Bit: -1}, false},
+		{"lower-case order", "holding", "int32", "dcba", 0, nil, Field{Table: Holding, Type: Int32, Order: DCBA, Bit: -1}, false},
+		{"register bit", "holding", "bool", "", 7, bit(12), Field{Table: Holding, Address: 7, Type: Bool, Bit: 12}, false},
+		{"register needs type", "holding", "", "", 0, nil, Field{}, true},
+		{"negative address", "holding", "uint16", "", -1, nil, Field{}, true},
+		{"bad table", "holdings", "uint16", "", 0, nil, Field{}, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := Parse(tc.table, tc.typ, tc.order, tc.addr, tc.bit)
+			if (err != nil) != tc.wantErr || (err == nil && got != tc.want) {
+				t.Errorf("Parse = %+v, %v; want %+v, error %v", got, err, tc.want, tc.wantErr)
+			}
+		})
+	}
+}

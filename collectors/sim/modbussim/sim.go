@@ -174,9 +174,14 @@ func (s *Server) accept(ln net.Listener) {
 			return
 		}
 		s.mu.Lock()
+		if s.ln != ln { // closed while this connection was being accepted
+			s.mu.Unlock()
+			c.Close()
+			return
+		}
 		s.conns[c] = struct{}{}
-		s.mu.Unlock()
 		s.wg.Go(func() { s.serve(c) })
+		s.mu.Unlock()
 	}
 }
 
