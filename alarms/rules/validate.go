@@ -20,6 +20,10 @@ type Set struct {
 func Validate(files []*File, s *site.Site) (*Set, error) {
 	errs := &errorList{}
 	set := &Set{Site: s}
+	byID := make(map[string]*site.Device, len(s.Devices))
+	for i := range s.Devices {
+		byID[s.Devices[i].ID] = &s.Devices[i]
+	}
 	seen := map[string]Pos{}
 	for _, f := range files {
 		for i := range f.Rules {
@@ -29,13 +33,13 @@ func Validate(files []*File, s *site.Site) (*Set, error) {
 				errs.add(r.at("name"), "%s: name repeated (first at %s)", ctx, p)
 			}
 			seen[r.Name] = r.at("name")
-			r.Devices = selectDevices(s, &r.Select, r.at("select"), ctx, errs)
-			checkSignals(s, r, ctx, errs)
+			r.Devices = selectDevices(s, byID, &r.Select, r.at("select"), ctx, errs)
+			checkSignals(byID, r, ctx, errs)
 			set.Rules = append(set.Rules, r)
 		}
 		for i := range f.Maintenance {
 			m := &f.Maintenance[i]
-			m.Devices = selectDevices(s, &m.Select, m.Pos, `maintenance "`+m.Name+`"`, errs)
+			m.Devices = selectDevices(s, byID, &m.Select, m.Pos, `maintenance "`+m.Name+`"`, errs)
 			set.Maintenance = append(set.Maintenance, m)
 		}
 	}
@@ -48,9 +52,9 @@ func Validate(files []*File, s *site.Site) (*Set, error) {
 
 // selectDevices returns the ids of the devices sel matches, reporting
 // unknown devices, kinds and areas and an empty selection.
-func selectDevices(s *site.Site, sel *Selector, p Pos, ctx string, errs *errorList) []string {
+func selectDevices(s *site.Site, byID map[string]*site.Device, sel *Selector, p Pos, ctx string, errs *errorList) []string {
 	ok := true
-	if sel.Device != "" && device(s, sel.Device) == nil {
+	if sel.Device != "" && byID[sel.Device] == nil {
 		errs.add(p, "%s: select.device: device %q unknown", ctx, sel.Device)
 		ok = false
 	}
@@ -63,9 +67,13 @@ func selectDevices(s *site.Site, sel *Selector, p Pos, ctx string, errs *errorLi
 		ok = false
 	}
 	var ids []string
-	for _, d := range s.Devices {
-		if sel.Matches(&d) {
-			ids = append(ids, d.ID)
+	if d := byID[sel.Device]; d != nil && sel.Matches(d) {
+		ids = []string{d.ID} // one device: no need to scan the site
+	} else if sel.Device == "" {
+		for i := range s.Devices {
+			if sel.Matches(&s.Devices[i]) {
+				ids = append(ids, s.Devices[i].ID)
+			}
 		}
 	}
 	if ok && len(ids) == 0 && sel.Kind == "" && len(sel.Labels) == 0 && (sel.Device != "" || sel.Area != "") {
@@ -96,16 +104,6 @@ func hasLabels(have, want map[string]string) bool {
 	return true
 }
 
-// device returns the site's device id, or nil.
-func device(s *site.Site, id string) *site.Device {
-	for i := range s.Devices {
-		if s.Devices[i].ID == id {
-			return &s.Devices[i]
-		}
-	}
-	return nil
-}
-
 // Signals returns the signals a rule reads from each of its devices.
 func (r *Rule) Signals() []string {
 	switch {
@@ -120,9 +118,9 @@ func (r *Rule) Signals() []string {
 }
 
 // checkSignals reports signals a selected device does not have.
-func checkSignals(s *site.Site, r *Rule, ctx string, errs *errorList) {
+func checkSignals(byID map[string]*site.Device, r *Rule, ctx string, errs *errorList) {
 	for _, id := range r.Devices {
-		d := device(s, id)
+		d := byID[id]
 		for _, name := range r.Signals() {
 			if name == "" {
 				continue
