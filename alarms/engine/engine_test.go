@@ -129,7 +129,7 @@ func TestTransitions(t *testing.T) {
 	if _, ok := e.Ack(tr.ID, "op", t0.Add(2*time.Minute)); ok {
 		t.Error("second ack accepted")
 	}
-	trs = e.Process([]collectors.Point{level("tank-1", 1.5, 3 * time.Minute)})
+	trs = e.Process([]collectors.Point{level("tank-1", 1.5, 3*time.Minute)})
 	trs = append(trs, e.Advance(t0.Add(4*time.Minute))...)
 	if len(trs) != 1 || trs[0].Change != alarms.Clear || trs[0].To != alarms.Normal || trs[0].ID != tr.ID {
 		t.Fatalf("clear of an acked alarm: %+v", trs)
