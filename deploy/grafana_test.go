@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -245,5 +246,18 @@ func TestPrometheusScrapesTheStack(t *testing.T) {
 	}
 	if !jobs["facmon"] {
 		t.Error("no facmon scrape job")
+	}
+}
+
+// TestPrometheusConfigChecks runs promtool on the config when it is
+// installed (Debian package prometheus).
+func TestPrometheusConfigChecks(t *testing.T) {
+	promtool, err := exec.LookPath("promtool")
+	if err != nil {
+		t.Skip("promtool not installed (Debian: apt-get install prometheus); TestPrometheusScrapesTheStack checks the targets")
+	}
+	out, err := exec.Command(promtool, "check", "config", "prometheus/prometheus.yml").CombinedOutput()
+	if err != nil {
+		t.Errorf("promtool check config: %v\n%s", err, out)
 	}
 }
