@@ -19,6 +19,17 @@ const (
 	RTUOverTCP
 )
 
+// String returns the framing's name, or "unknown".
+func (f Framing) String() string {
+	switch f {
+	case TCP:
+		return "tcp"
+	case RTUOverTCP:
+		return "rtu-over-tcp"
+	}
+	return "unknown"
+}
+
 // frame is one request or response: a unit id, a PDU (function code and
 // data) and, for Modbus TCP, the transaction and protocol ids.
 type frame struct {
