@@ -1,0 +1,84 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"facmon/alarms"
+	"facmon/collectors"
+)
+
+// recorder is an Output that keeps what it got.
+type recorder struct {
+	mu  sync.Mutex
+	trs []alarms.Transition
+}
+
+func (r *recorder) Transitions(_ context.Context, ts []alarms.Transition) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.trs = append(r.trs, ts...)
+	return nil
+}
+
+func (r *recorder) changes() []alarms.Change {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []alarms.Change
+	for _, t := range r.trs {
+		out = append(out, t.Change)
+	}
+	return out
+}
+
+func TestRunner(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		reg := prometheus.NewRegistry()
+		rec := &recorder{}
+		r, err := NewRunner(RunnerOptions{Engine: New(Options{Rules: ruleSet(t, tankLow)}), Output: rec,
+			Clock: time.Now, Registerer: reg, Tick: time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(t.Context())
+		var wg sync.WaitGroup
+		wg.Go(func() { r.Run(ctx) })
+		defer wg.Wait()
+		defer cancel()
+
+		start := time.Now()
+		r.Publish(ctx, []collectors.Point{{Device: "tank-1", Signal: "level", Value: 0.5, Time: start}})
+		time.Sleep(29 * time.Second) // the bubble's clock; the on-delay is 30 s
+		synctest.Wait()
+		if got := rec.changes(); len(got) != 0 {
+			t.Fatalf("before the on-delay: %v", got)
+		}
+		time.Sleep(2 * time.Second)
+		synctest.Wait()
+		if got := rec.changes(); len(got) != 1 || got[0] != alarms.Raise {
+			t.Fatalf("after the on-delay: %v", got)
+		}
+		if _, ok := r.Ack(ctx, rec.trs[0].ID, "op"); !ok {
+			t.Fatal("ack refused")
+		}
+		r.Reload(ctx, nil, errors.New("bad.yaml:3:1: boom"))
+		if v := testutil.ToFloat64(r.m.reloadOK); v != 0 {
+			t.Errorf("facmon_rules_last_reload_successful = %v after a failed reload", v)
+		}
+		r.Reload(ctx, ruleSet(t, tankLow), nil)
+		synctest.Wait()
+		if v := testutil.ToFloat64(r.m.reloadOK); v != 1 {
+			t.Errorf("facmon_rules_last_reload_successful = %v after a good reload", v)
+		}
+		if got := rec.changes(); len(got) != 2 || got[1] != alarms.Ack {
+			t.Fatalf("reload of an unchanged rule changed alarms: %v", got)
+		}
+	})
+}
