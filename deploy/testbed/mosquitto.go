@@ -32,6 +32,11 @@ func StartMosquitto(t testing.TB, opt MosquittoOptions) *Mosquitto {
 	conf := filepath.Join(dir, "mosquitto.conf")
 	writeFile(t, conf, trimLines(fmt.Sprintf(`listener %d 127.0.0.1
 	allow_anonymous true
+	# As root, Mosquitto would drop to the "mosquitto" user, which cannot
+	# write the persistence file into the test's private temp dir; queued
+	# QoS 1 messages would then be lost across a restart. Without root
+	# this line has no effect.
+	user root
 	persistence true
 	persistence_location %s/
 	autosave_interval 1
