@@ -265,3 +265,20 @@ func TestBackoff(t *testing.T) {
 		})
 	}
 }
+
+func TestCloseLeavesTheRestInTheSpool(t *testing.T) {
+	in := testbed.StartInflux(t)
+	in.Stop()
+	h := start(t, Options{URL: in.URL, Bucket: in.Bucket(), MinBackoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond}, t.TempDir())
+	if err := h.w.Publish(context.Background(), []collectors.Point{pt("pump", "p1", "a", 1)}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	if err := h.w.Close(ctx); err == nil {
+		t.Fatal("Close reported a complete flush with InfluxDB down")
+	}
+	if got := h.value(t, "facmon_points_spooled"); got != 1 {
+		t.Errorf("spooled = %v, want 1", got)
+	}
+}

@@ -287,3 +287,31 @@ func counter(t *testing.T, reg *prometheus.Registry, name string) float64 {
 func histCount(t *testing.T, reg *prometheus.Registry, name string) int {
 	return int(metric(t, reg, name).GetHistogram().GetSampleCount())
 }
+
+// TestCorruptOldSegmentSkipped: damage in an older segment (only the disk
+// can do that) ends that segment; the reader goes on with the next one.
+func TestCorruptOldSegmentSkipped(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(Options{Dir: dir, SegmentBytes: 4096})
+	if err != nil {
+		t.Fatal(err)
+	}
+	appendN(t, s, 0, 1000)
+	s.Close()
+	path := filepath.Join(dir, segName(1))
+	b, _ := os.ReadFile(path)
+	perSeg := (len(b) - headerSize) / (frameHeader + len(rec(0)))
+	b[headerSize+10*(frameHeader+len(rec(0)))+frameHeader+2] ^= 0xff // record 10's payload
+	os.WriteFile(path, b, 0o600)
+
+	reg := prometheus.NewRegistry()
+	s = open(t, Options{Dir: dir, SegmentBytes: 4096, Registerer: reg})
+	r := s.NewReader()
+	defer r.Close()
+	got := readAll(t, r)
+	wantRecords(t, got[:10], 0, 10)
+	wantRecords(t, got[10:], perSeg, 1000-perSeg)
+	if c := counter(t, reg, "facmon_spool_corrupt_total"); c != 1 {
+		t.Errorf("facmon_spool_corrupt_total = %v, want 1", c)
+	}
+}
