@@ -16,6 +16,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -55,8 +56,9 @@ type Collector struct {
 	devices map[string]*device
 	byGW    map[string]*poller
 
-	mu     sync.Mutex
-	status map[string]*DeviceState
+	started atomic.Bool
+	mu      sync.Mutex
+	status  map[string]*DeviceState
 }
 
 // New checks the site's Modbus settings and builds the collector; every
@@ -93,19 +95,24 @@ func New(o Options) (*Collector, error) {
 		c.byGW[gc.gw.ID] = p
 		for _, d := range gc.devices {
 			c.devices[d.id] = d
-			c.status[d.id] = &DeviceState{Device: d.id, Gateway: d.gateway}
+			c.status[d.id] = &DeviceState{Device: d.id, Kind: d.kind, Area: d.area, Gateway: d.gateway}
 		}
 	}
 	return c, nil
 }
 
 // Run polls until ctx ends, one goroutine per gateway, and returns once
-// they have all stopped.
+// they have all stopped. A site without Modbus devices just waits for ctx.
+// Run may be called once.
 func (c *Collector) Run(ctx context.Context) error {
+	if !c.started.CompareAndSwap(false, true) {
+		return errors.New("modbus: Run called twice")
+	}
 	var wg sync.WaitGroup
 	for _, p := range c.pollers {
 		wg.Go(func() { p.run(ctx) })
 	}
 	wg.Wait()
+	<-ctx.Done()
 	return nil
 }

@@ -215,8 +215,8 @@ func TestStatusJSON(t *testing.T) {
 	}{
 		{"before first poll", DeviceState{Device: "d", Gateway: "g"},
 			`{"device":"d","gateway":"g","status":"unknown","consecutive_failures":0}`},
-		{"offline", DeviceState{Device: "d", Gateway: "g", Polled: true, Status: collectors.Offline, LastError: "x", LastErrorKind: "timeout", LastGood: at, Failures: 3},
-			`{"device":"d","gateway":"g","status":"offline","last_error":"x","last_error_kind":"timeout","last_good":"2026-01-02T03:04:05Z","consecutive_failures":3}`},
+		{"offline", DeviceState{Device: "d", Kind: "pump", Gateway: "g", Polled: true, Status: collectors.Offline, LastError: "x", LastErrorKind: "timeout", LastGood: at, Failures: 3},
+			`{"device":"d","kind":"pump","gateway":"g","status":"offline","last_error":"x","last_error_kind":"timeout","last_good":"2026-01-02T03:04:05Z","consecutive_failures":3}`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -252,6 +252,34 @@ func FuzzDecodeResponse(f *testing.F) {
 		pts, err := g.decode(nil, req, data, time.Time{})
 		if err == nil && len(pts) != len(req.Fields) {
 			t.Fatalf("%d points for %d fields", len(pts), len(req.Fields))
+		}
+	})
+}
+
+// TestRunLifecycle: Run without Modbus devices waits for its context, like
+// every other part; a second Run is refused.
+func TestRunLifecycle(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, err := New(Options{Site: &site.Site{}, Sink: &pointLog{}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error, 1)
+		go func() { done <- c.Run(ctx) }()
+		time.Sleep(time.Hour)
+		synctest.Wait()
+		select {
+		case err := <-done:
+			t.Fatalf("Run returned early: %v", err)
+		default:
+		}
+		if err := c.Run(ctx); err == nil {
+			t.Error("second Run accepted")
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run = %v", err)
 		}
 	})
 }

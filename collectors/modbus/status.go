@@ -12,6 +12,8 @@ import (
 // DeviceState is one device's health, for /api/v1/devices.
 type DeviceState struct {
 	Device  string
+	Kind    string
+	Area    string
 	Gateway string
 	// Polled is false until the device's first poll has ended; Status
 	// means nothing before.
@@ -43,13 +45,15 @@ func (s DeviceState) MarshalJSON() ([]byte, error) {
 	}
 	return json.Marshal(struct {
 		Device        string     `json:"device"`
+		Kind          string     `json:"kind,omitempty"`
+		Area          string     `json:"area,omitempty"`
 		Gateway       string     `json:"gateway"`
 		Status        string     `json:"status"`
 		LastError     string     `json:"last_error,omitempty"`
 		LastErrorKind string     `json:"last_error_kind,omitempty"`
 		LastGood      *time.Time `json:"last_good,omitempty"`
 		Failures      int        `json:"consecutive_failures"`
-	}{s.Device, s.Gateway, status, s.LastError, s.LastErrorKind, lastGood, s.Failures})
+	}{s.Device, s.Kind, s.Area, s.Gateway, status, s.LastError, s.LastErrorKind, lastGood, s.Failures})
 }
 
 // Status returns every Modbus device's state, sorted by device id.
