@@ -1,0 +1,169 @@
+package sim
+
+import (
+	"time"
+
+	"facmon/internal/site"
+)
+
+// Timings of the generator controller (simulated time). The 3-minute
+// run-on after the mains returns is the cool-down the standard's
+// generator rule watches for (篇3·十五·7).
+const (
+	// GenStartDelay is how long the mains must be lost before the
+	// generator is started (it rides through short dips).
+	GenStartDelay = 10 * time.Second
+	// TransferDelay is how long the generator runs before the transfer
+	// switch moves the load onto it (voltage and frequency settle).
+	TransferDelay = 5 * time.Second
+	// RetransferDelay is how long the mains must be back before the load
+	// moves back to it.
+	RetransferDelay = 10 * time.Second
+	// GenRunOn is how long the generator keeps running after the mains
+	// returns, to cool down, before it stops.
+	GenRunOn = 3 * time.Minute
+)
+
+// Transfer-switch positions, as the demo's position signal names them.
+const (
+	onMains     = 0
+	onGenerator = 1
+	switchOpen  = 2
+)
+
+// power is the mains, the generator, the transfer switch and the UPS:
+// they act together, so one model drives all four.
+type power struct {
+	mains, gen, ats, ups string
+
+	mainsUp       bool
+	lostAt        time.Time
+	backAt        time.Time
+	genRunning    bool
+	genFault      bool
+	genSince      time.Time
+	position      int
+	fuel          float64
+	genHours      float64
+	batteryCharge float64
+}
+
+func firstID(ds []*site.Device) string {
+	if len(ds) == 0 {
+		return ""
+	}
+	return ds[0].ID
+}
+
+func newPower(w *World) *power {
+	return &power{mains: firstID(w.devicesOf("mains")), gen: firstID(w.devicesOf("generator")),
+		ats: firstID(w.devicesOf("transfer_switch")), ups: firstID(w.devicesOf("ups")),
+		mainsUp: true, position: onMains, fuel: 86, genHours: 412.3, batteryCharge: 100}
+}
+
+// supplied reports whether the community's loads have power.
+func (p *power) supplied() bool { return p.position != switchOpen }
+
+// loseMains starts an outage now.
+func (p *power) loseMains(now time.Time) {
+	if p.mainsUp {
+		p.mainsUp, p.lostAt = false, now
+	}
+}
+
+// restoreMains ends an outage now.
+func (p *power) restoreMains(now time.Time) {
+	if !p.mainsUp {
+		p.mainsUp, p.backAt = true, now
+	}
+}
+
+func (p *power) step(w *World, dt time.Duration) {
+	now := w.now
+	p.control(now)
+	p.transfer(now)
+	if p.genRunning {
+		p.fuel = max(0, p.fuel-6*hours(dt))
+		p.genHours += hours(dt)
+	}
+	p.stepUPS(dt)
+	p.publish(w)
+}
+
+// control starts the generator after GenStartDelay without mains, and
+// stops it GenRunOn after the mains came back.
+func (p *power) control(now time.Time) {
+	switch {
+	case !p.mainsUp && !p.genRunning && !p.genFault && p.gen != "" && now.Sub(p.lostAt) >= GenStartDelay:
+		p.genRunning, p.genSince = true, now
+	case p.mainsUp && p.genRunning && now.Sub(p.backAt) >= GenRunOn:
+		p.genRunning = false
+	}
+}
+
+// transfer moves the switch: to the generator once it has run
+// TransferDelay, back to the mains RetransferDelay after it returned, and
+// open while neither source is there.
+func (p *power) transfer(now time.Time) {
+	switch {
+	case p.mainsUp && (p.position == switchOpen || now.Sub(p.backAt) >= RetransferDelay):
+		p.position = onMains
+	case p.mainsUp:
+		// On the generator until the mains has been back long enough.
+	case p.genRunning && now.Sub(p.genSince) >= TransferDelay:
+		p.position = onGenerator
+	default:
+		p.position = switchOpen
+	}
+}
+
+// stepUPS drains the battery while nothing supplies the load, and
+// recharges it otherwise.
+func (p *power) stepUPS(dt time.Duration) {
+	if p.supplied() {
+		p.batteryCharge = min(100, p.batteryCharge+20*hours(dt)) // five hours to recharge
+		return
+	}
+	p.batteryCharge = max(0, p.batteryCharge-100/0.75*hours(dt)) // 45 minutes from full
+
+}
+
+func (p *power) publish(w *World) {
+	w.setBool(p.mains, "present", p.mainsUp)
+	for _, ph := range []string{"voltage_a", "voltage_b", "voltage_c"} {
+		w.set(p.mains, ph, b2f(p.mainsUp)*(228+w.noise(2)))
+	}
+	w.set(p.mains, "frequency", b2f(p.mainsUp)*(50+w.noise(0.03)))
+	p.publishGenerator(w)
+	w.set(p.ats, "position", float64(p.position))
+	w.setBool(p.ats, "on_mains", p.position == onMains)
+	w.setBool(p.ats, "on_generator", p.position == onGenerator)
+	onBattery := !p.supplied()
+	w.setBool(p.ups, "on_battery", onBattery)
+	w.setBool(p.ups, "battery_low", p.batteryCharge < 30)
+	w.set(p.ups, "battery_charge", p.batteryCharge)
+	w.set(p.ups, "runtime", p.batteryCharge*0.45) // 45 min at full charge and 35 % load
+	w.set(p.ups, "load", 35+w.noise(1))
+}
+
+func (p *power) publishGenerator(w *World) {
+	g := p.gen
+	w.setBool(g, "running", p.genRunning)
+	w.setBool(g, "fault", p.genFault)
+	w.set(g, "fuel_level", p.fuel)
+	w.set(g, "run_hours", p.genHours)
+	volts := 27.2 // charger float voltage of a 24 V starter battery
+	if !p.mainsUp && !p.genRunning {
+		volts = 25.1 // charger off with the mains
+	}
+	w.set(g, "battery_voltage", volts+w.noise(0.05))
+	load := 0.0
+	switch {
+	case p.position == onGenerator:
+		load = 85 + w.noise(3)
+	case p.genRunning:
+		load = 1.5 // idling, cooling down
+	}
+	w.set(g, "power", load)
+	w.set(g, "frequency", b2f(p.genRunning)*(50+w.noise(0.1)))
+}
