@@ -16,6 +16,9 @@ type slot struct {
 	// next is the next regular poll on the device's interval grid.
 	due, next time.Time
 	attempt   int
+	// failing counts consecutive failed polls; a failing group yields to
+	// healthy ones due at the same time.
+	failing int
 }
 
 // poller owns one gateway: its Client, its devices' schedule and the
@@ -59,10 +62,12 @@ func (p *poller) run(ctx context.Context) {
 }
 
 // earliest is the slot due first, or nil for a gateway without devices.
+// Among slots due at once, healthy ones go first, so that in steady state
+// a dead device's timeouts fall after its neighbours' polls.
 func (p *poller) earliest() *slot {
 	var best *slot
 	for _, s := range p.slots {
-		if best == nil || s.due.Before(best.due) {
+		if best == nil || s.due.Before(best.due) || (s.due.Equal(best.due) && s.failing < best.failing) {
 			best = s
 		}
 	}
@@ -192,7 +197,7 @@ func (d *device) point(sig signal, raw float64, t time.Time) collectors.Point {
 }
 
 func (p *poller) succeeded(ctx context.Context, s *slot, points []collectors.Point, t time.Time) {
-	s.attempt = 0
+	s.attempt, s.failing = 0, 0
 	s.advance(t)
 	for _, d := range s.g.devices {
 		if p.c.markGood(d, t) {
@@ -222,6 +227,7 @@ func (p *poller) failed(ctx context.Context, s *slot, err error, t time.Time) {
 		return
 	}
 	s.attempt = 0
+	s.failing++
 	s.advance(t)
 	var points []collectors.Point
 	for _, d := range g.devices {
