@@ -282,3 +282,59 @@ func TestCloseLeavesTheRestInTheSpool(t *testing.T) {
 		t.Errorf("spooled = %v, want 1", got)
 	}
 }
+
+// fakeClock hands out timers the test fires by hand.
+type fakeClock struct {
+	mu     sync.Mutex
+	timers []fakeTimer
+}
+
+type fakeTimer struct {
+	d  time.Duration
+	ch chan time.Time
+}
+
+func (c *fakeClock) Now() time.Time { return t0 }
+
+func (c *fakeClock) After(d time.Duration) <-chan time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ch := make(chan time.Time, 1)
+	c.timers = append(c.timers, fakeTimer{d, ch})
+	return ch
+}
+
+// waiting returns the timer the sender waits on, if any.
+func (c *fakeClock) waiting() (fakeTimer, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.timers) == 0 {
+		return fakeTimer{}, false
+	}
+	return c.timers[len(c.timers)-1], true
+}
+
+// TestFlushIntervalOnClock: a partial batch waits for the flush timer of
+// the injected clock, and goes when it fires.
+func TestFlushIntervalOnClock(t *testing.T) {
+	in := testbed.StartInflux(t)
+	clock := &fakeClock{}
+	h := start(t, Options{URL: in.URL, Bucket: in.Bucket(), BatchSize: 100, FlushInterval: 7 * time.Second, Clock: clock}, t.TempDir())
+	if err := h.w.Publish(context.Background(), []collectors.Point{pt("pump", "p1", "a", 1)}); err != nil {
+		t.Fatal(err)
+	}
+	var timer fakeTimer
+	eventually(t, 5*time.Second, "sender waits on the flush timer", func() bool {
+		var ok bool
+		timer, ok = clock.waiting()
+		return ok
+	})
+	if timer.d != 7*time.Second {
+		t.Fatalf("flush timer %v, want the 7s flush interval", timer.d)
+	}
+	if n := count(t, in, `SELECT count(a) FROM pump`); n != 0 {
+		t.Fatalf("%d points written before the flush timer fired", n)
+	}
+	timer.ch <- t0
+	eventually(t, 10*time.Second, "partial batch written", func() bool { return count(t, in, `SELECT count(a) FROM pump`) == 1 })
+}

@@ -97,10 +97,14 @@ func (r *Reader) read(end int64, maxRecords int, maxBytes int64) ([][]byte, int6
 // skipCorrupt moves past an unreadable part: to the end of the segment as
 // it is now (the rest is lost, counted).
 func (r *Reader) skipCorrupt(end int64, last bool, err error) {
+	if errors.Is(err, os.ErrNotExist) { // the cap deleted it meanwhile; counted there
+		r.moveTo(Cursor{Segment: r.s.nextSegment(r.pos.Segment), Offset: headerSize})
+		return
+	}
 	r.s.log.Error("spool segment unreadable from this offset; skipping the rest of it",
 		"segment", segName(r.pos.Segment), "offset", r.pos.Offset, "err", err)
 	r.s.m.corrupt.Inc()
-	if errors.Is(err, os.ErrNotExist) || !last {
+	if !last {
 		r.moveTo(Cursor{Segment: r.s.nextSegment(r.pos.Segment), Offset: headerSize})
 		return
 	}
