@@ -141,6 +141,9 @@ func (p *poller) read(client Client, g *pollGroup) (points []collectors.Point, e
 			points, err = g.decode(points, req, data, p.c.now())
 		}
 		if err != nil {
+			if k := Kind(err); k == "frame" || k == "transaction" {
+				p.c.log.Debug("modbus: bad answer", "gateway", g.gateway, "unit", g.unit, "err", err, "bytes", hexBytes(client.LastResponse()))
+			}
 			return nil, &RequestError{Gateway: g.gateway, Device: g.ids(), Unit: g.unit, Op: "read",
 				Table: req.Table, Start: req.Start, Count: req.Count, Err: err}
 		}
