@@ -126,8 +126,8 @@ func hexBytes(b []byte) string {
 }
 
 // backoff is the wait before retry n (1-based) of a failed poll: 100 ms
-// doubling, never more than half the interval, so retries stay inside one
-// poll cycle.
+// doubling (at most ten times), never more than half the interval, so
+// retries stay inside one poll cycle.
 func backoff(n int, interval time.Duration) time.Duration {
 	d := 100 * time.Millisecond << min(n-1, 10)
 	return min(d, interval/2)
