@@ -169,7 +169,9 @@ func TestListJSONShape(t *testing.T) {
 
 func TestHistoryFilters(t *testing.T) {
 	f := newFixture(t, Options{})
-	at := func(sec int) string { return url.QueryEscape(t0.Add(time.Duration(sec) * time.Second).Format(time.RFC3339)) }
+	at := func(sec int) string {
+		return url.QueryEscape(t0.Add(time.Duration(sec) * time.Second).Format(time.RFC3339))
+	}
 	for _, tc := range []struct {
 		name, query string
 		code        int
