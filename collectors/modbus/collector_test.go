@@ -190,6 +190,22 @@ func TestRecoversOnline(t *testing.T) {
 	if st.Status != collectors.Online || st.Failures != 0 || st.LastGood.IsZero() || st.LastErrorKind != "timeout" {
 		t.Errorf("state %+v", st)
 	}
+	mfs, err := h.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := make(map[string]bool)
+	for _, mf := range mfs {
+		names[mf.GetName()] = true
+	}
+	for _, n := range []string{"facmon_modbus_requests_total", "facmon_modbus_errors_total", "facmon_modbus_poll_duration_seconds", "facmon_modbus_device_online"} {
+		if !names[n] {
+			t.Errorf("metric %s not on the registerer passed in", n)
+		}
+	}
+	if h.errorsOf("d", "timeout") == 0 {
+		t.Error("timeouts not counted")
+	}
 	for _, p := range h.sink.find("d", collectors.StatusSignal) {
 		if (p.Quality == collectors.Good) != (p.Value == float64(collectors.Online)) {
 			t.Errorf("status point %+v: quality must be good only when online", p)
