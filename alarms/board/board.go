@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
 
 	"facmon/alarms"
 )
@@ -66,11 +67,9 @@ type Options struct {
 	Now func() time.Time
 	// MaxBody bounds a request body (default 64 KiB); MaxAckIDs the ids of
 	// one bulk ack (default 1000).
-	MaxBody   int64
-	MaxAckIDs int
-	Logger    *slog.Logger
-	// Registerer is accepted for symmetry with the other outputs; the
-	// board has no metrics of its own yet.
+	MaxBody    int64
+	MaxAckIDs  int
+	Logger     *slog.Logger
 	Registerer prometheus.Registerer
 }
 
@@ -98,8 +97,9 @@ func (a *Alarm) Unacked() bool {
 
 // Board holds the alarms and the history.
 type Board struct {
-	o   Options
-	log *slog.Logger
+	o      Options
+	log    *slog.Logger
+	gauges *prometheus.GaugeVec
 
 	mu     sync.RWMutex
 	active map[string]*Alarm
@@ -126,7 +126,12 @@ func New(o Options) *Board {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Board{o: o, log: o.Logger, active: make(map[string]*Alarm), hist: newHistory(o.History)}
+	if o.Registerer == nil {
+		o.Registerer = prometheus.NewRegistry()
+	}
+	g := promauto.With(o.Registerer).NewGaugeVec(prometheus.GaugeOpts{Name: "facmon_alarms",
+		Help: "Alarms on the board, by state and severity."}, []string{"state", "severity"})
+	return &Board{o: o, log: o.Logger, gauges: g, active: make(map[string]*Alarm), hist: newHistory(o.History)}
 }
 
 // Transitions applies ts to the board and the history, in order.
@@ -138,7 +143,16 @@ func (b *Board) Transitions(_ context.Context, ts []alarms.Transition) error {
 		b.apply(&ts[i])
 		b.hist.add(ts[i])
 	}
+	b.count()
 	return nil
+}
+
+// count sets the facmon_alarms gauges from the board.
+func (b *Board) count() {
+	b.gauges.Reset()
+	for _, a := range b.active {
+		b.gauges.WithLabelValues(a.State.String(), a.Severity.String()).Inc()
+	}
 }
 
 // apply moves one alarm. A transition for an alarm the board has not seen

@@ -7,6 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"facmon/alarms"
 )
 
@@ -124,5 +127,21 @@ func TestHistoryKeepsNewestN(t *testing.T) {
 	}
 	if strings.Join(got, ",") != "d4,d3,d2" || more {
 		t.Fatalf("history %v more %v, want d4,d3,d2 newest first", got, more)
+	}
+}
+
+func TestGauges(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	b := New(Options{Registerer: reg})
+	r := raised("tank-low", "tank-1", alarms.Major, 0)
+	feed(t, b, r, raised("zone", "zone-1", alarms.Critical, 1), raised("zone", "zone-2", alarms.Critical, 2), next(r, alarms.Ack, 5, "op1"))
+	want := `
+# HELP facmon_alarms Alarms on the board, by state and severity.
+# TYPE facmon_alarms gauge
+facmon_alarms{severity="critical",state="active-unacknowledged"} 2
+facmon_alarms{severity="major",state="active-acknowledged"} 1
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "facmon_alarms"); err != nil {
+		t.Fatal(err)
 	}
 }
