@@ -54,7 +54,7 @@ mqtt_user() {
 	if command -v mosquitto_passwd >/dev/null 2>&1; then
 		mosquitto_passwd -b "$dir/mosquitto_passwd" "$1" "$pw"
 	else
-		docker run --rm -v "$dir:/secrets" eclipse-mosquitto:2.0 \
+		docker run --rm -v "$dir:/secrets" eclipse-mosquitto:2.0.20 \
 			mosquitto_passwd -b /secrets/mosquitto_passwd "$1" "$pw" ||
 			die "mosquitto_passwd in Docker failed for user $1"
 	fi
