@@ -35,8 +35,10 @@ var (
 // time, with the fields of every point merged into it.
 type line struct {
 	meas   string
-	tags   [][2]string // sorted by key
+	tags   [4][2]string // sorted by key; ntags used
+	ntags  int
 	fields []field
+	inline [2]field // fields' first backing array: no allocation for most lines
 	ns     int64
 	points int
 }
@@ -66,29 +68,37 @@ type encoded struct {
 // signal, timestamp in ns. Points of one device at one time are merged
 // into one line. Points that cannot be written are counted by reason.
 func encodePoints(points []collectors.Point) encoded {
-	var lines []*line
-	index := make(map[seriesKey]*line)
-	dropped := map[string]int{}
+	// lines never grows past len(points), so &lines[i] stays put.
+	lines := make([]line, 0, len(points))
+	index := make(map[seriesKey]int, len(points))
+	var out encoded
 	for i := range points {
-		p := &points[i]
-		k, f, reason := prepare(p)
+		k, f, reason := prepare(&points[i])
 		if reason != "" {
-			dropped[reason]++
+			if out.dropped == nil {
+				out.dropped = map[string]int{}
+			}
+			out.dropped[reason]++
 			continue
 		}
-		l := index[k]
-		if l == nil {
-			l = newLine(k)
-			index[k] = l
-			lines = append(lines, l)
+		j, ok := index[k]
+		if !ok {
+			j = len(lines)
+			index[k] = j
+			lines = append(lines, line{})
+			lines[j].init(k)
 		}
-		l.set(f)
-		l.points++
+		lines[j].set(f)
+		lines[j].points++
 	}
-	out := encoded{dropped: dropped}
-	for _, l := range lines {
-		out.lines = append(out.lines, l.appendTo(nil))
-		out.counts = append(out.counts, l.points)
+	buf := make([]byte, 0, 96*len(lines))
+	out.lines = make([][]byte, 0, len(lines))
+	out.counts = make([]int, 0, len(lines))
+	for i := range lines {
+		start := len(buf)
+		buf = lines[i].appendTo(buf)
+		out.lines = append(out.lines, buf[start:len(buf):len(buf)])
+		out.counts = append(out.counts, lines[i].points)
 	}
 	return out
 }
@@ -128,14 +138,15 @@ func fieldKey(signal string) string {
 	return k
 }
 
-func newLine(k seriesKey) *line {
-	l := &line{meas: k.meas, ns: k.ns}
-	for _, t := range [][2]string{{"area", k.area}, {"device", k.device}, {"kind", k.kind}, {"site", k.site}} {
+func (l *line) init(k seriesKey) {
+	l.meas, l.ns = k.meas, k.ns
+	l.fields = l.inline[:0]
+	for _, t := range [4][2]string{{"area", k.area}, {"device", k.device}, {"kind", k.kind}, {"site", k.site}} {
 		if t[1] != "" {
-			l.tags = append(l.tags, t)
+			l.tags[l.ntags] = t
+			l.ntags++
 		}
 	}
-	return l
 }
 
 // set adds f, replacing an earlier value of the same field (the later
@@ -161,7 +172,7 @@ func b2f(b bool) float64 {
 
 func (l *line) appendTo(b []byte) []byte {
 	b = appendEscaped(b, l.meas, ", ")
-	for _, t := range l.tags {
+	for _, t := range l.tags[:l.ntags] {
 		b = append(b, ',')
 		b = appendEscaped(b, t[0], ",= ")
 		b = append(b, '=')
