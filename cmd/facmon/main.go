@@ -28,6 +28,7 @@ func commands() []command {
 		{"run", "run the service: facmon run --config SITE.yaml", cmdRun},
 		{"check", "validate a site file and its rules: facmon check --config SITE.yaml", cmdCheck},
 		{"version", "print the version", cmdVersion},
+		{"health", "probe a running facmon's /healthz (exit 0 when healthy): facmon health [--url URL]", cmdHealth},
 		{"help", "list the commands", nil},
 	}
 }

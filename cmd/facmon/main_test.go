@@ -249,3 +249,17 @@ func TestSIGHUPKeepsRunningOnBadFileAndAppliesGoodOne(t *testing.T) {
 		t.Fatal("facmon did not stop on SIGTERM")
 	}
 }
+
+func TestHealthProbe(t *testing.T) {
+	dir := t.TempDir()
+	p := startFacmon(t, "--config", writeSite(t, dir, minimalSite), "--data-dir", filepath.Join(dir, "data"))
+	if code, out, errs := run("health", "--url", p.url("/healthz")); code != 0 {
+		t.Fatalf("healthy facmon: exit %d %q %q", code, out, errs)
+	}
+	if code, _, _ := run("health", "--url", p.url("/nope")); code != 1 {
+		t.Fatalf("404: exit %d, want 1", code)
+	}
+	if code, _, _ := run("health", "--url", "http://127.0.0.1:1/healthz"); code != 1 {
+		t.Fatalf("refused: exit %d, want 1", code)
+	}
+}

@@ -16,6 +16,9 @@ command -v prometheus-alertmanager >/dev/null 2>&1 || need_pkgs+=(prometheus-ale
 command -v mbpoll >/dev/null 2>&1 || need_pkgs+=(mbpoll)
 command -v chromium >/dev/null 2>&1 || need_pkgs+=(chromium)
 [ -d /usr/share/fonts/opentype/noto ] || need_pkgs+=(fonts-noto-cjk)
+command -v docker-compose >/dev/null 2>&1 || need_pkgs+=(docker-compose)
+command -v promtool >/dev/null 2>&1 || need_pkgs+=(prometheus)
+command -v systemd-analyze >/dev/null 2>&1 || need_pkgs+=(systemd)
 
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
@@ -24,8 +27,9 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
     apt-get update -qq >/dev/null
     apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
     # The Debian packages start their services; tests start their own.
-    systemctl disable --now mosquitto prometheus-alertmanager >/dev/null 2>&1 || true
+    systemctl disable --now mosquitto prometheus-alertmanager prometheus >/dev/null 2>&1 || true
     pkill -x mosquitto >/dev/null 2>&1 || true
+    pkill -f '^/usr/bin/prometheus' >/dev/null 2>&1 || true
   else
     echo "prereqs: missing Debian packages: ${need_pkgs[*]}" >&2
     echo "prereqs: run as root, or: sudo apt-get install ${need_pkgs[*]}" >&2
