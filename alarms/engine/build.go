@@ -126,8 +126,9 @@ func (e *Engine) index(in *inst, m int, d *device) {
 	case in.kind != kindSupervision:
 		d.process = append(d.process, in)
 	}
-	for _, sig := range r.Signals() {
-		d.bySignal[sig] = append(d.bySignal[sig], watch{in, m})
+	for _, ref := range r.Reads(d.id) {
+		rd := e.devices[ref.Device]
+		rd.bySignal[ref.Signal] = append(rd.bySignal[ref.Signal], watch{in, m})
 	}
 }
 

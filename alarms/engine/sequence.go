@@ -19,20 +19,20 @@ const (
 func (e *Engine) sequence(in *inst, p *collectors.Point) {
 	s, g := in.rule.Sequence, &in.Gen
 	on := p.Value > 0.5
-	switch p.Signal {
-	case s.Mains:
+	switch {
+	case p.Signal == s.Mains && p.Device == orDevice(s.MainsDevice, in.dev.id):
 		if g.Known&knowMains != 0 && !g.Mains && on {
 			g.AfterOutage, g.MainsBackAt = true, p.Time
 		}
 		g.Mains = on
 		g.Known |= knowMains
-	case s.Running:
+	case p.Signal == s.Running && p.Device == in.dev.id:
 		if g.Known&knowRunning != 0 && g.Running && !on {
 			e.stopped(in, p.Time)
 		}
 		g.Running = on
 		g.Known |= knowRunning
-	case s.Transfer:
+	case p.Signal == s.Transfer && p.Device == orDevice(s.TransferDevice, in.dev.id):
 		g.Transfer = on
 		g.Known |= knowTransfer
 	}
@@ -78,4 +78,12 @@ func (in *inst) seqDelay() time.Duration {
 		return time.Duration(s.RunOn + s.Tolerance)
 	}
 	return 0
+}
+
+// orDevice returns id, or def when id is empty.
+func orDevice(id, def string) string {
+	if id == "" {
+		return def
+	}
+	return id
 }

@@ -168,7 +168,12 @@ type Sequence struct {
 	Running string `yaml:"running"`
 	// Transfer is 1 while the load is on the generator (default
 	// "on_generator").
-	Transfer  string   `yaml:"transfer"`
+	Transfer string `yaml:"transfer"`
+	// MainsDevice and TransferDevice are the devices that report Mains and
+	// Transfer when the generator controller does not (a mains monitor, an
+	// ATS); empty means the selected generator itself.
+	MainsDevice    string   `yaml:"mains_device"`
+	TransferDevice string   `yaml:"transfer_device"`
 	D1        Duration `yaml:"d1"`
 	D2        Duration `yaml:"d2"`
 	RunOn     Duration `yaml:"run_on"`

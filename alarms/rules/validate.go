@@ -104,34 +104,44 @@ func hasLabels(have, want map[string]string) bool {
 	return true
 }
 
-// Signals returns the signals a rule reads from each of its devices.
-func (r *Rule) Signals() []string {
+// SignalRef is one (device, signal) a rule reads.
+type SignalRef struct {
+	Device, Signal string
+}
+
+// Reads returns what the rule reads when it watches device dev: usually
+// signals of dev itself; for the generator sequence also the mains and
+// transfer signals of the devices it names.
+func (r *Rule) Reads(dev string) []SignalRef {
 	switch {
 	case r.Sequence != nil:
-		return []string{r.Sequence.Mains, r.Sequence.Running, r.Sequence.Transfer}
+		s := r.Sequence
+		return []SignalRef{{orDefault(s.MainsDevice, dev), s.Mains}, {dev, s.Running},
+			{orDefault(s.TransferDevice, dev), s.Transfer}}
 	case r.Supervision != nil && r.Supervision.LineFault != nil:
-		return []string{r.Supervision.LineFault.Signal}
+		return []SignalRef{{dev, r.Supervision.LineFault.Signal}}
 	case r.Supervision != nil:
 		return nil
 	}
-	return []string{r.Signal}
+	return []SignalRef{{dev, r.Signal}}
 }
 
-// checkSignals reports signals a selected device does not have.
+// checkSignals reports devices and signals a rule reads that do not exist.
 func checkSignals(byID map[string]*site.Device, r *Rule, ctx string, errs *errorList) {
 	for _, id := range r.Devices {
-		d := byID[id]
-		for _, name := range r.Signals() {
-			if name == "" {
+		for _, ref := range r.Reads(id) {
+			d := byID[ref.Device]
+			if d == nil {
+				errs.add(r.at("sequence"), "%s: device %q unknown", ctx, ref.Device)
 				continue
 			}
-			i := slices.IndexFunc(d.Signals, func(sg site.Signal) bool { return sg.Name == name })
+			i := slices.IndexFunc(d.Signals, func(sg site.Signal) bool { return sg.Name == ref.Signal })
 			if i < 0 {
-				errs.add(r.at("signal"), "%s: device %q has no signal %q", ctx, id, name)
+				errs.add(r.at("signal"), "%s: device %q has no signal %q", ctx, ref.Device, ref.Signal)
 				continue
 			}
 			if r.Consumption != nil && d.Signals[i].Type != "" && d.Signals[i].Type != site.Counter {
-				errs.add(r.at("signal"), "%s: device %q: signal %q is %s, consumption needs a counter", ctx, id, name, d.Signals[i].Type)
+				errs.add(r.at("signal"), "%s: device %q: signal %q is %s, consumption needs a counter", ctx, ref.Device, ref.Signal, d.Signals[i].Type)
 			}
 		}
 	}

@@ -9,12 +9,15 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"facmon/alarms/rules"
 	"facmon/alarms/rulestest"
+	"facmon/internal/site"
 )
 
 // TestPack runs every *_test.yaml of the pack.
@@ -108,4 +111,22 @@ func mutate(val string) []string {
 	}
 	delta := max(0.2, f*0.05)
 	return []string{strconv.FormatFloat(f-delta, 'f', -1, 64), strconv.FormatFloat(f+delta, 'f', -1, 64)}
+}
+
+// TestPackOnDemoSite validates the pack against the demo community, so
+// that `facmon check` of the demo site with these rules passes.
+func TestPackOnDemoSite(t *testing.T) {
+	s, err := site.Load("../sites/demo.yaml")
+	if err != nil {
+		t.Skipf("demo site does not load: %v", err)
+	}
+	paths, _ := filepath.Glob("*.yaml")
+	paths = slices.DeleteFunc(paths, func(p string) bool { return strings.HasSuffix(p, "_test.yaml") })
+	files, err := rules.Load(paths...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rules.Validate(files, s); err != nil {
+		t.Fatalf("seed rules on the demo site:\n%v", err)
+	}
 }
