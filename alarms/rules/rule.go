@@ -174,10 +174,10 @@ type Sequence struct {
 	// ATS); empty means the selected generator itself.
 	MainsDevice    string   `yaml:"mains_device"`
 	TransferDevice string   `yaml:"transfer_device"`
-	D1        Duration `yaml:"d1"`
-	D2        Duration `yaml:"d2"`
-	RunOn     Duration `yaml:"run_on"`
-	Tolerance Duration `yaml:"tolerance"`
+	D1             Duration `yaml:"d1"`
+	D2             Duration `yaml:"d2"`
+	RunOn          Duration `yaml:"run_on"`
+	Tolerance      Duration `yaml:"tolerance"`
 }
 
 // Deadline raises when a condition has not cleared within a time (bin still
