@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
@@ -243,5 +244,42 @@ func TestRunEndDisconnects(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusServiceUnavailable {
 		t.Fatalf("after stop: %s", resp.Status)
+	}
+}
+
+// plainWriter hides the Flusher, as a careless middleware would.
+type plainWriter struct{ http.ResponseWriter }
+
+type unwrapWriter struct{ http.ResponseWriter }
+
+func (u unwrapWriter) Unwrap() http.ResponseWriter { return u.ResponseWriter }
+
+func TestMiddlewareMustUnwrap(t *testing.T) {
+	h := New(Options{})
+	for _, tc := range []struct {
+		name string
+		wrap func(http.ResponseWriter) http.ResponseWriter
+		code int
+	}{
+		{"hides the flusher", func(w http.ResponseWriter) http.ResponseWriter { return plainWriter{w} }, 500},
+		{"unwraps", func(w http.ResponseWriter) http.ResponseWriter { return unwrapWriter{w} }, 200},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				h.ServeHTTP(tc.wrap(w), r)
+			}))
+			defer srv.Close()
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL, nil)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tc.code {
+				t.Fatalf("status %d, want %d", resp.StatusCode, tc.code)
+			}
+		})
 	}
 }

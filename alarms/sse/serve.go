@@ -44,6 +44,13 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer h.unsubscribe(c)
+	if !canFlush(w) {
+		// A middleware wrapped the ResponseWriter without Unwrap: events
+		// would sit in a buffer, which is worse than no stream.
+		h.log.Error("event stream: the response writer cannot flush; a middleware must implement Unwrap")
+		http.Error(w, "event stream: streaming not supported", http.StatusInternalServerError)
+		return
+	}
 	hd := w.Header()
 	hd.Set("Content-Type", "text/event-stream; charset=utf-8")
 	hd.Set("Cache-Control", "no-store")
@@ -77,6 +84,21 @@ func (h *Hub) pump(ctx context.Context, c *client, s *stream) {
 				return
 			}
 		}
+	}
+}
+
+// canFlush reports whether w, or a writer it wraps (the Unwrap chain
+// http.ResponseController follows), can flush.
+func canFlush(w http.ResponseWriter) bool {
+	for {
+		if _, ok := w.(http.Flusher); ok {
+			return true
+		}
+		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
+		if !ok {
+			return false
+		}
+		w = u.Unwrap()
 	}
 }
 
