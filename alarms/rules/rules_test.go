@@ -125,3 +125,21 @@ func TestLoadReportsEveryFile(t *testing.T) {
 		}
 	}
 }
+
+func TestForSite(t *testing.T) {
+	dir := t.TempDir()
+	rule := "rules:\n  - {name: a, severity: major, cite: x, select: {kind: water_tank}, signal: level, threshold: {below: 1}}\n"
+	os.WriteFile(filepath.Join(dir, "a.yaml"), []byte(rule), 0o644)
+	os.WriteFile(filepath.Join(dir, "a_test.yaml"), []byte("not rules"), 0o644)
+	s := testSite()
+	siteFile := filepath.Join(dir, "site.yaml")
+	s.Rules = []string{"*.yaml"}
+	set, err := ForSite(siteFile, s)
+	if err != nil || len(set.Rules) != 1 {
+		t.Fatalf("got %v, %v", set, err)
+	}
+	s.Rules = []string{"nope/*.yaml"}
+	if _, err := ForSite(siteFile, s); err == nil || !strings.Contains(err.Error(), "no rule file matches") {
+		t.Fatalf("got %v", err)
+	}
+}
