@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 
+	"facmon/alarms/rules"
 	"facmon/internal/site"
 )
 
@@ -24,8 +25,13 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 		printLoadErrors(stderr, err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "%s: ok: site %q, %d areas, %d devices, %d signals\n",
-		*config, s.ID, len(s.Areas), len(s.Devices), countSignals(s))
+	set, err := rules.ForSite(*config, s)
+	if err != nil {
+		printLoadErrors(stderr, err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "%s: ok: site %q, %d areas, %d devices, %d signals, %d rules\n",
+		*config, s.ID, len(s.Areas), len(s.Devices), countSignals(s), len(set.Rules))
 	return 0
 }
 
@@ -35,6 +41,13 @@ func printLoadErrors(w io.Writer, err error) {
 	var errs site.Errors
 	if errors.As(err, &errs) {
 		for _, e := range errs {
+			fmt.Fprintln(w, e.Error())
+		}
+		return
+	}
+	var rerrs rules.Errors
+	if errors.As(err, &rerrs) {
+		for _, e := range rerrs {
 			fmt.Fprintln(w, e.Error())
 		}
 		return
