@@ -18,7 +18,7 @@ func (realClock) Now() time.Time                         { return time.Now() }
 func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
 
 // backoff is the delay before retry number attempt (0-based): exponential
-// from lo, capped at hi, with full jitter (a uniform draw in [d/2, d]) so
+// from lo, capped at hi, with jitter (a uniform draw in [d/2, d]) so
 // that many facmon sites do not hammer a recovering central InfluxDB in
 // step. A server's Retry-After, if longer, wins.
 func backoff(attempt int, lo, hi, retryAfter time.Duration, r *rand.Rand) time.Duration {

@@ -57,8 +57,8 @@ type Options struct {
 	Timeout time.Duration
 	// Gzip compresses request bodies.
 	Gzip bool
-	// MinBackoff and MaxBackoff bound the retry delay (exponential, full
-	// jitter).
+	// MinBackoff and MaxBackoff bound the retry delay: exponential, each
+	// delay drawn from [d/2, d] (defaults 100 ms and 10 s).
 	MinBackoff, MaxBackoff time.Duration
 	// Spool is where points wait; required.
 	Spool      *spool.Spool
