@@ -62,12 +62,12 @@ func (e *Engine) onPoint(in *inst, m int, p *collectors.Point) {
 // onTimer settles in when its timer fires at t.
 func (e *Engine) onTimer(in *inst, t time.Time) {
 	if in.kind == kindSupervision && in.rule.Supervision.NoDataFor > 0 {
-		in.Raise = !t.Before(in.LastSeen.Add(time.Duration(in.rule.Supervision.NoDataFor)))
-		in.Clear = !in.Raise
-		if in.Raise && !in.Alarm.Active() {
+		// An offline device is silent by definition: its offline alarm
+		// stands for it, and its next point re-arms the timer.
+		if !in.Alarm.Active() && in.dev.online() {
 			e.raise(in, t, t.Sub(in.LastSeen))
-			return
 		}
+		return
 	}
 	if !e.inSchedule(in.rule, t) {
 		in.Raise, in.Clear = false, true
