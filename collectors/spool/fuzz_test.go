@@ -8,21 +8,22 @@ import (
 	"testing"
 )
 
-// FuzzSpoolRecover writes arbitrary bytes as the newest segment (with a
-// valid header or not) and checks that Open never fails or panics, that
-// every record it reads back is exactly a framed record at the start of
-// the file (never a corrupted one), and that appends continue after them.
+// FuzzSpoolRecover writes arbitrary bytes as a segment (with a valid
+// header or not; the newest one, or an older one followed by a good
+// segment) and checks that Open never fails or panics, that every record
+// it reads back is exactly a framed record at the start of the file (never
+// a corrupted one), and that reading and appending continue after them.
 func FuzzSpoolRecover(f *testing.F) {
 	valid := segHeader()
 	for i := range 3 {
 		valid = appendFrame(valid, rec(i))
 	}
-	f.Add(valid[headerSize:], true)
-	f.Add(valid[headerSize:len(valid)-4], true)
-	f.Add(append(valid[headerSize:], 0xff, 0xff, 0xff, 0x7f), true)
-	f.Add(valid, false)
-	f.Add([]byte{}, true)
-	f.Fuzz(func(t *testing.T, data []byte, withHeader bool) {
+	f.Add(valid[headerSize:], true, false)
+	f.Add(valid[headerSize:len(valid)-4], true, true)
+	f.Add(append(valid[headerSize:], 0xff, 0xff, 0xff, 0x7f), true, false)
+	f.Add(valid, false, true)
+	f.Add([]byte{}, true, false)
+	f.Fuzz(func(t *testing.T, data []byte, withHeader, older bool) {
 		dir := t.TempDir()
 		file := data
 		if withHeader {
@@ -30,6 +31,12 @@ func FuzzSpoolRecover(f *testing.F) {
 		}
 		if err := os.WriteFile(filepath.Join(dir, segName(1)), file, 0o600); err != nil {
 			t.Fatal(err)
+		}
+		if older {
+			next := appendFrame(segHeader(), []byte("next"))
+			if err := os.WriteFile(filepath.Join(dir, segName(2)), next, 0o600); err != nil {
+				t.Fatal(err)
+			}
 		}
 		s, err := Open(Options{Dir: dir})
 		if err != nil {
@@ -39,6 +46,12 @@ func FuzzSpoolRecover(f *testing.F) {
 		r := s.NewReader()
 		defer r.Close()
 		got := readAll(t, r)
+		if older {
+			if len(got) == 0 || string(got[len(got)-1]) != "next" {
+				t.Fatalf("the good segment after a damaged one was not read: %q", got)
+			}
+			got = got[:len(got)-1]
+		}
 		checkPrefix(t, file, got)
 		if err := s.Append(context.Background(), [][]byte{[]byte("after")}); err != nil {
 			t.Fatalf("Append after recovery: %v", err)
