@@ -1,9 +1,10 @@
 // Package mqttout publishes alarm transitions to MQTT: each transition as
 // JSON (the alarms.Transition fields, docs/alarm-api.md) on
 // facmon/<site>/alarm at QoS 1, so the centre's other systems can follow
-// facmon's alarms. It publishes through collectors/mqtt's Publisher, whose
-// StatusSink already sends device status retained on
-// facmon/<site>/status/<device>.
+// facmon's alarms; and device status, retained, on
+// facmon/<site>/status/<device> through a StatusForwarder that never
+// blocks the fan-out and keeps the newest status per device while the
+// broker is down. Both publish through collectors/mqtt's Publisher.
 package mqttout
 
 import (
