@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"testing/synctest"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
@@ -314,4 +316,34 @@ func TestCorruptOldSegmentSkipped(t *testing.T) {
 	if c := counter(t, reg, "facmon_spool_corrupt_total"); c != 1 {
 		t.Errorf("facmon_spool_corrupt_total = %v, want 1", c)
 	}
+}
+
+// TestSyncWindowGroupsAppends runs on synctest's fake clock: appends that
+// arrive within the window wait for it and then share one fsync.
+func TestSyncWindowGroupsAppends(t *testing.T) {
+	dir := t.TempDir()
+	synctest.Test(t, func(t *testing.T) {
+		reg := prometheus.NewRegistry()
+		s, err := Open(Options{Dir: dir, SyncWindow: time.Hour, Registerer: reg})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		start := time.Now()
+		var wg sync.WaitGroup
+		for i := range 5 {
+			wg.Go(func() {
+				if err := s.Append(context.Background(), [][]byte{rec(i)}); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		if d := time.Since(start); d != time.Hour {
+			t.Errorf("appends returned after %v, want the 1h window", d)
+		}
+		if n := histCount(t, reg, "facmon_spool_fsync_duration_seconds"); n != 1 {
+			t.Errorf("%d fsyncs for 5 appends in one window, want 1", n)
+		}
+	})
 }
