@@ -31,7 +31,7 @@ import (
 
 // Defaults of Options.
 const (
-	DefaultQueueSize    = 65536
+	DefaultQueueSize    = 8192
 	DefaultMaxBatch     = 500
 	DefaultKeepAlive    = 30 * time.Second
 	DefaultReconnectMax = 10 * time.Second
@@ -194,6 +194,9 @@ func (c *Collector) clientOptions() (*paho.ClientOptions, error) {
 	}
 	if tc != nil {
 		o.SetTLSConfig(tc)
+	}
+	if buffered(s.MQTT.URL) {
+		o.SetCustomOpenConnectionFn(dialBuffered)
 	}
 	return o, nil
 }

@@ -1,0 +1,312 @@
+package mqtt
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime/pprof"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"facmon/collectors"
+	"facmon/deploy/testbed"
+	"facmon/internal/site"
+)
+
+// Benchmark load: 200 devices publishing JSON with 5 signals each, QoS 1.
+const (
+	benchDevices = 200
+	benchEnv     = "FACMON_MQTT_BENCH_CHILD" // mode of the child process
+	benchURLEnv  = "FACMON_MQTT_BENCH_URL"
+	benchNEnv    = "FACMON_MQTT_BENCH_N"
+	benchOutEnv  = "FACMON_MQTT_BENCH_OUT"
+	benchTopic   = "bench/{device}"
+)
+
+var benchSignals = []string{"level", "temperature", "pressure", "running", "flow"}
+
+func benchSite(url string) *site.Site {
+	s := &site.Site{ID: "bench", MQTT: site.MQTT{URL: url, ClientID: "bench-facmon",
+		Subscriptions: []site.Subscription{{Topic: benchTopic, QoS: 1, Format: "json"}}}}
+	for i := range benchDevices {
+		d := site.Device{ID: fmt.Sprintf("dev-%03d", i), Kind: "pump", Area: "bench"}
+		for _, sig := range benchSignals {
+			d.Signals = append(d.Signals, site.Signal{Name: sig, Type: site.Analog, Unit: "1"})
+		}
+		s.Devices = append(s.Devices, d)
+	}
+	return s
+}
+
+// benchResult is what a subscriber child reports.
+type benchResult struct {
+	Mode     string  `json:"mode"`
+	Messages int     `json:"messages"`
+	Seconds  float64 `json:"seconds"`
+	CPU      float64 `json:"cpu_seconds"`
+	MaxRSSKB int64   `json:"max_rss_kb"`
+}
+
+func (r benchResult) rate() float64       { return float64(r.Messages) / r.Seconds }
+func (r benchResult) cpuPer100k() float64 { return r.CPU / float64(r.Messages) * 1e5 }
+func (r benchResult) rssMB() float64      { return float64(r.MaxRSSKB) / 1024 }
+func (r benchResult) String() string {
+	return fmt.Sprintf("%-14s %8.0f msg/s  %5.2f CPU s/100k msg  peak RSS %5.1f MB", r.Mode, r.rate(), r.cpuPer100k(), r.rssMB())
+}
+
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
+}
+
+func maxRSSKB() int64 {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return ru.Maxrss
+}
+
+// TestBenchChild is the subscriber process of BenchmarkIngest; it runs
+// only when the benchmark starts it.
+func TestBenchChild(t *testing.T) {
+	mode := os.Getenv(benchEnv)
+	if mode == "" {
+		t.Skip("runs as the child of BenchmarkIngest")
+	}
+	n, _ := strconv.Atoi(os.Getenv(benchNEnv))
+	url := os.Getenv(benchURLEnv)
+	if prof := os.Getenv("FACMON_MQTT_BENCH_PROFILE"); prof != "" {
+		f, err := os.Create(prof + "." + mode)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
+	cpu0, start := cpuSeconds(), time.Now()
+	var err error
+	switch mode {
+	case "bare-paho":
+		err = benchBare(url, n)
+	case "facmon-discard":
+		err = benchFacmon(url, n, collectors.SinkFunc(func(context.Context, []collectors.Point) error { return nil }))
+	default:
+		var sink *countSink
+		if sink, err = newCountSink(filepath.Join(t.TempDir(), "spool")); err == nil {
+			err = benchFacmon(url, n, sink)
+		}
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := benchResult{Mode: mode, Messages: n, Seconds: time.Since(start).Seconds(), CPU: cpuSeconds() - cpu0, MaxRSSKB: maxRSSKB()}
+	b, _ := json.Marshal(r)
+	if err := os.WriteFile(os.Getenv(benchOutEnv), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// benchBare is the ceiling: a bare paho subscriber on the same persistent
+// session settings, auto-ack, counting messages.
+func benchBare(url string, n int) error {
+	var got atomic.Int64
+	done := make(chan struct{})
+	o := paho.NewClientOptions().AddBroker(url).SetClientID("bench-bare-paho").SetCleanSession(false).
+		SetDefaultPublishHandler(func(_ paho.Client, _ paho.Message) {
+			if got.Add(1) == int64(n) {
+				close(done)
+			}
+		})
+	cl := paho.NewClient(o)
+	if tok := cl.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		return fmt.Errorf("bare connect: %v", tok.Error())
+	}
+	defer cl.Disconnect(100)
+	select {
+	case <-done:
+		return nil
+	case <-time.After(5 * time.Minute):
+		return fmt.Errorf("bare: %d of %d messages", got.Load(), n)
+	}
+}
+
+// benchFacmon runs the collector until n messages are acknowledged.
+func benchFacmon(url string, n int, sink collectors.Sink) error {
+	c, err := New(Options{Site: benchSite(url), Sink: sink})
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = c.Run(ctx) })
+	defer func() { cancel(); wg.Wait() }()
+	for deadline := time.Now().Add(5 * time.Minute); time.Now().Before(deadline); time.Sleep(2 * time.Millisecond) {
+		if testutil.ToFloat64(c.metrics.acked) >= float64(n) {
+			return nil
+		}
+	}
+	return fmt.Errorf("facmon: %v of %d messages acked", testutil.ToFloat64(c.metrics.acked), n)
+}
+
+// countSink is a durable sink like the spool: each batch appended to a
+// file in a compact line format and fsync'd before Publish returns.
+type countSink struct {
+	f   *os.File
+	w   *bufio.Writer
+	buf []byte
+}
+
+func newCountSink(path string) (*countSink, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	return &countSink{f: f, w: bufio.NewWriterSize(f, 1<<20)}, nil
+}
+
+func (s *countSink) Publish(_ context.Context, batch []collectors.Point) error {
+	for _, p := range batch {
+		b := append(s.buf[:0], p.Device...)
+		b = append(b, ' ')
+		b = append(b, p.Signal...)
+		b = append(b, ' ')
+		b = strconv.AppendFloat(b, p.Value, 'g', -1, 64)
+		b = append(b, ' ')
+		b = strconv.AppendInt(b, p.Time.UnixNano(), 10)
+		s.buf = append(b, '\n')
+		_, _ = s.w.Write(s.buf)
+	}
+	if err := s.w.Flush(); err != nil {
+		return err
+	}
+	return s.f.Sync()
+}
+
+// BenchmarkIngest measures ingest from a real Mosquitto: a backlog of
+// QoS 1 JSON messages from 200 devices × 5 signals, queued for each
+// subscriber's persistent session, is drained by (1) a bare paho
+// subscriber, the ceiling, (2) facmon's collector with a discarding sink,
+// (3) facmon's collector with a durable fsync'd file sink. Each subscriber
+// runs in its own process so its CPU time and peak RSS are its own. Set
+// FACMON_BENCH_MESSAGES to change the backlog (default 100000).
+func BenchmarkIngest(b *testing.B) {
+	n := 100000
+	if v, err := strconv.Atoi(os.Getenv("FACMON_BENCH_MESSAGES")); err == nil && v > 0 {
+		n = v
+	}
+	broker := testbed.StartMosquitto(b, testbed.MosquittoOptions{})
+	modes := []string{"bare-paho", "facmon-discard", "facmon-durable"}
+	results := map[string]benchResult{}
+	for range b.N {
+		for _, mode := range modes {
+			results[mode] = benchMode(b, broker.URL, mode, n)
+			b.Log(results[mode])
+		}
+	}
+	bare, fm := results["bare-paho"], results["facmon-durable"]
+	b.ReportMetric(bare.rate(), "bare-msg/s")
+	b.ReportMetric(fm.rate(), "facmon-msg/s")
+	b.ReportMetric(fm.rate()/bare.rate(), "facmon/bare")
+	b.ReportMetric(fm.cpuPer100k(), "facmon-CPU-s/100k")
+	b.ReportMetric(bare.cpuPer100k(), "bare-CPU-s/100k")
+	b.ReportMetric(fm.rssMB(), "facmon-peak-RSS-MB")
+	b.ReportMetric(results["facmon-discard"].rate(), "facmon-nosink-msg/s")
+}
+
+// benchMode creates the subscriber's session, queues n messages for it,
+// then starts the subscriber process and waits for its report.
+func benchMode(b *testing.B, url, mode string, n int) benchResult {
+	b.Helper()
+	filter := "bench/+"
+	id := "bench-" + mode
+	if mode != "bare-paho" {
+		id = "bench-facmon"
+		cleanSession(b, url, id) // a fresh session per facmon run
+	}
+	sub := paho.NewClient(paho.NewClientOptions().AddBroker(url).SetClientID(id).SetCleanSession(false))
+	if tok := sub.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		b.Fatalf("session %s: %v", id, tok.Error())
+	}
+	if tok := sub.Subscribe(filter, 1, nil); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		b.Fatalf("subscribe %s: %v", id, tok.Error())
+	}
+	sub.Disconnect(100)
+	publishBench(b, url, n)
+	out := filepath.Join(b.TempDir(), "result.json")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestBenchChild$")
+	cmd.Env = append(os.Environ(), benchEnv+"="+mode, benchURLEnv+"="+url, benchNEnv+"="+strconv.Itoa(n), benchOutEnv+"="+out)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if o, err := cmd.CombinedOutput(); err != nil {
+		b.Fatalf("%s subscriber: %v\n%s", mode, err, o)
+	}
+	raw, err := os.ReadFile(out)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var r benchResult
+	if err := json.Unmarshal(raw, &r); err != nil {
+		b.Fatal(err)
+	}
+	return r
+}
+
+// cleanSession removes a persistent session left by an earlier run.
+func cleanSession(b *testing.B, url, id string) {
+	cl := paho.NewClient(paho.NewClientOptions().AddBroker(url).SetClientID(id).SetCleanSession(true))
+	if tok := cl.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		b.Fatalf("clean session %s: %v", id, tok.Error())
+	}
+	cl.Disconnect(100)
+}
+
+// publishBench publishes n QoS 1 messages, round-robin over the devices,
+// from 4 concurrent publishers with windows of in-flight messages.
+func publishBench(b *testing.B, url string, n int) {
+	b.Helper()
+	const publishers, window = 4, 1000
+	var wg sync.WaitGroup
+	for p := range publishers {
+		wg.Go(func() {
+			cl := paho.NewClient(paho.NewClientOptions().AddBroker(url).SetClientID(fmt.Sprintf("bench-pub-%d", p)).
+				SetMaxResumePubInFlight(window))
+			if tok := cl.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+				b.Errorf("publisher: %v", tok.Error())
+				return
+			}
+			defer cl.Disconnect(100)
+			toks := make([]paho.Token, 0, window)
+			for i := p; i < n; i += publishers {
+				dev := i % benchDevices
+				body := fmt.Sprintf(`{"level":%.2f,"temperature":%.1f,"pressure":%.3f,"running":%t,"flow":%d}`,
+					float64(i%1000)/100, 20+float64(i%50)/10, 3+float64(i%7)/1000, i%2 == 0, i)
+				toks = append(toks, cl.Publish(fmt.Sprintf("bench/dev-%03d", dev), 1, false, body))
+				if len(toks) == window {
+					waitTokens(b, toks)
+					toks = toks[:0]
+				}
+			}
+			waitTokens(b, toks)
+		})
+	}
+	wg.Wait()
+}
+
+func waitTokens(b *testing.B, toks []paho.Token) {
+	for _, t := range toks {
+		if !t.WaitTimeout(30*time.Second) || t.Error() != nil {
+			b.Errorf("publish: %v", t.Error())
+			return
+		}
+	}
+}
