@@ -35,6 +35,7 @@ type httpError struct {
 	msg  string
 }
 
+// Error returns the message.
 func (e *httpError) Error() string { return e.msg }
 
 func (b *Board) serveAckOne(w http.ResponseWriter, r *http.Request) {
