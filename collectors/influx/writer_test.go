@@ -338,3 +338,27 @@ func TestFlushIntervalOnClock(t *testing.T) {
 	timer.ch <- t0
 	eventually(t, 10*time.Second, "partial batch written", func() bool { return count(t, in, `SELECT count(a) FROM pump`) == 1 })
 }
+
+func TestPublishLinesRejects(t *testing.T) {
+	h := start(t, Options{}, t.TempDir())
+	for name, lines := range map[string][][]byte{
+		"empty line":      {[]byte("")},
+		"newline inside":  {[]byte("alarm,site=a f=1 1\nalarm f=2 2")},
+		"carriage return": {[]byte("alarm f=1 1\r")},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if err := h.w.PublishLines(context.Background(), lines); err == nil {
+				t.Fatal("PublishLines accepted a bad line")
+			}
+		})
+	}
+	if got := h.value(t, "facmon_points_accepted_total"); got != 0 {
+		t.Errorf("accepted = %v after rejected lines", got)
+	}
+}
+
+func TestNewNeedsSpool(t *testing.T) {
+	if _, err := New(Options{URL: "http://127.0.0.1:1"}); err == nil {
+		t.Fatal("New without a spool succeeded")
+	}
+}
