@@ -138,19 +138,31 @@ func fillTopic(pattern string, d *site.Device) string {
 }
 
 // due reports whether the device should publish now: its heartbeat is
-// due, or a state signal changed (an alarm must not wait for the
-// heartbeat).
+// due, a state signal changed (an alarm must not wait for the heartbeat),
+// or an analog value moved past its deadband, as report-by-exception
+// sensors do.
 func (m *mqttDevice) due(w *World, now time.Time) bool {
 	if m.last.IsZero() || now.Sub(m.last) >= m.every {
 		return true
 	}
 	for _, sg := range m.d.Signals {
-		if sg.Type != site.State {
-			continue
-		}
-		if v, _ := w.Value(m.d.ID, sg.Name); v != m.sent[sg.Name] {
+		v, _ := w.Value(m.d.ID, sg.Name)
+		if changed(sg.Type, m.sent[sg.Name], v) {
 			return true
 		}
+	}
+	return false
+}
+
+// changed reports a state change, or an analog move of more than 2 % of
+// the last value sent plus half a unit (a bin's fill, not a temperature's
+// drift). Counters wait for the heartbeat.
+func changed(t site.SignalType, sent, v float64) bool {
+	switch t {
+	case site.State:
+		return v != sent
+	case site.Analog:
+		return math.Abs(v-sent) >= 0.02*math.Abs(sent)+0.5
 	}
 	return false
 }
