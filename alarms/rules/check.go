@@ -55,8 +55,8 @@ func checkRule(r *Rule, ctx string, errs *errorList) {
 	if strings.TrimSpace(r.Cite) == "" {
 		errs.add(r.at("cite"), "%s: cite missing: name the clause of the standard (e.g. 篇3·十六·3)", ctx)
 	}
-	if r.Select.Device == "" && r.Select.Kind == "" && r.Select.Area == "" && len(r.Select.Labels) == 0 {
-		errs.add(r.at("select"), "%s: select: set at least one of device, kind, area, labels", ctx)
+	if r.Select.empty() {
+		errs.add(r.at("select"), "%s: select: set at least one of device, kind, kinds, area, labels", ctx)
 	}
 	t, err := parseMessage(r.Name, r.Message)
 	if err != nil {
@@ -229,8 +229,8 @@ func checkMaintenance(m *Maintenance, i int, errs *errorList) {
 	if strings.TrimSpace(m.Cite) == "" {
 		errs.add(m.Pos, "%s: cite missing", ctx)
 	}
-	if m.Select.Device == "" && m.Select.Kind == "" && m.Select.Area == "" {
-		errs.add(m.Pos, "%s: select: set at least one of device, kind, area", ctx)
+	if m.Select.empty() {
+		errs.add(m.Pos, "%s: select: set at least one of device, kind, kinds, area, labels", ctx)
 	}
 	if !hasKey(m.At, "from") || !hasKey(m.At, "to") {
 		errs.add(m.Pos, "%s: from and to are required", ctx)

@@ -83,7 +83,9 @@ type Selector struct {
 	At     map[string]Pos `yaml:"-"`
 	Device string         `yaml:"device"`
 	Kind   string         `yaml:"kind"`
-	Area   string         `yaml:"area"`
+	// Kinds picks devices of any of these kinds.
+	Kinds []string `yaml:"kinds"`
+	Area  string   `yaml:"area"`
 	// Labels must all be among the device's labels (system: fire).
 	Labels map[string]string `yaml:"labels"`
 	// All makes one alarm for the whole selection, raised only while the

@@ -58,9 +58,11 @@ func selectDevices(s *site.Site, byID map[string]*site.Device, sel *Selector, p 
 		errs.add(p, "%s: select.device: device %q unknown", ctx, sel.Device)
 		ok = false
 	}
-	if sel.Kind != "" && !site.KnownKind(sel.Kind) {
-		errs.add(p, "%s: select.kind: kind %q unknown", ctx, sel.Kind)
-		ok = false
+	for _, k := range append([]string{sel.Kind}, sel.Kinds...) {
+		if k != "" && !site.KnownKind(k) {
+			errs.add(p, "%s: select: kind %q unknown", ctx, k)
+			ok = false
+		}
 	}
 	if sel.Area != "" && !slices.ContainsFunc(s.Areas, func(a site.Area) bool { return a.ID == sel.Area }) {
 		errs.add(p, "%s: select.area: area %q unknown", ctx, sel.Area)
@@ -76,7 +78,7 @@ func selectDevices(s *site.Site, byID map[string]*site.Device, sel *Selector, p 
 			}
 		}
 	}
-	if ok && len(ids) == 0 && sel.Kind == "" && len(sel.Labels) == 0 && (sel.Device != "" || sel.Area != "") {
+	if ok && len(ids) == 0 && sel.Kind == "" && len(sel.Kinds) == 0 && len(sel.Labels) == 0 && !sel.empty() {
 		// A rule selecting a kind may sit idle on a site without that kind
 		// (a pack shared across communities); one naming a device or an
 		// area that selects nothing is a mistake.
@@ -89,9 +91,10 @@ func selectDevices(s *site.Site, byID map[string]*site.Device, sel *Selector, p 
 func (sel *Selector) Matches(d *site.Device) bool {
 	return (sel.Device == "" || sel.Device == d.ID) &&
 		(sel.Kind == "" || sel.Kind == d.Kind) &&
+		(len(sel.Kinds) == 0 || slices.Contains(sel.Kinds, d.Kind)) &&
 		(sel.Area == "" || sel.Area == d.Area) &&
 		hasLabels(d.Labels, sel.Labels) &&
-		(sel.Device != "" || sel.Kind != "" || sel.Area != "" || len(sel.Labels) > 0)
+		!sel.empty()
 }
 
 // hasLabels reports whether have holds every label of want.
@@ -159,4 +162,9 @@ func checkWindowOverlap(ms []*Maintenance, errs *errorList) {
 			}
 		}
 	}
+}
+
+// empty reports whether the selector names nothing.
+func (sel *Selector) empty() bool {
+	return sel.Device == "" && sel.Kind == "" && len(sel.Kinds) == 0 && sel.Area == "" && len(sel.Labels) == 0
 }
