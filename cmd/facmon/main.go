@@ -27,6 +27,7 @@ func commands() []command {
 	return []command{
 		{"run", "run the service: facmon run --config SITE.yaml", cmdRun},
 		{"check", "validate a site file and its rules: facmon check --config SITE.yaml", cmdCheck},
+		{"simulate", "serve the site's devices as real Modbus slaves and MQTT publishers: facmon simulate --config SITE.yaml [--scenario NAME]", cmdSimulate},
 		{"rules test", "run rule unit tests (input series on a simulated clock, expected alarms): facmon rules test FILE...", cmdRulesTest},
 		{"version", "print the version", cmdVersion},
 		{"health", "probe a running facmon's /healthz (exit 0 when healthy): facmon health [--url URL]", cmdHealth},
