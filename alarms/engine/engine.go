@@ -165,11 +165,16 @@ type Alarm struct {
 	ID       string
 	Rule     string
 	Device   string
+	Area     string
+	Kind     string
 	State    alarms.State
 	Since    time.Time
 	Hold     alarms.Hold
 	Value    float64
 	Severity alarms.Severity
+	Cite     string
+	// Message is the message rendered when the alarm was raised.
+	Message string
 }
 
 // Alarms returns every alarm that is not normal, in rule order.
@@ -181,8 +186,9 @@ func (e *Engine) Alarms() []Alarm {
 		if in.Alarm == alarms.Normal {
 			continue
 		}
-		out = append(out, Alarm{ID: in.ID, Rule: in.rule.Name, Device: in.label, State: in.Alarm,
-			Since: in.Since, Hold: in.Hold, Value: in.Value, Severity: in.rule.Severity})
+		out = append(out, Alarm{ID: in.ID, Rule: in.rule.Name, Device: in.label, Area: in.dev.area,
+			Kind: in.dev.kind, State: in.Alarm, Since: in.Since, Hold: in.Hold, Value: in.Value,
+			Severity: in.rule.Severity, Cite: in.rule.Cite, Message: in.Message})
 	}
 	return out
 }

@@ -31,6 +31,8 @@ type State struct {
 	Alarm alarms.State `json:"alarm"`
 	ID    string       `json:"id,omitempty"`
 	Since time.Time    `json:"since,omitzero"`
+	// Message is the rendered message of the current occurrence.
+	Message string `json:"message,omitempty"`
 	// Hold marks the current occurrence (maintenance window at raise).
 	Hold alarms.Hold `json:"hold,omitempty"`
 	// Pending is when the condition that the next transition waits for
@@ -177,5 +179,8 @@ func (e *Engine) emit(in *inst, c alarms.Change, from alarms.State, t time.Time,
 		Kind: d.kind, Signal: in.Signal, Value: in.Value, Duration: held, Fault: in.Fault,
 		Labels: in.rule.Labels, DeviceLabels: d.labels,
 	})
+	if c == alarms.Raise {
+		in.Message = tr.Message
+	}
 	e.out = append(e.out, tr)
 }

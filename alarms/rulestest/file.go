@@ -79,6 +79,8 @@ type expected struct {
 	State  string `yaml:"state"`
 	// Hold is "maintenance" for an alarm held back by a maintenance window.
 	Hold string `yaml:"hold"`
+	// Message, when given, must equal the alarm's rendered message.
+	Message string `yaml:"message"`
 }
 
 // readTestFile decodes a test file strictly.

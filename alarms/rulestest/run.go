@@ -128,11 +128,13 @@ func ackAlarm(e *engine.Engine, a *ack, t time.Time) []string {
 // check compares the engine's alarms with the expected ones.
 func check(e *engine.Engine, ev *eval) []string {
 	var got, want []string
-	for _, al := range e.Alarms() {
+	all := e.Alarms()
+	for _, al := range all {
 		if ev.Rule == "" || al.Rule == ev.Rule {
 			got = append(got, alarmLine(al.Rule, al.Device, al.State.String(), al.Hold))
 		}
 	}
+	problems := checkMessages(time.Duration(ev.At), all, ev.Alarms)
 	for _, x := range ev.Alarms {
 		st, err := alarms.ParseState(cmp.Or(x.State, "active-unacknowledged"))
 		if err != nil {
@@ -144,7 +146,23 @@ func check(e *engine.Engine, ev *eval) []string {
 		}
 		want = append(want, alarmLine(x.Rule, x.Device, st.String(), h))
 	}
-	return diff(time.Duration(ev.At), ev.Rule, got, want)
+	return append(diff(time.Duration(ev.At), ev.Rule, got, want), problems...)
+}
+
+// checkMessages compares the messages the test expects.
+func checkMessages(at time.Duration, got []engine.Alarm, want []expected) []string {
+	var out []string
+	for _, w := range want {
+		if w.Message == "" {
+			continue
+		}
+		for _, g := range got {
+			if g.Rule == w.Rule && g.Device == w.Device && g.Message != w.Message {
+				out = append(out, fmt.Sprintf("at %s, %s on %s: message\n  - want %q\n  + got  %q", at, w.Rule, w.Device, w.Message, g.Message))
+			}
+		}
+	}
+	return out
 }
 
 // alarmLine is one alarm as the diff shows it.
