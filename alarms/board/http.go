@@ -35,6 +35,12 @@ type HistoryResponse struct {
 	More        bool                `json:"more"`
 }
 
+// historyWire is HistoryResponse as written, NaN values as null.
+type historyWire struct {
+	Transitions []wireTransition `json:"transitions"`
+	More        bool             `json:"more"`
+}
+
 // ErrorResponse is the body of every error answer.
 type ErrorResponse struct {
 	Error string `json:"error"`
@@ -60,10 +66,7 @@ func (b *Board) serveHistory(w http.ResponseWriter, r *http.Request) {
 		writeCSV(w, ts, more)
 		return
 	}
-	if ts == nil {
-		ts = []alarms.Transition{}
-	}
-	writeJSON(w, http.StatusOK, HistoryResponse{Transitions: ts, More: more})
+	writeJSON(w, http.StatusOK, historyWire{Transitions: wire(ts), More: more})
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -365,4 +366,25 @@ func TestAckFailures(t *testing.T) {
 			t.Fatalf("status %s", resp.Status)
 		}
 	})
+}
+
+// A float register can read NaN; one such alarm must not break the list.
+func TestNonFiniteValuesAsNull(t *testing.T) {
+	f := newFixture(t, Options{})
+	nan := raised("sensor", "tank-9", alarms.Minor, 50)
+	nan.Value = math.NaN()
+	inf := next(nan, alarms.Ack, 1, "op1")
+	inf.Value = math.Inf(1)
+	feed(t, f.b, nan, inf)
+	for _, path := range []string{"/api/v1/alarms?device=tank-9", "/api/v1/alarms/history?device=tank-9"} {
+		code, body := f.get(t, path, nil)
+		if code != 200 || !strings.Contains(body, `"value":null`) {
+			t.Fatalf("GET %s: %d %s", path, code, body)
+		}
+	}
+	var lr ListResponse
+	if code, body := f.get(t, "/api/v1/alarms?device=tank-9", &lr); code != 200 || len(lr.Alarms) != 1 ||
+		!strings.Contains(body, `"raise_value":null`) || !strings.Contains(body, `"state":"active-acknowledged"`) {
+		t.Fatalf("list: %s", body)
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
@@ -78,7 +79,7 @@ func (o *Output) Transitions(ctx context.Context, ts []alarms.Transition) error 
 			errs = append(errs, fmt.Errorf("%d transitions from %q not published: %w", len(ts)-i, ts[i].ID, ctx.Err()))
 			break
 		}
-		if err := o.pub.PublishJSON(ctx, topic, QoS, false, &ts[i]); err != nil {
+		if err := o.pub.PublishJSON(ctx, topic, QoS, false, wireTransition{&ts[i], finite(ts[i].Value)}); err != nil {
 			o.failed.Inc()
 			o.log.Warn("alarm transition not published", "topic", topic, "id", ts[i].ID,
 				"change", ts[i].Change.String(), "err", err)
@@ -86,4 +87,18 @@ func (o *Output) Transitions(ctx context.Context, ts []alarms.Transition) error 
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// wireTransition writes a transition with a non-finite value (a float
+// register can read NaN) as null, which JSON can carry.
+type wireTransition struct {
+	*alarms.Transition
+	Value *float64 `json:"value"`
+}
+
+func finite(v float64) *float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil
+	}
+	return &v
 }

@@ -3,6 +3,8 @@ package mqttout
 import (
 	"context"
 	"encoding/json"
+	"math"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -172,4 +174,30 @@ func TestDeadBroker(t *testing.T) {
 		_ = o.Transitions(context.Background(), transitions()[1:2])
 		return len(sub.all()) > 0
 	})
+}
+
+// jsonRecorder is a Publisher that marshals like the real one and keeps
+// the bodies.
+type jsonRecorder struct{ bodies []string }
+
+func (r *jsonRecorder) AlarmTopic() string { return "facmon/demo/alarm" }
+
+func (r *jsonRecorder) PublishJSON(_ context.Context, _ string, _ byte, _ bool, v any) error {
+	b, err := json.Marshal(v)
+	r.bodies = append(r.bodies, string(b))
+	return err
+}
+
+// A float register can read NaN; the transition still goes out, value null.
+func TestNaNValuePublishedAsNull(t *testing.T) {
+	rec := &jsonRecorder{}
+	o, _ := New(Options{Publisher: rec})
+	tr := transitions()[0]
+	tr.Value = math.NaN()
+	if err := o.Transitions(context.Background(), []alarms.Transition{tr}); err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.bodies) != 1 || !strings.Contains(rec.bodies[0], `"value":null`) || !strings.Contains(rec.bodies[0], `"change":"raise"`) {
+		t.Fatalf("bodies %q", rec.bodies)
+	}
 }

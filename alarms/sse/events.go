@@ -3,6 +3,7 @@ package sse
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"strconv"
 	"time"
 
@@ -41,9 +42,23 @@ type DeviceEvent struct {
 // blocks on clients and never fails.
 func (h *Hub) Transitions(_ context.Context, ts []alarms.Transition) error {
 	for i := range ts {
-		h.publishJSON(TypeAlarm, &ts[i])
+		h.publishJSON(TypeAlarm, wireTransition{&ts[i], finite(ts[i].Value)})
 	}
 	return nil
+}
+
+// wireTransition writes a transition with a non-finite value (a float
+// register can read NaN) as null, which JSON can carry.
+type wireTransition struct {
+	*alarms.Transition
+	Value *float64 `json:"value"`
+}
+
+func finite(v float64) *float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil
+	}
+	return &v
 }
 
 // Device publishes a device-status change as a "device" event.
@@ -66,7 +81,7 @@ func (h *Hub) StatusSink() collectors.Sink {
 
 func (h *Hub) publishJSON(typ string, v any) {
 	data, err := json.Marshal(v)
-	if err != nil { // only NaN/Inf values can fail; say so and go on
+	if err != nil { // cannot happen with the types above; say so and go on
 		h.log.Error("event not encoded", "type", typ, "err", err)
 		return
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -281,5 +282,16 @@ func TestMiddlewareMustUnwrap(t *testing.T) {
 				t.Fatalf("status %d, want %d", resp.StatusCode, tc.code)
 			}
 		})
+	}
+}
+
+func TestNaNValueAsNull(t *testing.T) {
+	h := startHub(t, Options{})
+	c := open(t, h.srv.URL, "")
+	bad := tr("nan")
+	bad.Value = math.NaN()
+	_ = h.Transitions(context.Background(), []alarms.Transition{bad})
+	if ev := c.next(t, false); ev.typ != TypeAlarm || !strings.Contains(ev.data, `"value":null`) || !strings.Contains(ev.data, `"id":"nan"`) {
+		t.Fatalf("got %+v", ev)
 	}
 }
