@@ -87,11 +87,12 @@ func (c *bufferedConn) flush() error {
 	defer c.wmu.Unlock()
 	c.mu.Lock()
 	out := c.buf
-	c.buf = c.free[:0]
-	c.mu.Unlock()
 	if len(out) == 0 {
+		c.mu.Unlock()
 		return nil
 	}
+	c.buf = c.free[:0] // swap: out and buf never share an array
+	c.mu.Unlock()
 	_, err := c.Conn.Write(out)
 	c.mu.Lock()
 	c.free = out[:0]
@@ -110,6 +111,11 @@ func (c *bufferedConn) Close() error {
 		c.wmu.Unlock()
 		_ = c.flush()
 	}
+	c.mu.Lock()
+	if c.err == nil {
+		c.err = net.ErrClosed
+	}
+	c.mu.Unlock()
 	return c.Conn.Close()
 }
 
