@@ -302,10 +302,11 @@ func publishBench(b *testing.B, url string, n int) {
 	wg.Wait()
 }
 
-func waitTokens(b *testing.B, toks []paho.Token) {
+func waitTokens(tb testing.TB, toks []paho.Token) {
+	tb.Helper()
 	for _, t := range toks {
 		if !t.WaitTimeout(30*time.Second) || t.Error() != nil {
-			b.Errorf("publish: %v", t.Error())
+			tb.Errorf("publish: %v", t.Error())
 			return
 		}
 	}
