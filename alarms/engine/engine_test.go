@@ -221,3 +221,32 @@ func TestReloadCarriesUnchangedRules(t *testing.T) {
 		t.Fatalf("removing the rule: %+v", trs)
 	}
 }
+
+// TestTimersFireInOrder schedules on-delays out of order and checks that
+// they fire in time order, each at its own time.
+func TestTimersFireInOrder(t *testing.T) {
+	e := New(Options{Rules: ruleSet(t, tankLow)})
+	e.Process([]collectors.Point{level("tank-2", 0.5, 10*time.Second), level("tank-1", 0.5, 0)})
+	trs := e.Advance(t0.Add(time.Hour))
+	if len(trs) != 2 || trs[0].Device != "tank-1" || !trs[0].Time.Equal(t0.Add(30*time.Second)) ||
+		trs[1].Device != "tank-2" || !trs[1].Time.Equal(t0.Add(40*time.Second)) {
+		t.Fatalf("got %+v", trs)
+	}
+}
+
+func TestTimerHeap(t *testing.T) {
+	var h timerHeap
+	ins := make([]*inst, 50)
+	for i := range ins {
+		ins[i] = &inst{order: i}
+		h.push(timer{at: t0.Add(time.Duration((i*37)%50) * time.Second), inst: ins[i]})
+	}
+	prev := time.Time{}
+	for len(h) > 0 {
+		x := h.pop()
+		if x.at.Before(prev) {
+			t.Fatalf("%v after %v", x.at, prev)
+		}
+		prev = x.at
+	}
+}

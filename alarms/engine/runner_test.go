@@ -72,12 +72,19 @@ func TestRunner(t *testing.T) {
 		if v := testutil.ToFloat64(r.m.reloadOK); v != 0 {
 			t.Errorf("facmon_rules_last_reload_successful = %v after a failed reload", v)
 		}
+		// The old rules keep working after the failed reload.
+		r.Publish(ctx, []collectors.Point{{Device: "tank-2", Signal: "level", Value: 0.5, Time: time.Now()}})
+		time.Sleep(31 * time.Second)
+		synctest.Wait()
+		if got := rec.changes(); len(got) != 3 || got[2] != alarms.Raise {
+			t.Fatalf("after a failed reload: %v", got)
+		}
 		r.Reload(ctx, ruleSet(t, tankLow), nil)
 		synctest.Wait()
 		if v := testutil.ToFloat64(r.m.reloadOK); v != 1 {
 			t.Errorf("facmon_rules_last_reload_successful = %v after a good reload", v)
 		}
-		if got := rec.changes(); len(got) != 2 || got[1] != alarms.Ack {
+		if got := rec.changes(); len(got) != 3 {
 			t.Fatalf("reload of an unchanged rule changed alarms: %v", got)
 		}
 	})

@@ -1,9 +1,6 @@
 package engine
 
-import (
-	"container/heap"
-	"time"
-)
+import "time"
 
 // timer is one pending deadline of one instance. Instances keep their
 // current due time; a popped timer whose instance has moved its due time
@@ -13,27 +10,56 @@ type timer struct {
 	inst *inst
 }
 
-// timerHeap orders timers by time, then by instance order for determinism.
+// timerHeap is a binary min-heap of timers ordered by time, then by
+// instance order for determinism. It is hand-rolled rather than
+// container/heap so that pushing a timer does not box it (no allocation
+// on the hot path).
 type timerHeap []timer
 
-func (h timerHeap) Len() int { return len(h) }
-func (h timerHeap) Less(i, j int) bool {
+// less orders timers i and j.
+func (h timerHeap) less(i, j int) bool {
 	if !h[i].at.Equal(h[j].at) {
 		return h[i].at.Before(h[j].at)
 	}
 	return h[i].inst.order < h[j].inst.order
 }
-func (h timerHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
 
-// Push adds a timer (heap.Interface).
-func (h *timerHeap) Push(x any) { *h = append(*h, x.(timer)) }
+// push adds t.
+func (h *timerHeap) push(t timer) {
+	*h = append(*h, t)
+	for i := len(*h) - 1; i > 0; {
+		p := (i - 1) / 2
+		if !h.less(i, p) {
+			break
+		}
+		(*h)[i], (*h)[p] = (*h)[p], (*h)[i]
+		i = p
+	}
+}
 
-// Pop removes the last timer (heap.Interface).
-func (h *timerHeap) Pop() any {
+// pop removes and returns the earliest timer.
+func (h *timerHeap) pop() timer {
 	old := *h
-	t := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return t
+	top := old[0]
+	n := len(old) - 1
+	old[0] = old[n]
+	old[n] = timer{}
+	*h = old[:n]
+	for i := 0; ; {
+		l, r, m := 2*i+1, 2*i+2, i
+		if l < n && h.less(l, m) {
+			m = l
+		}
+		if r < n && h.less(r, m) {
+			m = r
+		}
+		if m == i {
+			break
+		}
+		(*h)[i], (*h)[m] = (*h)[m], (*h)[i]
+		i = m
+	}
+	return top
 }
 
 // schedule sets the instance's due time and pushes a timer unless one at
@@ -44,7 +70,7 @@ func (e *Engine) schedule(in *inst, at time.Time) {
 		return
 	}
 	in.queued = at
-	heap.Push(&e.timers, timer{at: at, inst: in})
+	e.timers.push(timer{at: at, inst: in})
 }
 
 // cancel drops the instance's due time; its queued timer becomes stale.
@@ -53,7 +79,7 @@ func (in *inst) cancel() { in.Due = time.Time{} }
 // fireDue fires, in time order, every timer due at or before now.
 func (e *Engine) fireDue(now time.Time) {
 	for len(e.timers) > 0 && !e.timers[0].at.After(now) {
-		t := heap.Pop(&e.timers).(timer)
+		t := e.timers.pop()
 		in := t.inst
 		if !in.queued.Equal(t.at) {
 			continue // an older entry superseded by an earlier push
