@@ -15,7 +15,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	return &metrics{
 		dropped: f.NewCounterVec(prometheus.CounterOpts{Name: "facmon_alarm_output_dropped_total",
 			Help: "Alarm transitions an output lost because its queue was full (or at shutdown)."}, []string{"output"}),
-		errors: f.NewCounterVec(prometheus.CounterOpts{Name: "facmon_alarm_output_errors_total",
+		errors: f.NewCounterVec(prometheus.CounterOpts{Name: "facmon_alarm_output_failures_total",
 			Help: "Batches of alarm transitions an output failed to take."}, []string{"output"}),
 		sent: f.NewCounterVec(prometheus.CounterOpts{Name: "facmon_alarm_output_sent_total",
 			Help: "Alarm transitions an output took."}, []string{"output"}),
