@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -35,8 +36,12 @@ func benchSet(b *testing.B) *rules.Set {
 	var y strings.Builder
 	y.WriteString("rules:\n")
 	for k := range benchRules {
-		fmt.Fprintf(&y, "  - {name: r%d, severity: major, cite: bench, select: {device: d%d}, signal: s%d, threshold: {above: 100, deadband: 5}}\n",
-			k, k%benchDevices, k/benchDevices)
+		delay := "0s"
+		if k%2 == 1 {
+			delay = "2s" // half the rules wait on an on-delay timer
+		}
+		fmt.Fprintf(&y, "  - {name: r%d, severity: major, cite: bench, select: {device: d%d}, signal: s%d, threshold: {above: 100, deadband: 5, on_delay: %s}}\n",
+			k, k%benchDevices, k/benchDevices, delay)
 	}
 	f, err := rules.Parse("bench.yaml", []byte(y.String()))
 	if err != nil {
@@ -83,21 +88,32 @@ func BenchmarkEngineThroughput(b *testing.B) {
 func benchProcess(b *testing.B, set *rules.Set, pts []collectors.Point) {
 	e := New(Options{Rules: set})
 	const batch = 500
+	round := 0
 	b.ReportAllocs()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
 	b.ResetTimer()
 	start := time.Now()
 	for i := 0; i < b.N; i += batch {
 		off := i % len(pts)
 		n := min(batch, b.N-i, len(pts)-off)
 		if off == 0 {
-			// Move every 20th point across its threshold each round.
-			for j := 0; j < len(pts); j += 20 {
-				pts[j].Value = 250 - pts[j].Value
+			// Each round is a second later; every 20th point crosses its
+			// threshold, one way or the other.
+			round++
+			for j := range pts {
+				pts[j].Time = t0.Add(time.Duration(round) * time.Second)
+				if j%20 == 0 {
+					pts[j].Value = 250 - pts[j].Value
+				}
 			}
 		}
 		e.Process(pts[off : off+n])
 	}
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "points/s")
+	b.StopTimer()
+	runtime.ReadMemStats(&after)
+	b.ReportMetric(float64(after.Mallocs-before.Mallocs)/float64(b.N), "allocs/point")
 }
 
 // latencyOutput records, for each transition, the wall time since the point
