@@ -78,7 +78,7 @@ func newRunnerMetrics(reg prometheus.Registerer) runnerMetrics {
 	return runnerMetrics{
 		points:       f.NewCounter(prometheus.CounterOpts{Name: "facmon_alarm_points_total", Help: "Points evaluated by the alarm engine."}),
 		dropped:      f.NewCounter(prometheus.CounterOpts{Name: "facmon_alarm_points_dropped_total", Help: "Points dropped because the engine's queue was full."}),
-		outputErrors: f.NewCounter(prometheus.CounterOpts{Name: "facmon_alarm_output_errors_total", Help: "Transition batches the output refused."}),
+		outputErrors: f.NewCounter(prometheus.CounterOpts{Name: "facmon_alarm_runner_output_errors_total", Help: "Transition batches the alarm output (the dispatcher) refused."}),
 		transitions: f.NewCounterVec(prometheus.CounterOpts{Name: "facmon_alarm_transitions_total",
 			Help: "Alarm transitions emitted, by change."}, []string{"change"}),
 		reloadOK: f.NewGauge(prometheus.GaugeOpts{Name: "facmon_rules_last_reload_successful",

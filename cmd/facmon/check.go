@@ -38,21 +38,29 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 // printLoadErrors prints every error of a failed load on its own line, as
 // file:line:col: message.
 func printLoadErrors(w io.Writer, err error) {
+	for _, l := range errorLines(err) {
+		fmt.Fprintln(w, l)
+	}
+}
+
+// errorLines splits a loader's error list into one line per mistake.
+func errorLines(err error) []string {
+	var out []string
 	var errs site.Errors
-	if errors.As(err, &errs) {
-		for _, e := range errs {
-			fmt.Fprintln(w, e.Error())
-		}
-		return
-	}
 	var rerrs rules.Errors
-	if errors.As(err, &rerrs) {
-		for _, e := range rerrs {
-			fmt.Fprintln(w, e.Error())
+	switch {
+	case errors.As(err, &errs):
+		for _, e := range errs {
+			out = append(out, e.Error())
 		}
-		return
+	case errors.As(err, &rerrs):
+		for _, e := range rerrs {
+			out = append(out, e.Error())
+		}
+	default:
+		out = append(out, err.Error())
 	}
-	fmt.Fprintln(w, err)
+	return out
 }
 
 func countSignals(s *site.Site) int {

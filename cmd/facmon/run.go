@@ -14,8 +14,10 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
+	promcollectors "github.com/prometheus/client_golang/prometheus/collectors"
 
+	"facmon/alarms/rules"
+	"facmon/collectors"
 	"facmon/collectors/devstatus"
 	"facmon/collectors/fanout"
 	"facmon/collectors/influx"
@@ -65,6 +67,7 @@ type service struct {
 	spool  *spool.Spool
 	writer *influx.Writer
 	table  *latest.Table
+	alarms *alarmPipeline
 	fan    *fanout.Fanout
 	web    *web.Server
 
@@ -89,7 +92,7 @@ func serve(ctx context.Context, s *site.Site, f *runFlags, log *slog.Logger) err
 
 func newService(s *site.Site, f *runFlags, log *slog.Logger) (*service, error) {
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), collectors.NewGoCollector())
+	reg.MustRegister(promcollectors.NewProcessCollector(promcollectors.ProcessCollectorOpts{}), promcollectors.NewGoCollector())
 	svc := &service{flags: f, log: log, reg: reg, site: s, table: latest.New(), devices: devstatus.New()}
 	svc.registerMetrics()
 	sp, err := spool.Open(spool.Options{
@@ -114,14 +117,27 @@ func newService(s *site.Site, f *runFlags, log *slog.Logger) (*service, error) {
 		sp.Close()
 		return nil, fmt.Errorf("influx writer: %w", err)
 	}
-	svc.fan = fanout.New(fanout.Options{
-		Store:      svc.writer,
-		Consumers:  []fanout.Consumer{{Name: "latest", Handle: svc.table.Handle}},
-		Registerer: reg,
-		Logger:     log.With("part", "fanout"),
-	})
 	gather := prometheus.Gatherers{reg, &svc.runtimeMetrics}
 	svc.web = web.New(web.Options{Listen: s.HTTP.Listen, Gatherer: gather, Logger: log.With("part", "http")})
+	set, err := rules.ForSite(f.config, s)
+	if err != nil {
+		sp.Close()
+		return nil, err
+	}
+	if err := svc.buildAlarms(set); err != nil {
+		sp.Close()
+		return nil, err
+	}
+	consumers := []fanout.Consumer{{Name: "latest", Handle: svc.table.Handle}}
+	for _, c := range svc.alarms.consumers() {
+		fn := c.fn
+		consumers = append(consumers, fanout.Consumer{Name: c.name, Handle: func(ctx context.Context, b []collectors.Point) {
+			if err := fn(ctx, b); err != nil {
+				log.Debug("fan-out consumer failed", "consumer", c.name, "err", err)
+			}
+		}})
+	}
+	svc.fan = fanout.New(fanout.Options{Store: svc.writer, Consumers: consumers, Registerer: reg, Logger: log.With("part", "fanout")})
 	svc.web.Handle("GET /api/v1/signals", svc.table.Handler())
 	svc.web.Handle("GET /api/v1/devices", svc.devices.Handler())
 	svc.web.AddCheck("storage", svc.writer.Ready)
@@ -167,6 +183,10 @@ func (svc *service) run(ctx context.Context) error {
 	fanCtx, stopFan := context.WithCancel(context.Background())
 	defer stopFan()
 	wg.Go(func() { svc.fan.Run(fanCtx) })
+	alarmCtx, stopAlarms := context.WithCancel(context.Background())
+	defer stopAlarms()
+	svc.alarms.run(alarmCtx, &wg, svc.logExit)
+	changed := watchFiles(ctx, svc.watchedFiles, 2*time.Second)
 
 	var runErr error
 	rt := svc.startRuntime(ctx, svc.currentSite())
@@ -182,12 +202,17 @@ loop:
 			runErr = err
 			break loop
 		case <-hup:
+			svc.log.Info("SIGHUP: reloading site and rule files", "file", svc.flags.config)
+			rt = svc.reload(ctx, rt)
+		case <-changed:
+			svc.log.Info("site or rule file changed: reloading", "file", svc.flags.config)
 			rt = svc.reload(ctx, rt)
 		}
 	}
 	svc.log.Info("facmon stopping")
 	rt.stop()
 	stopFan()
+	stopAlarms()
 	flushCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	if err := svc.writer.Close(flushCtx); err != nil {
 		svc.log.Warn("flush incomplete; the rest stays in the spool", "err", err)
@@ -209,23 +234,25 @@ func (svc *service) currentSite() *site.Site {
 	return svc.site
 }
 
-// reload re-reads the site file; on any error it logs every one and keeps
-// the running runtime untouched.
+// reload re-reads the site file and its rules; on any error it logs every
+// one and keeps the running site, rules and collectors untouched.
 func (svc *service) reload(ctx context.Context, old *siteRuntime) *siteRuntime {
-	svc.log.Info("SIGHUP: reloading site file", "file", svc.flags.config)
 	s, err := svc.flags.loadSite()
+	var set *rules.Set
+	if err == nil {
+		set, err = rules.ForSite(svc.flags.config, s)
+		if err != nil {
+			svc.alarms.runner.Reload(ctx, nil, err)
+		}
+	}
 	if err != nil {
 		svc.reloadOK.Set(0)
-		var errs site.Errors
-		if errors.As(err, &errs) {
-			for _, e := range errs {
-				svc.log.Error("site file error; keeping the running configuration", "error", e.Error())
-			}
-		} else {
-			svc.log.Error("site file error; keeping the running configuration", "error", err.Error())
+		for _, line := range errorLines(err) {
+			svc.log.Error("configuration error; keeping the running configuration", "error", line)
 		}
 		return old
 	}
+	svc.alarms.runner.Reload(ctx, set, nil)
 	old.stop()
 	svc.mu.Lock()
 	svc.site = s
@@ -234,4 +261,21 @@ func (svc *service) reload(ctx context.Context, old *siteRuntime) *siteRuntime {
 	svc.reloadTime.SetToCurrentTime()
 	svc.log.Info("site file reloaded", "site", s.ID, "devices", len(s.Devices))
 	return svc.startRuntime(ctx, s)
+}
+
+// logExit logs a part's unexpected end.
+func (svc *service) logExit(part string, err error) {
+	if err != nil && ctxErr(err) == nil {
+		svc.log.Error("stopped with an error", "part", part, "err", err)
+	}
+}
+
+// watchedFiles are the site file and the rule files it names.
+func (svc *service) watchedFiles() []string {
+	files := []string{svc.flags.config}
+	s := svc.currentSite()
+	if paths, err := rules.Expand(svc.flags.config, s.Rules); err == nil {
+		files = append(files, paths...)
+	}
+	return files
 }

@@ -36,6 +36,11 @@ func (svc *service) startRuntime(ctx context.Context, s *site.Site) *siteRuntime
 		svc.log.Error("collectors", "err", err)
 	}
 	svc.runtimeMetrics.set(rt.reg)
+	if rt.mqtt != nil {
+		svc.alarms.mqtt.set(rt.mqtt.Publisher())
+	} else {
+		svc.alarms.mqtt.set(nil)
+	}
 	svc.devices.Set(s, rt.sources()...)
 	return rt
 }

@@ -11,7 +11,7 @@ const (
 	DefaultTimezone          = "UTC"
 	DefaultSpoolMaxBytes     = ByteSize(1 << 30)
 	DefaultSpoolSegmentBytes = ByteSize(16 << 20)
-	DefaultSpoolSyncWindow   = Duration(2 * time.Millisecond)
+	DefaultSpoolSyncWindow   = Duration(0)
 	DefaultInfluxBatchSize   = 5000
 	DefaultInfluxFlush       = Duration(time.Second)
 	DefaultInfluxTimeout     = Duration(10 * time.Second)

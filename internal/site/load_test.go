@@ -71,7 +71,7 @@ func TestDefaults(t *testing.T) {
 		{"http.listen", s.HTTP.Listen, "127.0.0.1:8080"},
 		{"spool.max_bytes", sp.MaxBytes, ByteSize(1 << 30)},
 		{"spool.segment_bytes", sp.SegmentBytes, ByteSize(16 << 20)},
-		{"spool.sync_window", sp.SyncWindow, Duration(2 * time.Millisecond)},
+		{"spool.sync_window", sp.SyncWindow, Duration(0)},
 		{"influx.batch_size", in.BatchSize, 5000},
 		{"influx.flush_interval", in.FlushInterval, Duration(time.Second)},
 		{"influx.timeout", in.Timeout, Duration(10 * time.Second)},
@@ -103,7 +103,7 @@ func TestDefaultsKeepExplicitZero(t *testing.T) {
     - {topic: "x/{device}", format: json, qos: 0}
 storage:
   influx: {gzip: false}
-  spool: {sync_window: 0s}
+  spool: {sync_window: 5ms}
 `
 	s := mustParse(t, src, noEnv)
 	if r := s.Devices[0].Modbus.Retries; r != 0 {
@@ -115,8 +115,8 @@ storage:
 	if *s.Storage.Influx.Gzip {
 		t.Error("gzip = true, want the written false")
 	}
-	if w := s.Storage.Spool.SyncWindow; w != 0 {
-		t.Errorf("sync_window = %v, want the written 0s", w)
+	if w := s.Storage.Spool.SyncWindow; w != Duration(5*time.Millisecond) {
+		t.Errorf("sync_window = %v, want the written 5ms", w)
 	}
 }
 
