@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
@@ -228,11 +227,6 @@ type collectorsConsumer struct {
 	name string
 	fn   func(context.Context, []collectors.Point) error
 }
-
-// user resolves the user of an API request. Until console logins exist
-// (the console issue), no request carries a user and state-changing API
-// calls are refused with 401.
-func (svc *service) user(*http.Request) string { return "" }
 
 // showRestored puts the alarms the engine restored from its saved state on
 // the board, which otherwise would learn of them only at their next

@@ -128,6 +128,10 @@ func newService(s *site.Site, f *runFlags, log *slog.Logger) (*service, error) {
 		sp.Close()
 		return nil, err
 	}
+	if err := svc.mountConsole(); err != nil {
+		sp.Close()
+		return nil, err
+	}
 	consumers := []fanout.Consumer{{Name: "latest", Handle: svc.table.Handle}}
 	for _, c := range svc.alarms.consumers() {
 		fn := c.fn
