@@ -42,3 +42,17 @@ func TestRunNoFiles(t *testing.T) {
 		t.Fatalf("failed=%v err=%v", failed, err)
 	}
 }
+
+// FuzzTestFile runs arbitrary test files against testdata/tank.yaml: the
+// runner must report, never panic. Seeds: testdata/fuzz/FuzzTestFile.
+func FuzzTestFile(f *testing.F) {
+	pass, _ := os.ReadFile("testdata/pass_test.yaml")
+	f.Add(pass)
+	rule, _ := os.ReadFile("testdata/tank.yaml")
+	f.Fuzz(func(t *testing.T, data []byte) {
+		dir := t.TempDir()
+		os.WriteFile(dir+"/tank.yaml", rule, 0o644)
+		os.WriteFile(dir+"/x_test.yaml", data, 0o644)
+		Run([]string{dir + "/x_test.yaml"}, &bytes.Buffer{})
+	})
+}

@@ -36,7 +36,7 @@ type Step struct {
 
 // maxSteps bounds the expansion of one series, so that `0x1e9` cannot
 // exhaust memory.
-const maxSteps = 1 << 20
+const maxSteps = 100_000
 
 // ParseSeries expands the series notation, one token per interval:
 //
