@@ -29,10 +29,10 @@ type message struct {
 }
 
 // mqttDevices finds, for every device that is not on Modbus, the topic it
-// publishes on: its own mqtt.topic, or its sim_topic label, or the
-// subscription that names it, or the subscription whose literal levels
-// name its kind (estate/bins/{device}/... for a bin), or one with {area},
-// or the first with {device}.
+// publishes on: its own mqtt.topic, or the subscription that names it, or
+// the one whose topic its sim_topic label gives, or the one whose literal
+// levels name its kind (estate/bins/{device}/... for a bin), or one with
+// {area}, or the first with {device}.
 func mqttDevices(s *site.Site) []*mqttDevice {
 	var out []*mqttDevice
 	for i := range s.Devices {
@@ -66,11 +66,7 @@ func routeOf(s *site.Site, d *site.Device) *mqttDevice {
 	if sub == nil {
 		return nil
 	}
-	topic := sub.Topic
-	if t := d.Labels["sim_topic"]; t != "" {
-		topic = t
-	}
-	return &mqttDevice{d: d, topic: fillTopic(topic, d), format: orJSON(sub.Format), signal: sub.Signal, timePath: sub.Time}
+	return &mqttDevice{d: d, topic: fillTopic(sub.Topic, d), format: orJSON(sub.Format), signal: sub.Signal, timePath: sub.Time}
 }
 
 func orJSON(f string) string {
@@ -94,6 +90,7 @@ func pickSubscription(s *site.Site, d *site.Device) *site.Subscription {
 	open := func(sub *site.Subscription) bool { return sub.Device == "" && strings.Contains(sub.Topic, "{device}") }
 	for _, ok := range []func(*site.Subscription) bool{
 		func(sub *site.Subscription) bool { return sub.Device == d.ID },
+		func(sub *site.Subscription) bool { return sub.Topic == d.Labels["sim_topic"] },
 		func(sub *site.Subscription) bool { return open(sub) && namesKind(sub.Topic, d.Kind) },
 		func(sub *site.Subscription) bool { return open(sub) && strings.Contains(sub.Topic, "{area}") },
 		open,

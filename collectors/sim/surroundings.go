@@ -4,16 +4,30 @@ import (
 	"hash/fnv"
 	"math"
 	"time"
+
+	"facmon/internal/site"
 )
 
 // buildSurroundings makes the models of rooms, pits, doors, alarms and
 // bins: mostly quiet devices that scenarios wake up.
 func (w *World) buildSurroundings() {
 	for _, d := range w.devicesOf("room") {
-		w.models = append(w.models, &room{id: d.ID, base: label(d, "sim_temperature", 22+float64(idHash(d.ID)%6))})
+		w.models = append(w.models, &room{id: d.ID, base: label(d, "sim_temperature", 21+float64(idHash(d.ID)%5)),
+			heated: d.Area == firstArea(w.devicesOf("generator"))})
 	}
 	for _, d := range w.devicesOf("bin") {
-		w.models = append(w.models, &bin{id: d.ID, rate: label(d, "sim_fill_rate", 6), fill: float64(10 + idHash(d.ID)%40), factor: 1})
+		b := &bin{id: d.ID, rate: label(d, "sim_fill_rate", 4), factor: 1}
+		b.fill = binStart + b.rate*sinceEmptied(w.hour())
+		w.models = append(w.models, b)
+	}
+	for _, d := range w.devicesOf("lighting_circuit") {
+		w.models = append(w.models, &lighting{id: d.ID, circuit: d.Labels["circuit"]})
+	}
+	for _, d := range w.devicesOf("elevator") {
+		w.models = append(w.models, &elevator{id: d.ID})
+	}
+	for _, d := range w.devicesOf("home_alarm") {
+		w.models = append(w.models, &homeAlarm{id: d.ID})
 	}
 	for _, d := range w.devicesOf("elevator_pit") {
 		w.models = append(w.models, &pit{id: d.ID})
@@ -26,21 +40,29 @@ func idHash(s string) uint32 {
 	return h.Sum32()
 }
 
+func firstArea(ds []*site.Device) string {
+	if len(ds) == 0 {
+		return ""
+	}
+	return ds[0].Area
+}
+
 // room is an equipment room: its temperature follows the day around a
-// base, and the generator room warms up while the generator runs.
+// base, and the generator's room warms up by 5 °C while it runs.
 type room struct {
-	id    string
-	base  float64
-	drift float64
-	heat  float64
+	id     string
+	base   float64
+	drift  float64
+	heat   float64
+	heated bool
 }
 
 func (r *room) step(w *World, dt time.Duration) {
 	h := w.hour()
 	r.drift = math.Max(-1.5, math.Min(1.5, r.drift+w.noise(0.02)))
 	target := 0.0
-	if w.power.genRunning && r.id == "room-generator-room" {
-		target = 12
+	if w.power.genRunning && r.heated {
+		target = 5
 	}
 	r.heat += (target - r.heat) * math.Min(1, dt.Minutes()/10) // ten-minute time constant
 	t := r.base + 2.5*math.Sin(2*math.Pi*(h-9)/24) + r.drift + r.heat
@@ -64,7 +86,7 @@ func (b *bin) step(w *World, dt time.Duration) {
 		b.last, b.seen = h, true
 	}
 	if crossed(b.last, h, 7) || crossed(b.last, h, 19) {
-		b.fill = 3
+		b.fill = binStart
 	}
 	b.last = h
 	rate := b.rate * b.factor
@@ -73,6 +95,25 @@ func (b *bin) step(w *World, dt time.Duration) {
 	}
 	b.fill = math.Min(100, b.fill+rate*hours(dt))
 	w.set(b.id, "fill_level", math.Round(b.fill))
+}
+
+// binStart is a bin's fill just after it was emptied, in %.
+const binStart = 3
+
+// sinceEmptied is how many daytime hours ago bins were last emptied (at
+// 07:00 and 19:00); night hours count a tenth.
+func sinceEmptied(h float64) float64 {
+	switch {
+	case h >= 23:
+		return 4 + (h-23)/10
+	case h >= 19:
+		return h - 19
+	case h >= 7:
+		return h - 7
+	case h >= 6:
+		return 4.7 + (h - 6)
+	}
+	return 4.1 + h/10
 }
 
 // crossed reports whether the local hour passed mark between two steps.
@@ -98,4 +139,35 @@ func (p *pit) step(w *World, dt time.Duration) {
 	}
 	w.set(p.id, "water_level", p.level)
 	w.setBool(p.id, "water", p.level >= 2)
+}
+
+// lighting is a lighting circuit on a time switch: public lights from
+// dusk to dawn, landscape lights from dusk to 23:00, garage lights always.
+type lighting struct{ id, circuit string }
+
+func (l *lighting) step(w *World, _ time.Duration) {
+	h := w.hour()
+	on := true
+	switch l.circuit {
+	case "public_lighting":
+		on = dark(h)
+	case "landscape_lighting":
+		on = h >= 18.5 && h < 23
+	}
+	w.setBool(l.id, "on", on && w.power.supplied())
+}
+
+// elevator is in service while it has power.
+type elevator struct{ id string }
+
+func (e *elevator) step(w *World, _ time.Duration) {
+	w.setBool(e.id, "in_service", w.power.supplied())
+}
+
+// homeAlarm is a household's panel: armed while the family is at work.
+type homeAlarm struct{ id string }
+
+func (a *homeAlarm) step(w *World, _ time.Duration) {
+	h := w.hour()
+	w.setBool(a.id, "armed", h >= 8.5 && h < 18)
 }

@@ -14,10 +14,11 @@ const (
 	defaultTankArea   = 40.0 // m², to turn level rates into m³/h
 	defaultFillRate   = 1.0  // m/h of tank level while a filler runs
 	defaultDemand     = 0.02 // m/h: evaporation and leaks of a tank nobody draws from
-	fireFillOn        = 0.85 // fire tanks: make-up starts below 85 % …
-	fireFillOff       = 0.95 // … and stops at 95 %
+	fireFillOn        = 0.80 // fire tanks: make-up starts below 80 % …
+	fireFillOff       = 0.90 // … and stops at 90 % (the high alarm is above 95 %)
 	domesticFillOn    = 0.50
 	domesticFillOff   = 0.90
+	nightHoldLevel    = 0.35 // domestic inlets wait for 05:00 unless the tank is below 35 %
 	highFloat         = 0.97 // float switches, as a fraction of the height
 	lowFloat          = 0.25
 	dryRunLevel       = 0.20 // m: boosters stop to protect themselves
@@ -113,8 +114,9 @@ func (t *tank) step(w *World, dt time.Duration) {
 		out = 0 // nobody draws while the boosters are stopped
 	}
 	in := 0.0
+	hold := t.diurnal && nightHold(w.hour())
 	for _, f := range t.fillers {
-		f.control(t)
+		f.control(t, hold)
 		if f.on {
 			in += f.rate
 			f.hours += hours(dt)
@@ -139,11 +141,18 @@ func (t *tank) boosting(w *World, dt time.Duration) bool {
 	return running
 }
 
-// control switches a filler by the tank's level hysteresis.
-func (f *filler) control(t *tank) {
+// nightHold reports the hours (01:00–05:00) in which domestic tanks are
+// not refilled, so the make-up meter's night flow shows leaks only
+// (the night-water-flow rule, 篇3·十四·15).
+func nightHold(h float64) bool { return h >= 1 && h < 5 }
+
+// control switches a filler by the tank's level hysteresis; hold keeps a
+// stopped filler stopped unless the tank is nearly empty.
+func (f *filler) control(t *tank, hold bool) {
 	switch {
 	case f.stuck:
 		f.on = false
+	case hold && !f.on && t.level > t.height*nightHoldLevel:
 	case t.level <= t.height*t.fillOn:
 		f.on = true
 	case t.level >= t.height*t.fillOff:

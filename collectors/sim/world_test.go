@@ -49,8 +49,8 @@ func TestTankPhysics(t *testing.T) {
 	}{
 		{"falls with demand while the pump cannot run", true, 3.6, time.Hour, 3.1, 0},
 		{"rises while the pump runs", false, 3.0, 30 * time.Minute, 3.5, 1},
-		{"pump stops at 95 % and the tank falls again", false, 3.0, time.Hour, 3.7, 0},
-		{"pump starts again below 85 %", false, 3.7, 50 * time.Minute, 3.4 + 14.0/60, 1},
+		{"pump stops at 90 % and the tank falls again", false, 3.0, time.Hour, 3.4, 0},
+		{"pump starts again below 80 %", false, 3.5, 50 * time.Minute, 3.2 + 14.0/60, 1},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -212,3 +212,5 @@ func TestUnplugAndNormal(t *testing.T) {
 		t.Error("unknown scenario accepted")
 	}
 }
+
+func siteType(s string) site.SignalType { return site.SignalType(s) }
