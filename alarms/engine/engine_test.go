@@ -18,7 +18,8 @@ func testSite() *site.Site {
 	return &site.Site{ID: "s", Timezone: "UTC", Location: time.UTC,
 		Areas: []site.Area{{ID: "pump-room"}},
 		Devices: []site.Device{
-			{ID: "tank-1", Kind: "water_tank", Area: "pump-room", Signals: []site.Signal{{Name: "level", Type: site.Analog}}},
+			{ID: "tank-1", Kind: "water_tank", Area: "pump-room", Signals: []site.Signal{{Name: "level", Type: site.Analog},
+				{Name: "volume", Type: site.Counter}, {Name: "faults", Type: site.State}}},
 			{ID: "tank-2", Kind: "water_tank", Area: "pump-room", Signals: []site.Signal{{Name: "level", Type: site.Analog}}},
 			{ID: "gen-1", Kind: "generator", Area: "pump-room", Signals: []site.Signal{
 				{Name: "mains_ok", Type: site.State}, {Name: "running", Type: site.State}, {Name: "on_generator", Type: site.State}}},
