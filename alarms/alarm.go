@@ -193,8 +193,9 @@ type Transition struct {
 	Signal   string   `json:"signal,omitempty"`
 	Severity Severity `json:"severity"`
 	// Message is the rule's message template rendered for this device.
-	Message string            `json:"message"`
-	Labels  map[string]string `json:"labels,omitempty"`
+	Message string `json:"message"`
+	// Labels are the rule's labels; the map is shared, read it only.
+	Labels map[string]string `json:"labels,omitempty"`
 	// Cite is the clause of the standard the rule comes from (篇3·十六·3).
 	Cite   string `json:"cite"`
 	Change Change `json:"change"`

@@ -143,3 +143,13 @@ func TestForSite(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+func TestExampleFile(t *testing.T) {
+	data, err := os.ReadFile("testdata/example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := load("testdata/example.yaml", data); err != nil {
+		t.Fatal(err)
+	}
+}
