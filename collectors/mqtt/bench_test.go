@@ -2,6 +2,7 @@ package mqtt
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime/pprof"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -31,6 +33,7 @@ const (
 	benchURLEnv  = "FACMON_MQTT_BENCH_URL"
 	benchNEnv    = "FACMON_MQTT_BENCH_N"
 	benchOutEnv  = "FACMON_MQTT_BENCH_OUT"
+	benchIDEnv   = "FACMON_MQTT_BENCH_ID"
 	benchTopic   = "bench/{device}"
 )
 
@@ -94,36 +97,56 @@ func TestBenchChild(t *testing.T) {
 		_ = pprof.StartCPUProfile(f)
 		defer pprof.StopCPUProfile()
 	}
-	cpu0, start := cpuSeconds(), time.Now()
+	cpu0 := cpuSeconds()
+	first := &firstSeen{}
 	var err error
-	switch mode {
+	switch strings.TrimSuffix(mode, "-live") {
 	case "bare-paho":
-		err = benchBare(url, n)
+		err = benchBare(url, n, first)
 	case "facmon-discard":
-		err = benchFacmon(url, n, collectors.SinkFunc(func(context.Context, []collectors.Point) error { return nil }))
+		err = benchFacmon(url, n, first.wrap(collectors.SinkFunc(func(context.Context, []collectors.Point) error { return nil })))
 	default:
 		var sink *countSink
 		if sink, err = newCountSink(filepath.Join(t.TempDir(), "spool")); err == nil {
-			err = benchFacmon(url, n, sink)
+			err = benchFacmon(url, n, first.wrap(sink))
 		}
 	}
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := benchResult{Mode: mode, Messages: n, Seconds: time.Since(start).Seconds(), CPU: cpuSeconds() - cpu0, MaxRSSKB: maxRSSKB()}
+	r := benchResult{Mode: mode, Messages: n, Seconds: first.since(), CPU: cpuSeconds() - cpu0, MaxRSSKB: maxRSSKB()}
 	b, _ := json.Marshal(r)
 	if err := os.WriteFile(os.Getenv(benchOutEnv), b, 0o644); err != nil {
 		t.Fatal(err)
 	}
 }
 
+// firstSeen records when the first message arrived: rates are measured
+// from there to the last message.
+type firstSeen struct {
+	once sync.Once
+	at   time.Time
+}
+
+func (f *firstSeen) mark() { f.once.Do(func() { f.at = time.Now() }) }
+
+func (f *firstSeen) since() float64 { return time.Since(f.at).Seconds() }
+
+func (f *firstSeen) wrap(s collectors.Sink) collectors.Sink {
+	return collectors.SinkFunc(func(ctx context.Context, b []collectors.Point) error {
+		f.mark()
+		return s.Publish(ctx, b)
+	})
+}
+
 // benchBare is the ceiling: a bare paho subscriber on the same persistent
 // session settings, auto-ack, counting messages.
-func benchBare(url string, n int) error {
+func benchBare(url string, n int, first *firstSeen) error {
 	var got atomic.Int64
 	done := make(chan struct{})
-	o := paho.NewClientOptions().AddBroker(url).SetClientID("bench-bare-paho").SetCleanSession(false).
+	o := paho.NewClientOptions().AddBroker(url).SetClientID(os.Getenv(benchIDEnv)).SetCleanSession(false).
 		SetDefaultPublishHandler(func(_ paho.Client, _ paho.Message) {
+			first.mark()
 			if got.Add(1) == int64(n) {
 				close(done)
 			}
@@ -143,7 +166,10 @@ func benchBare(url string, n int) error {
 
 // benchFacmon runs the collector until n messages are acknowledged.
 func benchFacmon(url string, n int, sink collectors.Sink) error {
-	c, err := New(Options{Site: benchSite(url), Sink: sink})
+	s := benchSite(url)
+	s.MQTT.ClientID = os.Getenv(benchIDEnv)
+	linger, _ := time.ParseDuration(os.Getenv("FACMON_MQTT_BENCH_LINGER"))
+	c, err := New(Options{Site: s, Sink: sink, Linger: linger})
 	if err != nil {
 		return err
 	}
@@ -193,13 +219,19 @@ func (s *countSink) Publish(_ context.Context, batch []collectors.Point) error {
 	return s.f.Sync()
 }
 
-// BenchmarkIngest measures ingest from a real Mosquitto: a backlog of
-// QoS 1 JSON messages from 200 devices × 5 signals, queued for each
-// subscriber's persistent session, is drained by (1) a bare paho
-// subscriber, the ceiling, (2) facmon's collector with a discarding sink,
-// (3) facmon's collector with a durable fsync'd file sink. Each subscriber
-// runs in its own process so its CPU time and peak RSS are its own. Set
-// FACMON_BENCH_MESSAGES to change the backlog (default 100000).
+// BenchmarkIngest measures ingest from a real Mosquitto of QoS 1 JSON
+// messages from 200 devices × 5 signals by three subscribers, side by
+// side: (1) a bare paho subscriber, the ceiling; (2) facmon's collector
+// with a discarding sink; (3) facmon's collector with a durable sink that
+// fsyncs every batch, as the spool does. Each runs in its own process, so
+// its CPU time and peak RSS are its own, in two scenarios:
+//
+//   - backlog: the messages are queued for the subscriber's persistent
+//     session first, then drained — the most the broker can deliver;
+//   - live: the subscriber runs while 4 publishers publish — sustained.
+//
+// FACMON_BENCH_MESSAGES changes the count per run (default 100000),
+// FACMON_BENCH_SCENARIO picks one scenario (backlog or live).
 func BenchmarkIngest(b *testing.B) {
 	n := 100000
 	if v, err := strconv.Atoi(os.Getenv("FACMON_BENCH_MESSAGES")); err == nil && v > 0 {
@@ -209,46 +241,76 @@ func BenchmarkIngest(b *testing.B) {
 	modes := []string{"bare-paho", "facmon-discard", "facmon-durable"}
 	results := map[string]benchResult{}
 	for range b.N {
-		for _, mode := range modes {
-			results[mode] = benchMode(b, broker.URL, mode, n)
-			b.Log(results[mode])
+		for _, live := range benchScenarios() {
+			for _, mode := range modes {
+				if live {
+					mode += "-live"
+				}
+				results[mode] = benchMode(b, broker.URL, mode, n)
+				b.Log(results[mode])
+			}
 		}
 	}
-	bare, fm := results["bare-paho"], results["facmon-durable"]
-	b.ReportMetric(bare.rate(), "bare-msg/s")
-	b.ReportMetric(fm.rate(), "facmon-msg/s")
-	b.ReportMetric(fm.rate()/bare.rate(), "facmon/bare")
-	b.ReportMetric(fm.cpuPer100k(), "facmon-CPU-s/100k")
-	b.ReportMetric(bare.cpuPer100k(), "bare-CPU-s/100k")
-	b.ReportMetric(fm.rssMB(), "facmon-peak-RSS-MB")
-	b.ReportMetric(results["facmon-discard"].rate(), "facmon-nosink-msg/s")
+	for _, sc := range []string{"", "-live"} {
+		bare, fm := results["bare-paho"+sc], results["facmon-durable"+sc]
+		if bare.Messages == 0 {
+			continue
+		}
+		name := map[string]string{"": "backlog", "-live": "live"}[sc]
+		b.ReportMetric(bare.rate(), name+"-bare-msg/s")
+		b.ReportMetric(fm.rate(), name+"-facmon-msg/s")
+		b.ReportMetric(fm.rate()/bare.rate(), name+"-facmon/bare")
+		b.ReportMetric(fm.cpuPer100k(), name+"-facmon-CPU-s/100k")
+		b.ReportMetric(bare.cpuPer100k(), name+"-bare-CPU-s/100k")
+		b.ReportMetric(fm.rssMB(), name+"-facmon-peak-RSS-MB")
+	}
 }
 
-// benchMode creates the subscriber's session, queues n messages for it,
-// then starts the subscriber process and waits for its report.
+// benchScenarios reads FACMON_BENCH_SCENARIO: backlog, live or both.
+func benchScenarios() []bool {
+	switch os.Getenv("FACMON_BENCH_SCENARIO") {
+	case "backlog":
+		return []bool{false}
+	case "live":
+		return []bool{true}
+	}
+	return []bool{false, true}
+}
+
+// benchMode creates a fresh persistent session for the subscriber, then
+// either queues n messages and starts the subscriber process (backlog),
+// or starts it and publishes (live), and reads its report.
 func benchMode(b *testing.B, url, mode string, n int) benchResult {
 	b.Helper()
-	filter := "bench/+"
 	id := "bench-" + mode
-	if mode != "bare-paho" {
-		id = "bench-facmon"
-		cleanSession(b, url, id) // a fresh session per facmon run
-	}
+	cleanSession(b, url, id)
 	sub := paho.NewClient(paho.NewClientOptions().AddBroker(url).SetClientID(id).SetCleanSession(false))
 	if tok := sub.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
 		b.Fatalf("session %s: %v", id, tok.Error())
 	}
-	if tok := sub.Subscribe(filter, 1, nil); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+	if tok := sub.Subscribe("bench/+", 1, nil); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
 		b.Fatalf("subscribe %s: %v", id, tok.Error())
 	}
 	sub.Disconnect(100)
-	publishBench(b, url, n)
+	live := strings.HasSuffix(mode, "-live")
+	if !live {
+		publishBench(b, url, n)
+	}
 	out := filepath.Join(b.TempDir(), "result.json")
 	cmd := exec.Command(os.Args[0], "-test.run=^TestBenchChild$")
-	cmd.Env = append(os.Environ(), benchEnv+"="+mode, benchURLEnv+"="+url, benchNEnv+"="+strconv.Itoa(n), benchOutEnv+"="+out)
+	cmd.Env = append(os.Environ(), benchEnv+"="+mode, benchURLEnv+"="+url, benchNEnv+"="+strconv.Itoa(n),
+		benchOutEnv+"="+out, benchIDEnv+"="+id)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if o, err := cmd.CombinedOutput(); err != nil {
-		b.Fatalf("%s subscriber: %v\n%s", mode, err, o)
+	var log bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &log, &log
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	if live {
+		publishBench(b, url, n)
+	}
+	if err := cmd.Wait(); err != nil {
+		b.Fatalf("%s subscriber: %v\n%s", mode, err, log.String())
 	}
 	raw, err := os.ReadFile(out)
 	if err != nil {

@@ -85,6 +85,8 @@ type Collector struct {
 	queue   chan inbound
 	done    chan struct{} // closed when Run's context ends: handlers stop waiting
 	once    sync.Once
+
+	lastFill int // the worker's: batch length before its last yield
 }
 
 // inbound is a message and when it arrived.

@@ -3,6 +3,7 @@ package mqtt
 import (
 	"context"
 	"errors"
+	"runtime"
 	"time"
 
 	"facmon/collectors"
@@ -59,30 +60,45 @@ func (c *Collector) checkEvery() time.Duration {
 	return max(m/4, 100*time.Millisecond)
 }
 
-// fill adds what is already queued, up to MaxBatch, waiting at most
-// Linger for more. With Linger 0 a batch is whatever arrived while the
-// previous one was being stored: group commit without added latency.
+// fill adds what is already queued, up to MaxBatch. While messages keep
+// arriving it yields the processor a few times to let paho queue more:
+// at high rates that makes batches (and their fsyncs and ack writes)
+// bigger, and it never waits once the stream pauses — so a broker with a
+// small in-flight window (Mosquitto's default is 20) is not throttled by
+// a timer. Linger > 0 additionally waits up to that long for more.
 func (c *Collector) fill(ctx context.Context, batch []inbound) []inbound {
-	var linger <-chan time.Time
-	if c.opt.Linger > 0 {
-		t := time.NewTimer(c.opt.Linger)
-		defer t.Stop()
-		linger = t.C
-	}
-	for len(batch) < c.opt.MaxBatch {
+	for yields := 0; len(batch) < c.opt.MaxBatch; {
 		select {
 		case in := <-c.queue:
 			batch = append(batch, in)
 			continue
 		default:
 		}
-		if linger == nil {
-			return batch
+		if yields == maxYields || (yields > 0 && len(batch) == c.lastFill) {
+			break
 		}
+		c.lastFill = len(batch)
+		yields++
+		runtime.Gosched()
+	}
+	if c.opt.Linger > 0 && len(batch) < c.opt.MaxBatch {
+		batch = c.linger(ctx, batch)
+	}
+	return batch
+}
+
+// maxYields bounds fill's yields per batch.
+const maxYields = 4
+
+// linger waits up to Linger for more messages.
+func (c *Collector) linger(ctx context.Context, batch []inbound) []inbound {
+	t := time.NewTimer(c.opt.Linger)
+	defer t.Stop()
+	for len(batch) < c.opt.MaxBatch {
 		select {
 		case in := <-c.queue:
 			batch = append(batch, in)
-		case <-linger:
+		case <-t.C:
 			return batch
 		case <-ctx.Done():
 			return batch
