@@ -23,6 +23,12 @@ type runFlags struct {
 	mqttURL         string
 	logLevel        string
 	logFormat       string
+
+	// demo is set by `facmon demo` (the console then creates its demo
+	// user); override rewrites each loaded site (the demo's broker and
+	// simulator addresses), on start and on every reload.
+	demo     bool
+	override func(*site.Site)
 }
 
 func (f *runFlags) register(fs *flag.FlagSet) {
@@ -53,6 +59,9 @@ func (f *runFlags) loadSite() (*site.Site, error) {
 	}
 	if err := f.apply(s); err != nil {
 		return nil, err
+	}
+	if f.override != nil {
+		f.override(s)
 	}
 	return s, nil
 }
