@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
@@ -86,7 +87,8 @@ type Collector struct {
 	done    chan struct{} // closed when Run's context ends: handlers stop waiting
 	once    sync.Once
 
-	lastFill int // the worker's: batch length before its last yield
+	lastFill int          // the worker's: batch length before its last yield
+	attempts atomic.Int64 // connection attempts so far
 }
 
 // inbound is a message and when it arrived.
@@ -190,7 +192,7 @@ func (c *Collector) clientOptions() (*paho.ClientOptions, error) {
 		SetMaxReconnectInterval(c.opt.ReconnectMax).SetKeepAlive(c.opt.KeepAlive).
 		SetWriteTimeout(10 * time.Second).SetDefaultPublishHandler(c.onMessage).
 		SetOnConnectHandler(c.onConnect).SetConnectionLostHandler(c.onLost).
-		SetReconnectingHandler(func(paho.Client, *paho.ClientOptions) { c.metrics.reconnects.Inc() })
+		SetConnectionNotificationHandler(c.onNotification)
 	if s.MQTT.Username != "" {
 		o.SetUsername(s.MQTT.Username).SetPassword(string(s.MQTT.Password))
 	}
@@ -218,6 +220,22 @@ func (c *Collector) onConnect(cl paho.Client) {
 		return
 	}
 	c.log.Info("mqtt connected and subscribed", "url", c.opt.Site.MQTT.URL, "client_id", ClientID(c.opt.Site), "filters", len(f))
+}
+
+// onNotification counts every connection attempt after the first as a
+// reconnect (initial retries included) and logs failed attempts, which
+// paho otherwise keeps to itself while it retries (wrong password, TLS).
+func (c *Collector) onNotification(_ paho.Client, n paho.ConnectionNotification) {
+	switch n := n.(type) {
+	case paho.ConnectionNotificationConnecting:
+		if c.attempts.Add(1) > 1 {
+			c.metrics.reconnects.Inc()
+		}
+	case paho.ConnectionNotificationBrokerFailed:
+		c.lim.warn("connect", "mqtt connect failed; retrying", fmt.Errorf("mqtt %s: %w", n.Broker.Redacted(), n.Reason))
+	case paho.ConnectionNotificationFailed:
+		c.lim.warn("connect", "mqtt connect failed; retrying", fmt.Errorf("mqtt %s: %w", c.opt.Site.MQTT.URL, n.Reason))
+	}
 }
 
 func (c *Collector) onLost(_ paho.Client, err error) {

@@ -187,6 +187,15 @@ require_certificate true
 		{"password and client certificate", fmt.Sprintf("ssl://127.0.0.1:%d", tlsPort),
 			&site.TLS{CAFile: dir + "/ca.pem", CertFile: dir + "/client.pem", KeyFile: dir + "/client-key.pem"}},
 	}
+	t.Run("wrong password", func(t *testing.T) {
+		s := testSite(broker.URL)
+		s.MQTT.Username, s.MQTT.Password, s.MQTT.ClientID = "facmon", "guess", "facmon-wrong"
+		c := runCollector(t, Options{Site: s, Sink: &memSink{}})
+		waitUntil(t, "connection attempts retried", 20*time.Second, func() bool { return testutil.ToFloat64(c.metrics.reconnects) >= 2 })
+		if v := testutil.ToFloat64(c.metrics.connected); v != 0 {
+			t.Errorf("connected = %v with a wrong password", v)
+		}
+	})
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s := testSite(tc.url)
@@ -283,4 +292,7 @@ func TestBackPressureNoDeadlock(t *testing.T) {
 		}
 		return len(seen) == n
 	})
+	if v := testutil.ToFloat64(c.metrics.reconnects); v < 1 {
+		t.Errorf("reconnects = %v after a broker restart", v)
+	}
 }
