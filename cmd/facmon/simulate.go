@@ -45,6 +45,8 @@ func cmdSimulate(args []string, stdout, stderr io.Writer) int {
 		printLoadErrors(stderr, err)
 		return 1
 	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	sm, err := sim.New(sim.Options{Site: s, BrokerURL: *broker, Scenario: *scenario, Speed: *speed,
 		Logger: log, Registerer: prometheus.NewRegistry()})
 	if err != nil {
@@ -52,8 +54,6 @@ func cmdSimulate(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	printServed(stdout, s, sm, *broker, *scenario)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	if err := sm.Run(ctx); err != nil {
 		fmt.Fprintln(stderr, "facmon simulate:", err)
 		return 1

@@ -136,7 +136,7 @@ func (w *World) unplugDefaults() error {
 	return nil
 }
 
-// UnplugTargets returns the devices the unplug scenario takes: the first
+// unplugTargets returns the devices the unplug scenario takes: the first
 // Modbus device alone on its gateway unit, and the first MQTT device.
 func (w *World) unplugTargets() (modbus, mqtt string) {
 	units := map[string]int{}

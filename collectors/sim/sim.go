@@ -134,6 +134,17 @@ func (s *Sim) Addrs() map[string]string {
 	return out
 }
 
+// UseAddrs points the site's Modbus gateways at the addresses a Sim bound
+// (Addrs), so a collector built from s polls the simulator.
+func UseAddrs(s *site.Site, addrs map[string]string) {
+	for i := range s.Modbus.Gateways {
+		g := &s.Modbus.Gateways[i]
+		if a, ok := addrs[g.ID]; ok {
+			g.Address = a
+		}
+	}
+}
+
 // Trigger starts a scenario now (see Scenarios).
 func (s *Sim) Trigger(scenario string) error {
 	s.mu.Lock()

@@ -137,10 +137,7 @@ func (p *pointLog) get(key string) (float64, bool) {
 // addresses rewritten to where the Sim listens.
 func collect(t *testing.T, s *site.Site, addrs map[string]string) *pointLog {
 	t.Helper()
-	for i := range s.Modbus.Gateways {
-		g := &s.Modbus.Gateways[i]
-		g.Address = addrs[g.ID]
-	}
+	UseAddrs(s, addrs)
 	log := &pointLog{}
 	c, err := modbus.New(modbus.Options{Site: s, Sink: log})
 	if err != nil {
