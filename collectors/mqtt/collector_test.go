@@ -213,3 +213,33 @@ func TestPublisher(t *testing.T) {
 		t.Errorf("alarm publish = %+v", a)
 	}
 }
+
+// TestDecoderPanicSkipsMessage: a panic while decoding (wire data is
+// untrusted) is counted, the message is acked and skipped, and the
+// collector goes on with the next one.
+func TestDecoderPanicSkipsMessage(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		sink := &memSink{}
+		c, fc, stop := runFake(t, sink, nil)
+		defer stop()
+		c.m.routes[len(c.m.routes)-1].pat = nil // the doors route now dereferences nil
+		bad := fc.deliver("estate/doors/gate/state", "true")
+		good := fc.deliver("estate/rooms/room-1/temperature", "21")
+		synctest.Wait()
+		if !bad.acked.Load() || !good.acked.Load() {
+			t.Fatal("messages not acked after a decoder panic")
+		}
+		if v := testutil.ToFloat64(c.metrics.payloadErrors.WithLabelValues("panic")); v != 1 {
+			t.Errorf("payload errors{panic} = %v, want 1", v)
+		}
+		var temps int
+		for _, p := range sink.snapshot() {
+			if p.Signal == "temperature" {
+				temps++
+			}
+		}
+		if temps != 1 {
+			t.Errorf("the next message's point is missing: %+v", sink.snapshot())
+		}
+	})
+}

@@ -2,8 +2,11 @@ package mqtt
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
+	"fmt"
 	"runtime"
+	"runtime/debug"
 	"time"
 
 	"facmon/collectors"
@@ -127,7 +130,13 @@ func (c *Collector) process(ctx context.Context, batch []inbound) error {
 
 // decodeOne decodes a message, accounts for its errors and appends its
 // points and, when the device's status changed, a status point.
-func (c *Collector) decodeOne(in inbound, points []collectors.Point) []collectors.Point {
+func (c *Collector) decodeOne(in inbound, points []collectors.Point) (out []collectors.Point) {
+	defer func() {
+		if r := recover(); r != nil {
+			out = points // nothing from this message
+			c.decodePanic(in, r)
+		}
+	}()
 	d := c.m.decode(in.msg.Topic(), in.msg.Payload(), in.at, points)
 	errMsg := ""
 	for _, err := range d.errs {
@@ -139,6 +148,16 @@ func (c *Collector) decodeOne(in inbound, points []collectors.Point) []collector
 		}
 	}
 	return d.points
+}
+
+// decodePanic records a decoder panic: wire data is untrusted, and one
+// bad message must not stop the collector. The message is acked with the
+// batch (a redelivery would panic again); its bytes are logged in hex.
+func (c *Collector) decodePanic(in inbound, r any) {
+	c.metrics.payloadErrors.WithLabelValues("panic").Inc()
+	body := in.msg.Payload()
+	c.log.Error("mqtt payload decoder panicked; message skipped", "topic", in.msg.Topic(),
+		"panic", fmt.Sprint(r), "payload_hex", hex.EncodeToString(body[:min(len(body), 256)]), "stack", string(debug.Stack()))
 }
 
 // account counts and logs (rate-limited) one decoding error; it returns
