@@ -51,7 +51,7 @@ func TestSimulateFlags(t *testing.T) {
 		{"no config", nil, 2, "--config SITE.yaml is required"},
 		{"unknown flag", []string{"--nope"}, 2, "flag provided but not defined"},
 		{"bad site file", []string{"--config", bad}, 1, "bad.yaml:2:"},
-		{"unknown scenario", []string{"--config", good, "--scenario", "flood"}, 1, `scenario "flood" unknown`},
+		{"unknown scenario", []string{"--config", good, "--scenario", "earthquake"}, 1, `scenario "earthquake" unknown`},
 		{"negative speed", []string{"--config", good, "--speed", "-1"}, 1, "speed -1 is negative"},
 	}
 	for _, tc := range tests {

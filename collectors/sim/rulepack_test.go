@@ -81,6 +81,8 @@ func TestRulePackOnTheDemo(t *testing.T) {
 		{TankDrain, 4 * time.Hour, []string{"domestic-tank-low/domestic-tank-1"}},
 		{Intrusion, 5 * time.Minute, []string{"perimeter-zone-alarm/north-wall-1", "perimeter-zone-alarm/north-wall-2"}},
 		{BinFill, 2 * time.Hour, nil}, // filled below
+		{Flood, 5 * time.Minute, []string{"flood-detected/flood-pump-room", "elevator-pit-water/elevator-pit-1"}},
+		{FireAlarm, time.Minute, []string{"fire-alarm/fire-panel-1"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.scenario, func(t *testing.T) {

@@ -17,11 +17,13 @@ const (
 	Intrusion   = "intrusion"
 	Unplug      = "unplug"
 	BinFill     = "bin-fill"
+	Flood       = "flood"
+	FireAlarm   = "fire-alarm"
 )
 
 // Scenarios lists the scenario names. "unplug:DEVICE" unplugs a chosen
 // device.
-var Scenarios = []string{Normal, MainsOutage, TankDrain, Intrusion, Unplug, BinFill}
+var Scenarios = []string{Normal, MainsOutage, TankDrain, Intrusion, Unplug, BinFill, Flood, FireAlarm}
 
 // Durations of the scenarios, in simulated time.
 const (
@@ -57,6 +59,10 @@ func (w *World) Trigger(name string) error {
 		return w.unplugDefaults()
 	case name == BinFill:
 		return w.fillBins()
+	case name == Flood:
+		return w.flood()
+	case name == FireAlarm:
+		return w.raiseFire()
 	default:
 		return fmt.Errorf("scenario %q unknown (want %s, or unplug:DEVICE)", name, strings.Join(Scenarios, ", "))
 	}
@@ -81,6 +87,17 @@ func (w *World) normal() {
 	}
 	for _, d := range w.devicesOf("perimeter_zone") {
 		w.set(d.ID, "alarm", 0)
+	}
+	for _, d := range w.devicesOf("flood_sensor") {
+		w.set(d.ID, "water", 0)
+	}
+	for _, d := range w.devicesOf("fire_panel") {
+		w.set(d.ID, "fire_alarm", 0)
+	}
+	for _, m := range w.models {
+		if p, ok := m.(*pit); ok {
+			p.flood = false
+		}
 	}
 	clear(w.unplugged)
 }
@@ -181,5 +198,35 @@ func (w *World) fillBins() error {
 	if first {
 		return fmt.Errorf("scenario %s: the site has no bin", BinFill)
 	}
+	return nil
+}
+
+// flood lets water into the first elevator pit (it rises 20 cm a minute
+// until normal) and wets the first flood sensor.
+func (w *World) flood() error {
+	wet := false
+	for _, m := range w.models {
+		if p, ok := m.(*pit); ok {
+			p.flood, wet = true, true
+			break
+		}
+	}
+	if ds := w.devicesOf("flood_sensor"); len(ds) > 0 {
+		w.set(ds[0].ID, "water", 1)
+		wet = true
+	}
+	if !wet {
+		return fmt.Errorf("scenario %s: the site has no elevator_pit or flood_sensor", Flood)
+	}
+	return nil
+}
+
+// raiseFire puts the first fire panel into fire alarm until normal.
+func (w *World) raiseFire() error {
+	ds := w.devicesOf("fire_panel")
+	if len(ds) == 0 {
+		return fmt.Errorf("scenario %s: the site has no fire_panel", FireAlarm)
+	}
+	w.set(ds[0].ID, "fire_alarm", 1)
 	return nil
 }

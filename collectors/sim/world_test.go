@@ -169,6 +169,9 @@ func TestScenarios(t *testing.T) {
 		{Intrusion, IntrusionLength + IntrusionStep + time.Second, "north-wall-1", "alarm", 0, 0},
 		{BinFill, time.Hour, "bin-b1-1", "fill_level", 0, 100},
 		{MainsOutage, GenStartDelay + time.Second, "generator-1", "running", 0, 1},
+		{Flood, time.Minute, "elevator-pit-1", "water", 0, 1},
+		{Flood, time.Second, "flood-pump-room", "water", 0, 1},
+		{FireAlarm, time.Second, "fire-panel-1", "fire_alarm", 0, 1},
 	}
 	for _, tc := range tests {
 		t.Run(tc.scenario+"/"+tc.dev+"/"+tc.sig, func(t *testing.T) {
@@ -208,7 +211,7 @@ func TestUnplugAndNormal(t *testing.T) {
 	if err := w.Trigger(Normal); err != nil || w.Unplugged(mb) {
 		t.Fatalf("normal did not plug devices back: %v", err)
 	}
-	if err := w.Trigger("flood"); err == nil {
+	if err := w.Trigger("earthquake"); err == nil {
 		t.Error("unknown scenario accepted")
 	}
 }
