@@ -105,6 +105,7 @@ func (c *checker) check() {
 	c.checkMQTT()
 	c.checkHTTP()
 	c.checkRules()
+	c.checkNotify()
 }
 
 // checkSite checks the site id and timezone.

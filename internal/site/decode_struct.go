@@ -14,8 +14,10 @@ var posType = reflect.TypeFor[Pos]()
 // inlineSecrets are keys that would put a secret in the file, by the struct
 // they would sit in, with where the secret goes instead.
 var inlineSecrets = map[reflect.Type]map[string]string{
-	reflect.TypeFor[Influx](): {"token": "token_file or env FACMON_INFLUX_TOKEN"},
-	reflect.TypeFor[MQTT]():   {"password": "password_file or env FACMON_MQTT_PASSWORD"},
+	reflect.TypeFor[Influx]():   {"token": "token_file or env FACMON_INFLUX_TOKEN"},
+	reflect.TypeFor[MQTT]():     {"password": "password_file or env FACMON_MQTT_PASSWORD"},
+	reflect.TypeFor[Notify]():   {"ack_secret": "ack_secret_file or env FACMON_ACK_SECRET"},
+	reflect.TypeFor[Receiver](): {"secret": "secret_file or env FACMON_NOTIFY_<NAME>_SECRET"},
 }
 
 // structFields maps each yaml key of a struct type to its field index.

@@ -65,6 +65,7 @@ func (c *checker) applyDefaults() {
 	for i := range s.Devices {
 		c.signalDefaults(&s.Devices[i])
 	}
+	c.notifyDefaults()
 }
 
 // storageDefaults fills the writer and spool settings.

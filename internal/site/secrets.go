@@ -29,6 +29,7 @@ func (c *checker) readSecrets(e env) {
 	in, m := &c.site.Storage.Influx, &c.site.MQTT
 	in.Token = c.readSecret(e, EnvInfluxToken, in, "token_file", in.TokenFile, in.Pos, "storage.influx")
 	m.Password = c.readSecret(e, EnvMQTTPassword, m, "password_file", m.PasswordFile, m.Pos, "mqtt")
+	c.readNotifySecrets(e)
 }
 
 // readSecret returns the secret from the environment variable if it is set,

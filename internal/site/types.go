@@ -25,6 +25,7 @@ type Site struct {
 	MQTT     MQTT     `yaml:"mqtt"`
 	Modbus   Modbus   `yaml:"modbus"`
 	HTTP     HTTP     `yaml:"http"`
+	Notify   Notify   `yaml:"notify"`
 	// Rules are rule-file paths or globs, relative to the site file.
 	Rules []string `yaml:"rules,omitempty"`
 
