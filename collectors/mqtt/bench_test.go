@@ -1,7 +1,6 @@
 package mqtt
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -22,6 +21,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"facmon/collectors"
+	"facmon/collectors/influx"
+	"facmon/collectors/spool"
 	"facmon/deploy/testbed"
 	"facmon/internal/site"
 )
@@ -34,7 +35,9 @@ const (
 	benchNEnv    = "FACMON_MQTT_BENCH_N"
 	benchOutEnv  = "FACMON_MQTT_BENCH_OUT"
 	benchIDEnv   = "FACMON_MQTT_BENCH_ID"
-	benchTopic   = "bench/{device}"
+	// benchInfluxEnv is the InfluxDB URL of the facmon-influx mode.
+	benchInfluxEnv = "FACMON_MQTT_BENCH_INFLUX"
+	benchTopic     = "bench/{device}"
 )
 
 var benchSignals = []string{"level", "temperature", "pressure", "running", "flow"}
@@ -105,11 +108,8 @@ func TestBenchChild(t *testing.T) {
 		err = benchBare(url, n, first)
 	case "facmon-discard":
 		err = benchFacmon(url, n, first.wrap(collectors.SinkFunc(func(context.Context, []collectors.Point) error { return nil })))
-	default:
-		var sink *countSink
-		if sink, err = newCountSink(filepath.Join(t.TempDir(), "spool")); err == nil {
-			err = benchFacmon(url, n, first.wrap(sink))
-		}
+	default: // facmon-spool, facmon-influx
+		err = benchSpool(t, url, n, first)
 	}
 	if err != nil {
 		t.Fatal(err)
@@ -119,6 +119,26 @@ func TestBenchChild(t *testing.T) {
 	if err := os.WriteFile(os.Getenv(benchOutEnv), b, 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// benchSpool runs the collector into the real spool and, for
+// facmon-influx, on into InfluxDB, waiting until the writer has sent
+// everything: the rate is then end to end.
+func benchSpool(t *testing.T, url string, n int, first *firstSeen) error {
+	w, run, err := spoolWriter(t.TempDir(), os.Getenv(benchInfluxEnv))
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() { run(ctx) })
+	defer func() { cancel(); wg.Wait() }()
+	if err := benchFacmon(url, n, first.wrap(w)); err != nil {
+		return err
+	}
+	fctx, fcancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer fcancel()
+	return w.Close(fctx)
 }
 
 // firstSeen records when the first message arrived: rates are measured
@@ -185,46 +205,30 @@ func benchFacmon(url string, n int, sink collectors.Sink) error {
 	return fmt.Errorf("facmon: %v of %d messages acked", testutil.ToFloat64(c.metrics.acked), n)
 }
 
-// countSink is a durable sink like the spool: each batch appended to a
-// file in a compact line format and fsync'd before Publish returns.
-type countSink struct {
-	f   *os.File
-	w   *bufio.Writer
-	buf []byte
-}
-
-func newCountSink(path string) (*countSink, error) {
-	f, err := os.Create(path)
+// spoolWriter opens facmon's real durable path: the InfluxDB writer on
+// its disk spool (fsync'd group commits). With influxURL empty the points
+// stay in the spool; otherwise the returned run function sends them.
+func spoolWriter(dir, influxURL string) (*influx.Writer, func(context.Context), error) {
+	sp, err := spool.Open(spool.Options{Dir: dir})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return &countSink{f: f, w: bufio.NewWriterSize(f, 1<<20)}, nil
-}
-
-func (s *countSink) Publish(_ context.Context, batch []collectors.Point) error {
-	for _, p := range batch {
-		b := append(s.buf[:0], p.Device...)
-		b = append(b, ' ')
-		b = append(b, p.Signal...)
-		b = append(b, ' ')
-		b = strconv.AppendFloat(b, p.Value, 'g', -1, 64)
-		b = append(b, ' ')
-		b = strconv.AppendInt(b, p.Time.UnixNano(), 10)
-		s.buf = append(b, '\n')
-		_, _ = s.w.Write(s.buf)
+	w, err := influx.New(influx.Options{URL: influxURL, Bucket: "facmon/autogen", Spool: sp})
+	if err != nil {
+		return nil, nil, err
 	}
-	if err := s.w.Flush(); err != nil {
-		return err
-	}
-	return s.f.Sync()
+	return w, func(ctx context.Context) { _ = w.Run(ctx) }, nil
 }
 
 // BenchmarkIngest measures ingest from a real Mosquitto of QoS 1 JSON
-// messages from 200 devices × 5 signals by three subscribers, side by
+// messages from 200 devices × 5 signals by four subscribers, side by
 // side: (1) a bare paho subscriber, the ceiling; (2) facmon's collector
-// with a discarding sink; (3) facmon's collector with a durable sink that
-// fsyncs every batch, as the spool does. Each runs in its own process, so
-// its CPU time and peak RSS are its own, in two scenarios:
+// with a discarding sink; (3) facmon's collector into the real durable
+// path, the InfluxDB writer's fsync'd spool, with no InfluxDB (as in the
+// demo); (4) the same on into a real InfluxDB 1.8.10, timed until every
+// point is written there (and counted there afterwards). Each runs in its
+// own process, so its CPU time and peak RSS are its own (InfluxDB's and
+// the broker's are not counted), in two scenarios:
 //
 //   - backlog: the messages are queued for the subscriber's persistent
 //     session first, then drained — the most the broker can deliver;
@@ -238,7 +242,8 @@ func BenchmarkIngest(b *testing.B) {
 		n = v
 	}
 	broker := testbed.StartMosquitto(b, testbed.MosquittoOptions{})
-	modes := []string{"bare-paho", "facmon-discard", "facmon-durable"}
+	influxDB := testbed.StartInflux(b)
+	modes := []string{"bare-paho", "facmon-discard", "facmon-spool", "facmon-influx"}
 	results := map[string]benchResult{}
 	for range b.N {
 		for _, live := range benchScenarios() {
@@ -246,13 +251,16 @@ func BenchmarkIngest(b *testing.B) {
 				if live {
 					mode += "-live"
 				}
-				results[mode] = benchMode(b, broker.URL, mode, n)
+				results[mode] = benchMode(b, broker.URL, influxDB.URL, mode, n)
 				b.Log(results[mode])
+				if strings.HasPrefix(mode, "facmon-influx") {
+					checkInflux(b, influxDB, n)
+				}
 			}
 		}
 	}
 	for _, sc := range []string{"", "-live"} {
-		bare, fm := results["bare-paho"+sc], results["facmon-durable"+sc]
+		bare, fm, fi := results["bare-paho"+sc], results["facmon-spool"+sc], results["facmon-influx"+sc]
 		if bare.Messages == 0 {
 			continue
 		}
@@ -263,6 +271,25 @@ func BenchmarkIngest(b *testing.B) {
 		b.ReportMetric(fm.cpuPer100k(), name+"-facmon-CPU-s/100k")
 		b.ReportMetric(bare.cpuPer100k(), name+"-bare-CPU-s/100k")
 		b.ReportMetric(fm.rssMB(), name+"-facmon-peak-RSS-MB")
+		b.ReportMetric(fi.rate(), name+"-to-influx-msg/s")
+		b.ReportMetric(fi.cpuPer100k(), name+"-to-influx-CPU-s/100k")
+		b.ReportMetric(fi.rssMB(), name+"-to-influx-peak-RSS-MB")
+	}
+}
+
+// checkInflux checks that every message's level reached InfluxDB, and
+// empties the measurement for the next run.
+func checkInflux(b *testing.B, in *testbed.Influx, n int) {
+	b.Helper()
+	got, err := in.Count(`SELECT count("level") FROM "pump"`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if got != int64(n) {
+		b.Errorf("InfluxDB has %d level points, want %d", got, n)
+	}
+	if _, err := in.Query(`DROP MEASUREMENT "pump"`); err != nil {
+		b.Fatal(err)
 	}
 }
 
@@ -280,7 +307,7 @@ func benchScenarios() []bool {
 // benchMode creates a fresh persistent session for the subscriber, then
 // either queues n messages and starts the subscriber process (backlog),
 // or starts it and publishes (live), and reads its report.
-func benchMode(b *testing.B, url, mode string, n int) benchResult {
+func benchMode(b *testing.B, url, influxURL, mode string, n int) benchResult {
 	b.Helper()
 	id := "bench-" + mode
 	cleanSession(b, url, id)
@@ -299,7 +326,10 @@ func benchMode(b *testing.B, url, mode string, n int) benchResult {
 	out := filepath.Join(b.TempDir(), "result.json")
 	cmd := exec.Command(os.Args[0], "-test.run=^TestBenchChild$")
 	cmd.Env = append(os.Environ(), benchEnv+"="+mode, benchURLEnv+"="+url, benchNEnv+"="+strconv.Itoa(n),
-		benchOutEnv+"="+out, benchIDEnv+"="+id)
+		benchOutEnv+"="+out, benchIDEnv+"="+id, benchInfluxEnv+"=")
+	if strings.HasPrefix(mode, "facmon-influx") {
+		cmd.Env[len(cmd.Env)-1] += influxURL
+	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	var log bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &log, &log
