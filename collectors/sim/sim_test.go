@@ -275,6 +275,10 @@ func TestDemoEndToEnd(t *testing.T) {
 			v, ok := points.get("transfer-switch-1/" + collectors.StatusSignal)
 			return ok && collectors.DeviceStatus(v) == collectors.Offline
 		})
+		// Unit 1 of the same gateway keeps answering.
+		if v, ok := points.get("generator-1/" + collectors.StatusSignal); ok && collectors.DeviceStatus(v) != collectors.Online {
+			t.Errorf("generator-1, on the unplugged device's gateway, is %v", collectors.DeviceStatus(v))
+		}
 		n := sub.count("estate/perimeter/north-wall-1")
 		eventually(t, 5*time.Second, "another device still publishing", func() bool {
 			return sub.count("estate/perimeter/north-wall-2") > 0
