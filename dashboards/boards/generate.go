@@ -1,0 +1,70 @@
+package boards
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	g "facmon/dashboards/grafana"
+)
+
+// File is one generated dashboard file.
+type File struct {
+	Name string // file name in dashboards/
+	JSON []byte
+}
+
+// builders are the dashboards, in the order docs/dashboards.md lists them.
+var builders = []struct {
+	name  string
+	build func(Limits) *g.Dashboard
+}{
+	{"overview.json", Overview},
+	{"water.json", Water},
+	{"power.json", Power},
+	{"security-fire.json", Security},
+	{"environment-service.json", Environment},
+	{"alarm-analytics.json", AlarmAnalytics},
+	{"facmon.json", Facmon},
+}
+
+// Dashboards builds every dashboard with the limits l.
+func Dashboards(l Limits) []*g.Dashboard {
+	out := make([]*g.Dashboard, len(builders))
+	for i, b := range builders {
+		out[i] = b.build(l)
+	}
+	return out
+}
+
+// Generate renders every dashboard as the JSON Grafana provisions.
+func Generate(l Limits) ([]File, error) {
+	files := make([]File, 0, len(builders))
+	for i, d := range Dashboards(l) {
+		b, err := g.Marshal(d)
+		if err != nil {
+			return nil, fmt.Errorf("dashboard %s: %w", builders[i].name, err)
+		}
+		files = append(files, File{Name: builders[i].name, JSON: b})
+	}
+	return files, nil
+}
+
+// Write generates the dashboards with the limits of the rule pack in
+// rulesDir and writes them into dir.
+func Write(dir, rulesDir string) error {
+	l, err := LimitsFromRules(rulesDir)
+	if err != nil {
+		return err
+	}
+	files, err := Generate(l)
+	if err != nil {
+		return err
+	}
+	for _, f := range files {
+		if err := os.WriteFile(filepath.Join(dir, f.Name), f.JSON, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
