@@ -178,11 +178,14 @@ func (m *mqttDevice) messages(w *World, now time.Time) []message {
 		m.sent[sg.Name] = v
 		vals = append(vals, sigValue{sg: sg, v: round(v)})
 	}
+	perSignal := strings.Contains(m.topic, "{signal}")
 	switch {
+	case m.format == "influx" && perSignal:
+		return m.each(vals, func(sv sigValue) []byte { return lineProtocol(m.d, []sigValue{sv}, now) })
 	case m.format == "influx":
 		return []message{{m.topic, lineProtocol(m.d, vals, now)}}
-	case strings.Contains(m.topic, "{signal}") || m.signal != "":
-		return m.perSignal(vals)
+	case perSignal || m.signal != "":
+		return m.each(vals, func(sv sigValue) []byte { return []byte(num(sv.v)) })
 	}
 	return []message{{m.topic, jsonObject(vals, m.timePath, now)}}
 }
@@ -197,12 +200,12 @@ func round(v float64) float64 { return math.Round(v*1000) / 1000 }
 
 func num(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
 
-// perSignal is one message per signal, the value alone (plain, or a bare
-// JSON number).
-func (m *mqttDevice) perSignal(vals []sigValue) []message {
+// each is one message per signal, on the topic with {signal} filled in:
+// the value alone (plain, or a bare JSON number), or a one-field line.
+func (m *mqttDevice) each(vals []sigValue, body func(sigValue) []byte) []message {
 	out := make([]message, 0, len(vals))
 	for _, sv := range vals {
-		out = append(out, message{strings.ReplaceAll(m.topic, "{signal}", sv.sg.Name), []byte(num(sv.v))})
+		out = append(out, message{strings.ReplaceAll(m.topic, "{signal}", sv.sg.Name), body(sv)})
 	}
 	return out
 }

@@ -80,3 +80,40 @@ func TestDueOnChange(t *testing.T) {
 		})
 	}
 }
+
+// TestPayloadShapes covers the route shapes the demo does not use.
+func TestPayloadShapes(t *testing.T) {
+	demo := loadDemo(t)
+	w := NewWorld(demo, t0)
+	d, _ := demo.Device("room-lv-room")
+	tests := []struct {
+		name   string
+		r      mqttDevice
+		topics []string
+		first  string
+	}{
+		{"influx per signal", mqttDevice{topic: "x/room-lv-room/{signal}", format: "influx"},
+			[]string{"x/room-lv-room/temperature", "x/room-lv-room/humidity"}, "room,device=room-lv-room temperature="},
+		{"json with a fixed signal is a bare number", mqttDevice{topic: "x/t", format: "json", signal: "humidity"},
+			[]string{"x/t"}, "63."},
+		{"plain per signal", mqttDevice{topic: "x/{signal}", format: "plain"},
+			[]string{"x/temperature", "x/humidity"}, "2"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := tc.r
+			r.d, r.sent = d, map[string]float64{}
+			msgs := r.messages(w, t0)
+			var topics []string
+			for _, m := range msgs {
+				topics = append(topics, m.topic)
+			}
+			if strings.Join(topics, " ") != strings.Join(tc.topics, " ") || !strings.HasPrefix(string(msgs[0].body), tc.first) {
+				t.Errorf("got %v, first body %q; want %v and %q…", topics, msgs[0].body, tc.topics, tc.first)
+			}
+		})
+	}
+	if got := fillTopic("a/+/{area}/#", d); got != "a/room-lv-room/lv-room" {
+		t.Errorf("fillTopic = %q", got)
+	}
+}
