@@ -243,3 +243,27 @@ func TestDecoderPanicSkipsMessage(t *testing.T) {
 		}
 	})
 }
+
+// TestRetainedMessageIsStale: a retained value without a device timestamp
+// may be old, so it is stored Uncertain, and it does not make the device
+// online; with a device timestamp it is a good value at that time.
+func TestRetainedMessageIsStale(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		sink := &memSink{}
+		c, fc, stop := runFake(t, sink, nil)
+		defer stop()
+		fc.deliverRetained("estate/pump-room/tank/tank-1/level", "100")
+		fc.deliverRetained("estate/bins/bin-1", `{"data":{"fill":5},"ts":1795755598}`)
+		synctest.Wait()
+		pts := sink.snapshot()
+		if len(pts) != 2 {
+			t.Fatalf("points = %+v, want the two values and no status", pts)
+		}
+		if pts[0].Quality != collectors.Uncertain || pts[1].Quality != collectors.Good {
+			t.Errorf("qualities = %v, %v; want uncertain (no timestamp), good (device time)", pts[0].Quality, pts[1].Quality)
+		}
+		if st := statusOf(c, "tank-1"); st.Known {
+			t.Errorf("a retained message set tank-1 %v", st.Status)
+		}
+	})
+}

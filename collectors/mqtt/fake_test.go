@@ -25,15 +25,16 @@ func (t doneToken) Error() error                 { return t.err }
 
 // fakeMsg is a paho.Message that records its ack.
 type fakeMsg struct {
-	topic   string
-	payload []byte
-	acked   atomic.Bool
-	onAck   func()
+	topic    string
+	payload  []byte
+	retained bool
+	acked    atomic.Bool
+	onAck    func()
 }
 
 func (m *fakeMsg) Duplicate() bool   { return false }
 func (m *fakeMsg) Qos() byte         { return 1 }
-func (m *fakeMsg) Retained() bool    { return false }
+func (m *fakeMsg) Retained() bool    { return m.retained }
 func (m *fakeMsg) Topic() string     { return m.topic }
 func (m *fakeMsg) MessageID() uint16 { return 1 }
 func (m *fakeMsg) Payload() []byte   { return m.payload }
@@ -82,6 +83,13 @@ func (f *fakeClient) Publish(topic string, qos byte, retained bool, payload any)
 // deliver hands a message to the collector as paho would.
 func (f *fakeClient) deliver(topic, payload string) *fakeMsg {
 	m := &fakeMsg{topic: topic, payload: []byte(payload)}
+	f.opts.DefaultPublishHandler(nil, m)
+	return m
+}
+
+// deliverRetained hands over a retained message, as sent on subscribe.
+func (f *fakeClient) deliverRetained(topic, payload string) *fakeMsg {
+	m := &fakeMsg{topic: topic, payload: []byte(payload), retained: true}
 	f.opts.DefaultPublishHandler(nil, m)
 	return m
 }

@@ -142,12 +142,27 @@ func (c *Collector) decodeOne(in inbound, points []collectors.Point) (out []coll
 	for _, err := range d.errs {
 		errMsg = c.account(err)
 	}
+	if in.msg.Retained() {
+		markStale(d.points[len(points):], in.at)
+		return d.points // old news: says nothing about the device now
+	}
 	if di := c.m.devices[d.device]; di != nil {
 		if p, ok := c.status.seen(di, in.at, errMsg, c.opt.DefaultTimeout); ok {
 			d.points = append(d.points, p)
 		}
 	}
 	return d.points
+}
+
+// markStale flags the points of a retained message (the broker's copy of
+// an earlier publish, sent on subscribe) that carry no device timestamp:
+// the value may be hours old, so it is Uncertain, stamped at receipt.
+func markStale(points []collectors.Point, recv time.Time) {
+	for i := range points {
+		if points[i].Time.Equal(recv) {
+			points[i].Quality = collectors.Uncertain
+		}
+	}
 }
 
 // decodePanic records a decoder panic: wire data is untrusted, and one
