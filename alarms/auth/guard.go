@@ -1,0 +1,302 @@
+package auth
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// CookieName is the session cookie.
+const CookieName = "facmon_session"
+
+// CSRFHeader carries the session's CSRF token on every state change.
+const CSRFHeader = "X-CSRF-Token"
+
+// Options configure a Guard.
+type Options struct {
+	Store *Store
+	// Clock is the time source; time.Now if nil.
+	Clock func() time.Time
+	// IdleLock locks a session after this long without the operator's
+	// presence (default 10 min; negative: never).
+	IdleLock time.Duration
+	// SessionMaxAge ends a session this long after login (default 12 h, a
+	// shift).
+	SessionMaxAge time.Duration
+	// Open are paths served without login for GET (default /healthz,
+	// /readyz, /metrics; the site file can close /metrics).
+	Open []string
+	// Policy says which role a request needs; DefaultPolicy if nil.
+	Policy func(method, path string) Role
+	// Registerer takes the guard's metrics (nil: not registered).
+	Registerer prometheus.Registerer
+	// Logger gets the security events (logins, refusals), never a secret.
+	Logger *slog.Logger
+}
+
+// Identity is who made a request and how they proved it.
+type Identity struct {
+	User string
+	Role Role
+	// Via is "session", "basic" or "token".
+	Via string
+	// Session is the session id when Via is "session".
+	Session string
+}
+
+type identityKey struct{}
+
+// IdentityFrom returns the request's identity, if it has one.
+func IdentityFrom(ctx context.Context) (Identity, bool) {
+	id, ok := ctx.Value(identityKey{}).(Identity)
+	return id, ok
+}
+
+// UserOf is the name of the request's user, or "" — the resolver the
+// alarm board and the zone actions take.
+func UserOf(r *http.Request) string {
+	id, _ := IdentityFrom(r.Context())
+	return id.User
+}
+
+// Guard authenticates and authorises every request.
+type Guard struct {
+	o        Options
+	sessions *sessions
+	throttle *throttle
+	m        *metrics
+
+	basicMu    sync.Mutex
+	basicCache map[[32]byte]basicEntry
+}
+
+type basicEntry struct {
+	user  User
+	until time.Time
+}
+
+// New builds a guard.
+func New(o Options) *Guard {
+	if o.Clock == nil {
+		o.Clock = time.Now
+	}
+	if o.IdleLock == 0 {
+		o.IdleLock = 10 * time.Minute
+	}
+	if o.SessionMaxAge <= 0 {
+		o.SessionMaxAge = 12 * time.Hour
+	}
+	if o.Open == nil {
+		o.Open = []string{"/healthz", "/readyz", "/metrics"}
+	}
+	if o.Policy == nil {
+		o.Policy = DefaultPolicy
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Guard{o: o, sessions: newSessions(o.SessionMaxAge), throttle: newThrottle(5, 15*time.Minute),
+		m: newMetrics(o.Registerer), basicCache: map[[32]byte]basicEntry{}}
+}
+
+// idleLock is the configured lock time, 0 for never.
+func (g *Guard) idleLock() time.Duration { return max(g.o.IdleLock, 0) }
+
+// Wrap puts the guard in front of next.
+func (g *Guard) Wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		need := g.need(r)
+		if need == NoRole {
+			next.ServeHTTP(w, r)
+			return
+		}
+		id, sess, why := g.identify(r)
+		if why != "" {
+			g.refuse(w, r, http.StatusUnauthorized, why)
+			return
+		}
+		if id.Role < need {
+			g.refuse(w, r, http.StatusForbidden, "needs the "+need.String()+" role")
+			return
+		}
+		if !safeMethod(r.Method) {
+			if code, why := g.checkChange(r, id, sess); code != 0 {
+				g.refuse(w, r, code, why)
+				return
+			}
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), identityKey{}, id)))
+	})
+}
+
+// need is the role a request needs; NoRole means open.
+func (g *Guard) need(r *http.Request) Role {
+	if safeMethod(r.Method) {
+		for _, p := range g.o.Open {
+			if r.URL.Path == p {
+				return NoRole
+			}
+		}
+	}
+	return g.o.Policy(r.Method, r.URL.Path)
+}
+
+// DefaultPolicy is facmon's role table: the console's page and assets and
+// the login are open; every API call needs a user; shelving and
+// out-of-service need an engineer (篇3·二十二: operators handle, engineers
+// change what is watched); user management needs an admin.
+func DefaultPolicy(method, path string) Role {
+	switch {
+	case safeMethod(method) && (path == "/" || path == "/favicon.ico" || strings.HasPrefix(path, "/assets/")):
+		return NoRole
+	case method == http.MethodPost && path == "/api/v1/session/login":
+		return NoRole
+	case strings.HasPrefix(path, "/api/v1/users"):
+		return Admin
+	case method == http.MethodPost && hasAnySuffix(path, "/shelve", "/unshelve", "/out-of-service", "/in-service"):
+		return Engineer
+	}
+	return Operator
+}
+
+func hasAnySuffix(s string, suffixes ...string) bool {
+	for _, x := range suffixes {
+		if strings.HasSuffix(s, x) {
+			return true
+		}
+	}
+	return false
+}
+
+func safeMethod(m string) bool {
+	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
+}
+
+// identify finds the request's user from its session cookie, Basic
+// credentials or bearer token; why says what failed.
+func (g *Guard) identify(r *http.Request) (Identity, Session, string) {
+	if h := r.Header.Get("Authorization"); h != "" {
+		id, why := g.identifyHeader(r, h)
+		return id, Session{}, why
+	}
+	c, err := r.Cookie(CookieName)
+	if err != nil || c.Value == "" {
+		return Identity{}, Session{}, "login required"
+	}
+	s, ok := g.sessions.get(c.Value, g.o.Clock())
+	if !ok {
+		return Identity{}, Session{}, "session expired: log in again"
+	}
+	return Identity{User: s.User, Role: s.Role, Via: "session", Session: s.ID}, s, ""
+}
+
+func (g *Guard) identifyHeader(r *http.Request, h string) (Identity, string) {
+	scheme, cred, _ := strings.Cut(h, " ")
+	switch strings.ToLower(scheme) {
+	case "bearer":
+		u, ok := g.o.Store.TokenUser(strings.TrimSpace(cred))
+		if !ok {
+			return Identity{}, "bad token"
+		}
+		return Identity{User: u.Name, Role: u.Role, Via: "token"}, ""
+	case "basic":
+		name, pw, ok := r.BasicAuth()
+		if !ok {
+			return Identity{}, "bad basic credentials"
+		}
+		u, why := g.basic(r, name, pw)
+		if why != "" {
+			return Identity{}, why
+		}
+		return Identity{User: u.Name, Role: u.Role, Via: "basic"}, ""
+	}
+	return Identity{}, "unsupported authorization scheme"
+}
+
+// basic checks Basic credentials, throttled like a login; a success is
+// remembered for a minute by the credentials' hash so that a script's
+// every call does not pay for bcrypt.
+func (g *Guard) basic(r *http.Request, name, pw string) (User, string) {
+	key := sha256.Sum256([]byte(name + "\x00" + pw))
+	now := g.o.Clock()
+	g.basicMu.Lock()
+	e, ok := g.basicCache[key]
+	g.basicMu.Unlock()
+	if ok && now.Before(e.until) {
+		if u, still := g.o.Store.Lookup(name); still && u.Hash == e.user.Hash {
+			return u, ""
+		}
+	}
+	u, why := g.checkLogin(r, name, pw)
+	if why != "" {
+		return User{}, why
+	}
+	g.basicMu.Lock()
+	if len(g.basicCache) > 1000 {
+		clear(g.basicCache)
+	}
+	g.basicCache[key] = basicEntry{user: u, until: now.Add(time.Minute)}
+	g.basicMu.Unlock()
+	return u, ""
+}
+
+// checkChange applies the rules of a state change: same origin, the CSRF
+// token for cookie sessions, and the idle lock.
+func (g *Guard) checkChange(r *http.Request, id Identity, s Session) (int, string) {
+	if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" && site != "none" {
+		return http.StatusForbidden, "cross-site request refused"
+	}
+	if !sameOrigin(r) {
+		return http.StatusForbidden, "cross-origin request refused"
+	}
+	if id.Via != "session" {
+		return 0, ""
+	}
+	if subtle.ConstantTimeCompare([]byte(r.Header.Get(CSRFHeader)), []byte(s.CSRF)) != 1 {
+		return http.StatusForbidden, "CSRF token missing or wrong"
+	}
+	if r.URL.Path == "/api/v1/session/unlock" || r.URL.Path == "/api/v1/session/logout" {
+		return 0, ""
+	}
+	now := g.o.Clock()
+	if s.Locked(now, g.idleLock()) {
+		return http.StatusLocked, "console locked: enter your password"
+	}
+	g.sessions.act(s.ID, now)
+	return 0, ""
+}
+
+// sameOrigin is false when an Origin header names another host.
+func sameOrigin(r *http.Request) bool {
+	o := r.Header.Get("Origin")
+	if o == "" {
+		return true
+	}
+	_, host, ok := strings.Cut(o, "://")
+	return ok && strings.EqualFold(host, r.Host)
+}
+
+func (g *Guard) refuse(w http.ResponseWriter, r *http.Request, code int, why string) {
+	g.m.refused.WithLabelValues(http.StatusText(code)).Inc()
+	if code != http.StatusUnauthorized || r.URL.Path != "/api/v1/session" {
+		g.o.Logger.Info("request refused", "method", r.Method, "path", r.URL.Path, "status", code, "reason", why, "client", clientIP(r))
+	}
+	writeError(w, code, why)
+}
+
+// clientIP is the peer address (facmon is not behind a proxy it trusts).
+func clientIP(r *http.Request) string {
+	h, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return h
+}

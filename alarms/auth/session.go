@@ -1,0 +1,109 @@
+package auth
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"sync"
+	"time"
+)
+
+// Session is one browser login.
+type Session struct {
+	ID   string
+	User string
+	Role Role
+	// CSRF must come back in the X-CSRF-Token header of every state change.
+	CSRF    string
+	Created time.Time
+	// LastAction is the operator's last sign of presence (input in the
+	// page, a state change, an unlock); after the idle time the session is
+	// locked: it still sees and hears alarms but must give the password to act.
+	LastAction time.Time
+	LastSeen   time.Time
+}
+
+// Locked reports whether the session is idle-locked at now.
+func (s *Session) Locked(now time.Time, idle time.Duration) bool {
+	return idle > 0 && now.Sub(s.LastAction) >= idle
+}
+
+// sessions is the in-memory session table. Sessions end with the process:
+// a restart logs everyone in again, which is the safe side.
+type sessions struct {
+	mu     sync.Mutex
+	m      map[string]*Session
+	maxAge time.Duration
+}
+
+func newSessions(maxAge time.Duration) *sessions {
+	return &sessions{m: map[string]*Session{}, maxAge: maxAge}
+}
+
+func randomID() string {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand never fails on Linux
+	}
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// create starts a session for u.
+func (t *sessions) create(u User, now time.Time) Session {
+	s := &Session{ID: randomID(), User: u.Name, Role: u.Role, CSRF: randomID(), Created: now, LastAction: now, LastSeen: now}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.sweepLocked(now)
+	t.m[s.ID] = s
+	return *s
+}
+
+// get returns a copy of the session, touching LastSeen.
+func (t *sessions) get(id string, now time.Time) (Session, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	s, ok := t.m[id]
+	if !ok {
+		return Session{}, false
+	}
+	if now.Sub(s.Created) >= t.maxAge {
+		delete(t.m, id)
+		return Session{}, false
+	}
+	s.LastSeen = now
+	return *s, true
+}
+
+// act records the operator's presence.
+func (t *sessions) act(id string, now time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if s, ok := t.m[id]; ok {
+		s.LastAction = now
+	}
+}
+
+// end removes a session (logout).
+func (t *sessions) end(id string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.m, id)
+}
+
+// endUser removes every session of a user (password or role changed).
+func (t *sessions) endUser(name string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for id, s := range t.m {
+		if s.User == name {
+			delete(t.m, id)
+		}
+	}
+}
+
+func (t *sessions) sweepLocked(now time.Time) {
+	for id, s := range t.m {
+		if now.Sub(s.Created) >= t.maxAge {
+			delete(t.m, id)
+		}
+	}
+}
