@@ -46,7 +46,7 @@ func alarmsPer(step, by string) string {
 
 func peak10m() string {
 	return `SELECT max("n") FROM (SELECT count("change") AS "n" FROM "alarm" WHERE ` + alarmFilter +
-		` AND "change" = 'raise' AND $timeFilter GROUP BY time(10m) fill(0)) WHERE $timeFilter`
+		` AND "change" = 'raise' AND $timeFilter GROUP BY time(10m) fill(0))`
 }
 
 func mttaStat() *g.Panel {

@@ -112,7 +112,7 @@ func current(field, kind string) string {
 
 // perDay is the increase of a counter per device and local day.
 func perDay(field, kind, extra string) string {
-	return fmt.Sprintf(`SELECT spread("%s") FROM "%s" WHERE %s%s AND $timeFilter GROUP BY time(1d), "device" fill(none) tz('$tz')`,
+	return fmt.Sprintf(`SELECT spread("%s") FROM "%s" WHERE %s%s AND $timeFilter GROUP BY time(1d), "device" fill(none) tz('${tz:raw}')`,
 		field, kind, deviceFilter, extra)
 }
 

@@ -36,7 +36,7 @@ func Power(Limits) *g.Dashboard {
 	lay.Add(12, 8, timeseries("Power per circuit", "Active power of every sub-meter but the PV meter.", "kwatt", nil,
 		g.InfluxTarget(circuits(`SELECT mean("power") FROM "power_meter" WHERE %s AND $timeFilter GROUP BY time($__interval), "device" fill(none)`), "$tag_device")))
 	lay.Add(12, 8, bars("Energy per circuit per day", "kWh per local day of every sub-meter but the PV meter.", "kwatth", nil,
-		g.InfluxTarget(circuits(`SELECT spread("energy") FROM "power_meter" WHERE %s AND $timeFilter GROUP BY time(1d), "device" fill(none) tz('$tz')`), "$tag_device")))
+		g.InfluxTarget(circuits(`SELECT spread("energy") FROM "power_meter" WHERE %s AND $timeFilter GROUP BY time(1d), "device" fill(none) tz('${tz:raw}')`), "$tag_device")))
 	lay.Add(24, 7, timeline("Lighting circuits", "Contactor state of the lighting circuits (篇3·十五·4).", onOff("off", "on", "transparent", "yellow"),
 		g.InfluxTarget(state("on", "lighting_circuit"), "$tag_device")))
 	lay.Row("PV")
@@ -45,9 +45,9 @@ func Power(Limits) *g.Dashboard {
 	lay.Add(6, 8, stat("PV energy", "kWh the PV meter counted in the time range.", "kwatth", nil,
 		g.InfluxTarget(pv(`SELECT spread("energy") FROM "power_meter" WHERE %s AND $timeFilter GROUP BY "device"`), "$tag_device")))
 	lay.Add(6, 8, stat("PV export value", "PV energy in the time range at the export price (default 0.43 yuan/kWh).", "currencyCNY", nil,
-		g.InfluxTarget(pv(`SELECT spread("energy") * $export_price FROM "power_meter" WHERE %s AND $timeFilter GROUP BY "device"`), "$tag_device")))
+		g.InfluxTarget(pv(`SELECT spread("energy") * ${export_price:raw} FROM "power_meter" WHERE %s AND $timeFilter GROUP BY "device"`), "$tag_device")))
 	lay.Add(24, 8, bars("PV export value per day", "Yuan per local day: kWh generated × export price.", "currencyCNY", nil,
-		g.InfluxTarget(pv(`SELECT spread("energy") * $export_price FROM "power_meter" WHERE %s AND $timeFilter GROUP BY time(1d), "device" fill(none) tz('$tz')`), "$tag_device")))
+		g.InfluxTarget(pv(`SELECT spread("energy") * ${export_price:raw} FROM "power_meter" WHERE %s AND $timeFilter GROUP BY time(1d), "device" fill(none) tz('${tz:raw}')`), "$tag_device")))
 	lay.Row("UPS")
 	lay.Add(12, 8, upsTimeline())
 	lay.Add(12, 8, timeseries("UPS battery", "Battery charge and load (%).", "percent", nil,

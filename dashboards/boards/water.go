@@ -53,5 +53,5 @@ func pumpTimeline() *g.Panel {
 // nightFlow is the lowest hourly mean flow per device and local day.
 func nightFlow() string {
 	return `SELECT min("hourly") FROM (SELECT mean("flow") AS "hourly" FROM "water_meter" WHERE ` + deviceFilter +
-		` AND $timeFilter GROUP BY time(1h), "device" tz('$tz')) WHERE $timeFilter GROUP BY time(1d), "device" fill(none) tz('$tz')`
+		` AND $timeFilter GROUP BY time(1h), "device" tz('${tz:raw}')) WHERE $timeFilter GROUP BY time(1d), "device" fill(none) tz('${tz:raw}')`
 }

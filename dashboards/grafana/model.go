@@ -87,9 +87,9 @@ type Variable struct {
 
 // Current is a variable's selected value.
 type Current struct {
-	Selected bool   `json:"selected"`
-	Text     any    `json:"text"`
-	Value    any    `json:"value"`
+	Selected bool `json:"selected"`
+	Text     any  `json:"text"`
+	Value    any  `json:"value"`
 }
 
 // VariableValue is one option of a custom or text-box variable.

@@ -1,0 +1,150 @@
+package check
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"facmon/deploy/testbed"
+)
+
+// TestEveryPanelHasData fills a real InfluxDB 1.8.10 with a simulated day
+// of the demo community and runs every InfluxQL query of every dashboard
+// file — variables, panels, annotations — with the variables resolved and
+// substituted as Grafana would; each must succeed and return rows. It
+// runs twice: with every variable on "All" (Grafana's (a|b|c) form) and
+// with single values (the plain escaped form).
+func TestEveryPanelHasData(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs InfluxDB and a simulated day")
+	}
+	dashes, err := LoadDir("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := testbed.StartInflux(t)
+	r := fillDay(t, in)
+	ran := 0
+	for _, d := range dashes {
+		t.Run(d.File, func(t *testing.T) {
+			for _, mode := range []string{"all", "single"} {
+				vars := resolveVariables(t, in, d, r, mode == "single")
+				for _, q := range d.Queries {
+					if q.Kind == PanelProm || q.Kind == VariableProm {
+						continue
+					}
+					runQuery(t, in, q, vars, r, mode)
+					ran++
+				}
+			}
+		})
+	}
+	t.Logf("%d InfluxQL queries answered with rows", ran)
+}
+
+// runQuery runs one query and fails if it errors or returns no rows.
+func runQuery(t *testing.T, in *testbed.Influx, q Query, vars map[string][]string, r Range, mode string) {
+	t.Helper()
+	text := Interpolate(q.Text, vars, r, minInterval(q.Interval))
+	if varRef.MatchString(text) {
+		t.Errorf("%s %s (%s): variable left unsubstituted: %s", q.File, q.Where, mode, text)
+		return
+	}
+	rows, err := queryRows(in, text)
+	switch {
+	case err != nil:
+		t.Errorf("%s %s (%s): %v", q.File, q.Where, mode, err)
+	case rows == 0:
+		t.Errorf("%s %s (%s): no rows: %s", q.File, q.Where, mode, text)
+	}
+}
+
+// queryRows counts the rows of every series a query returned.
+func queryRows(in *testbed.Influx, q string) (int, error) {
+	res, err := in.Query(q)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, r := range res.Results {
+		for _, s := range r.Series {
+			n += len(s.Values)
+		}
+	}
+	return n, nil
+}
+
+// resolveVariables gives each variable the values Grafana would: query
+// variables in order (each may use the ones before), filtered by their
+// regex, without repeats (SHOW TAG VALUES answers per measurement); text
+// boxes their default. With single, the site variable takes only its
+// first value (one site selected: the plain form), the others stay "All".
+func resolveVariables(t *testing.T, in *testbed.Influx, d *Dashboard, r Range, single bool) map[string][]string {
+	t.Helper()
+	vars := map[string][]string{}
+	for _, v := range d.Variables {
+		switch {
+		case v.Type == "textbox" || v.Type == "constant" || v.Type == "custom":
+			vars[v.Name] = []string{v.Query}
+		case v.Type == "query" && v.Datasource == "influxdb":
+			vals := tagValues(t, in, d, v, vars, r)
+			if single && v.Name == "site" {
+				vals = vals[:1]
+			}
+			vars[v.Name] = vals
+		}
+	}
+	return vars
+}
+
+func tagValues(t *testing.T, in *testbed.Influx, d *Dashboard, v Variable, vars map[string][]string, r Range) []string {
+	t.Helper()
+	q := Interpolate(v.Query, vars, r, 0)
+	res, err := in.Query(q)
+	if err != nil {
+		t.Fatalf("%s variable %s: %v", d.File, v.Name, err)
+	}
+	re, err := variableRegex(v.Regex)
+	if err != nil {
+		t.Fatalf("%s variable %s: regex %q: %v", d.File, v.Name, v.Regex, err)
+	}
+	var vals []string
+	for _, rr := range res.Results {
+		for _, s := range rr.Series {
+			for _, row := range s.Values {
+				if val := fmt.Sprint(row[len(row)-1]); re == nil || re.MatchString(val) {
+					vals = append(vals, val)
+				}
+			}
+		}
+	}
+	slices.Sort(vals)
+	vals = slices.Compact(vals)
+	if len(vals) == 0 {
+		t.Fatalf("%s variable %s: no values: %s", d.File, v.Name, q)
+	}
+	return vals
+}
+
+// variableRegex compiles a Grafana variable regex (/re/flags).
+func variableRegex(s string) (*regexp.Regexp, error) {
+	if s == "" {
+		return nil, nil
+	}
+	body, flags, ok := strings.Cut(strings.TrimPrefix(s, "/"), "/")
+	if !ok {
+		return regexp.Compile(s)
+	}
+	if strings.Contains(flags, "i") {
+		body = "(?i)" + body
+	}
+	return regexp.Compile(body)
+}
+
+func minInterval(s string) time.Duration {
+	d, _ := time.ParseDuration(s)
+	return d
+}
