@@ -128,27 +128,10 @@ func scaleOf(sg site.Signal) float64 {
 	return *sg.Scale
 }
 
-// fieldOf turns a site-file register into a codec field.
+// fieldOf turns a site-file register into a codec field, as the
+// collector does.
 func fieldOf(r *site.Register) (codec.Field, error) {
-	t, err := codec.ParseTable(r.Table)
-	if err != nil {
-		return codec.Field{}, err
-	}
-	typ := codec.Bool
-	if r.Type != "" {
-		if typ, err = codec.ParseType(r.Type); err != nil {
-			return codec.Field{}, err
-		}
-	}
-	order, err := codec.ParseOrder(r.Order)
-	if err != nil {
-		return codec.Field{}, err
-	}
-	f := codec.Field{Table: t, Address: uint16(r.Address), Type: typ, Order: order, Bit: -1}
-	if r.Bit != nil {
-		f.Bit = *r.Bit
-	}
-	return f, f.Check()
+	return codec.Parse(r.Table, r.Type, r.Order, r.Address, r.Bit)
 }
 
 // store writes the world's values into the gateway's registers, and
