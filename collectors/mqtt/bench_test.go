@@ -235,7 +235,8 @@ func spoolWriter(dir, influxURL string) (*influx.Writer, func(context.Context), 
 //   - live: the subscriber runs while 4 publishers publish — sustained.
 //
 // FACMON_BENCH_MESSAGES changes the count per run (default 100000),
-// FACMON_BENCH_SCENARIO picks one scenario (backlog or live).
+// FACMON_BENCH_SCENARIO picks one scenario (backlog or live),
+// FACMON_BENCH_MODES a comma-separated subset of the modes.
 func BenchmarkIngest(b *testing.B) {
 	n := 100000
 	if v, err := strconv.Atoi(os.Getenv("FACMON_BENCH_MESSAGES")); err == nil && v > 0 {
@@ -244,6 +245,9 @@ func BenchmarkIngest(b *testing.B) {
 	broker := testbed.StartMosquitto(b, testbed.MosquittoOptions{})
 	influxDB := testbed.StartInflux(b)
 	modes := []string{"bare-paho", "facmon-discard", "facmon-spool", "facmon-influx"}
+	if m := os.Getenv("FACMON_BENCH_MODES"); m != "" {
+		modes = strings.Split(m, ",")
+	}
 	results := map[string]benchResult{}
 	for range b.N {
 		for _, live := range benchScenarios() {
