@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"math"
 	"testing"
+	"time"
 )
 
 func FuzzJSON(f *testing.F) {
@@ -72,6 +73,20 @@ func FuzzLineProtocol(f *testing.F) {
 				if fl.Key == "" || (fl.Value.Kind == Number && (math.IsNaN(fl.Value.Num) || math.IsInf(fl.Value.Num, 0))) {
 					t.Fatalf("bad field %+v from %q", fl, b)
 				}
+			}
+		}
+	})
+}
+
+func FuzzParseTime(f *testing.F) {
+	for _, s := range []string{"2026-11-27T05:00:00Z", "1795755598", "1795755598123", "1795755598123456789", "-1", "1e400", "2026-13-01T00:00:00Z"} {
+		f.Add([]byte(s), 1795755598.5)
+	}
+	f.Fuzz(func(t *testing.T, text []byte, num float64) {
+		for _, s := range []Scalar{{Kind: String, Str: text}, {Kind: Number, Num: num}} {
+			tm, err := ParseTime(s)
+			if err == nil && (tm.IsZero() || s.Kind == Number && !tm.After(time.Unix(0, 0))) {
+				t.Fatalf("ParseTime(%+v) = %v without error", s, tm)
 			}
 		}
 	})
