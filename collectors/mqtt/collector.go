@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -87,6 +88,7 @@ type Collector struct {
 	done    chan struct{} // closed when Run's context ends: handlers stop waiting
 	once    sync.Once
 
+	url      string       // the broker URL for logs, password redacted
 	lastFill int          // the worker's: batch length before its last yield
 	attempts atomic.Int64 // connection attempts so far
 }
@@ -114,6 +116,7 @@ func New(o Options) (*Collector, error) {
 	c := &Collector{opt: o, log: o.Logger, m: m, metrics: newMetrics(o.Registerer),
 		queue: make(chan inbound, o.QueueSize), done: make(chan struct{})}
 	c.lim = newLogLimiter(o.Logger, o.LogEvery, o.Now)
+	c.url = redact(o.Site.MQTT.URL)
 	c.status = newStatusTable(m, mqttDevices(o.Site), o.DefaultTimeout, o.Now())
 	po, err := c.clientOptions()
 	if err != nil {
@@ -121,6 +124,15 @@ func New(o Options) (*Collector, error) {
 	}
 	c.client = o.Factory(po)
 	return c, nil
+}
+
+// redact hides a password written into the broker URL.
+func redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "<unparsable url>"
+	}
+	return u.Redacted()
 }
 
 func (o Options) withDefaults() Options {
@@ -216,10 +228,10 @@ func (c *Collector) onConnect(cl paho.Client) {
 		if err == nil {
 			err = errors.New("no SUBACK within 30s")
 		}
-		c.log.Error("mqtt subscribe failed; the persistent session keeps earlier subscriptions", "url", c.opt.Site.MQTT.URL, "err", err)
+		c.log.Error("mqtt subscribe failed; the persistent session keeps earlier subscriptions", "url", c.url, "err", err)
 		return
 	}
-	c.log.Info("mqtt connected and subscribed", "url", c.opt.Site.MQTT.URL, "client_id", ClientID(c.opt.Site), "filters", len(f))
+	c.log.Info("mqtt connected and subscribed", "url", c.url, "client_id", ClientID(c.opt.Site), "filters", len(f))
 }
 
 // onNotification counts every connection attempt after the first as a
@@ -234,13 +246,13 @@ func (c *Collector) onNotification(_ paho.Client, n paho.ConnectionNotification)
 	case paho.ConnectionNotificationBrokerFailed:
 		c.lim.warn("connect", "mqtt connect failed; retrying", fmt.Errorf("mqtt %s: %w", n.Broker.Redacted(), n.Reason))
 	case paho.ConnectionNotificationFailed:
-		c.lim.warn("connect", "mqtt connect failed; retrying", fmt.Errorf("mqtt %s: %w", c.opt.Site.MQTT.URL, n.Reason))
+		c.lim.warn("connect", "mqtt connect failed; retrying", fmt.Errorf("mqtt %s: %w", c.url, n.Reason))
 	}
 }
 
 func (c *Collector) onLost(_ paho.Client, err error) {
 	c.metrics.connected.Set(0)
-	c.log.Warn("mqtt connection lost; reconnecting", "url", c.opt.Site.MQTT.URL, "err", err)
+	c.log.Warn("mqtt connection lost; reconnecting", "url", c.url, "err", err)
 }
 
 // onMessage is paho's handler. It only queues: the worker decodes,
@@ -277,7 +289,7 @@ func (c *Collector) watchConnect(ctx context.Context, tok paho.Token) {
 	select {
 	case <-tok.Done():
 		if err := tok.Error(); err != nil {
-			c.log.Error("mqtt connect failed", "url", c.opt.Site.MQTT.URL, "err", err)
+			c.log.Error("mqtt connect failed", "url", c.url, "err", err)
 		}
 	case <-ctx.Done():
 	}
