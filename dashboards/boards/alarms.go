@@ -71,6 +71,6 @@ func standingTable() *g.Panel {
 		` AND time > now() - 30d GROUP BY "severity", "rule", "device"`
 	p := table("Standing alarms", "Alarms active now (raised, not cleared), with their last transition. Raised more than 24 h ago makes an alarm stale (ISA-18.2).",
 		g.InfluxTable(q))
-	p.Transformations = []g.Transformation{filterActive("state", activePattern)}
+	p.Transformations = []g.Transformation{merge(), filterActive("state", activePattern)}
 	return p
 }

@@ -207,6 +207,10 @@ func filterActive(column, pattern string) g.Transformation {
 	}}
 }
 
+// merge joins the tables of every series (one per tag set) into one, so
+// that filters and counts see every row.
+func merge() g.Transformation { return g.Transformation{ID: "merge", Options: map[string]any{}} }
+
 // countBy groups table rows by a column and counts another.
 func countBy(by, counted string) g.Transformation {
 	return g.Transformation{ID: "groupBy", Options: map[string]any{"fields": map[string]any{

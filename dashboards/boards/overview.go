@@ -13,8 +13,12 @@ import (
 const activeAlarms = `SELECT last("state") AS "state", last("message") AS "message" FROM "alarm" WHERE ` + siteFilter +
 	` AND time > now() - 30d GROUP BY "severity", "rule", "device"`
 
-// activePattern matches the alarm states that are still active.
-const activePattern = "^active"
+// activePattern matches the alarm states that are still active;
+// offlinePattern the device states that are not online.
+const (
+	activePattern  = "^active"
+	offlinePattern = "^(offline|fault)$"
+)
 
 // deviceStatus is the latest status of every device (device_status
 // measurement), as a table.
@@ -45,23 +49,26 @@ var allKinds = []string{"device_status"}
 func severityStat() *g.Panel {
 	p := stat("Active alarms by severity", "Alarms raised and not yet cleared, per severity (from the alarm measurement).", "none",
 		g.StepsFrom("green", g.At(1, "red")), g.InfluxTable(activeAlarms))
-	p.Transformations = []g.Transformation{filterActive("state", activePattern), countBy("severity", "rule")}
+	p.Transformations = []g.Transformation{merge(), filterActive("state", activePattern), countBy("severity", "rule")}
 	p.Options["textMode"] = "value_and_name"
+	p.Options["reduceOptions"] = map[string]any{"calcs": []string{"lastNotNull"}, "fields": "/count/", "values": true}
+	p.FieldConfig.Defaults.NoValue = "0"
 	return p
 }
 
 func offlineStat() *g.Panel {
 	p := stat("Devices offline", "Devices whose collector last reported them offline or faulty.", "none",
 		g.StepsFrom("green", g.At(1, "red")), g.InfluxTable(deviceStatus))
-	p.Transformations = []g.Transformation{filterActive("status", "^(offline|fault)$"),
-		{ID: "reduce", Options: map[string]any{"reducers": []string{"count"}, "mode": "seriesToRows", "includeTimeField": false}}}
+	p.Transformations = []g.Transformation{merge(), filterActive("status", offlinePattern)}
 	p.Options["textMode"] = "value"
+	p.Options["reduceOptions"] = map[string]any{"calcs": []string{"count"}, "fields": "/^status$/", "values": false}
+	p.FieldConfig.Defaults.NoValue = "0"
 	return p
 }
 
 func offlineTable() *g.Panel {
 	p := table("Devices not online", "Every device whose latest status is offline or fault, and since when.", g.InfluxTable(deviceStatus))
-	p.Transformations = []g.Transformation{filterActive("status", "^(offline|fault)$")}
+	p.Transformations = []g.Transformation{merge(), filterActive("status", offlinePattern)}
 	return p
 }
 

@@ -43,6 +43,13 @@ func TestEveryPanelHasData(t *testing.T) {
 		})
 	}
 	t.Logf("%d InfluxQL queries answered with rows", ran)
+	t.Run("run-on visible", func(t *testing.T) {
+		i := slices.IndexFunc(dashes, func(d *Dashboard) bool { return d.File == "power.json" })
+		if i < 0 {
+			t.Fatal("no power.json")
+		}
+		checkRunOnVisible(t, in, dashes[i], r)
+	})
 }
 
 // runQuery runs one query and fails if it errors or returns no rows.

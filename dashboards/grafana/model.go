@@ -167,6 +167,7 @@ type FieldConfig struct {
 // FieldDefaults apply to every field of a panel.
 type FieldDefaults struct {
 	Unit       string         `json:"unit,omitempty"`
+	NoValue    string         `json:"noValue,omitempty"`
 	Decimals   *int           `json:"decimals,omitempty"`
 	Min        *float64       `json:"min,omitempty"`
 	Max        *float64       `json:"max,omitempty"`
