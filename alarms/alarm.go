@@ -75,9 +75,13 @@ const (
 	ActiveAcked
 	// ClearedUnacked: the condition has gone but nobody acknowledged it.
 	ClearedUnacked
+	// Latched: a latched alarm (intrusion, fire) whose condition has gone
+	// and which was acknowledged; it stays until a person resets it
+	// (alarms/lifecycle).
+	Latched
 )
 
-var stateNames = [...]string{"normal", "active-unacknowledged", "active-acknowledged", "cleared-unacknowledged"}
+var stateNames = [...]string{"normal", "active-unacknowledged", "active-acknowledged", "cleared-unacknowledged", "latched"}
 
 // String returns the state's name, or "unknown".
 func (s State) String() string {
@@ -125,9 +129,20 @@ const (
 	Clear
 	// Ack: an operator acknowledged the alarm.
 	Ack
+	// Shelve, Unshelve, OutOfService, InService, Note, Resolve and Reset
+	// are the operator actions of alarms/lifecycle (ISA-18.2); Unshelve is
+	// also emitted when a shelf expires.
+	Shelve
+	Unshelve
+	OutOfService
+	InService
+	Note
+	Resolve
+	Reset
 )
 
-var changeNames = [...]string{"unknown", "raise", "clear", "ack"}
+var changeNames = [...]string{"unknown", "raise", "clear", "ack", "shelve", "unshelve",
+	"out-of-service", "in-service", "note", "resolve", "reset"}
 
 // String returns the change's name, or "unknown".
 func (c Change) String() string {
@@ -161,6 +176,11 @@ const (
 	// Maintenance: the device is inside a maintenance window (篇2 电梯维保
 	// 00:00–05:00); the alarm is recorded and shown, marked, but not notified.
 	Maintenance
+	// HeldShelved: an operator shelved the alarm for a time
+	// (alarms/lifecycle); recorded and shown, marked, not notified.
+	HeldShelved
+	// HeldOutOfService: an engineer took the alarm out of service.
+	HeldOutOfService
 )
 
 // String returns the hold's name ("" for NotHeld), or "unknown".
@@ -170,6 +190,10 @@ func (h Hold) String() string {
 		return ""
 	case Maintenance:
 		return "maintenance"
+	case HeldShelved:
+		return "shelved"
+	case HeldOutOfService:
+		return "out-of-service"
 	}
 	return "unknown"
 }
@@ -213,6 +237,36 @@ type Transition struct {
 	By string `json:"by,omitempty"`
 	// Hold marks an alarm held back from notification.
 	Hold Hold `json:"hold,omitempty"`
+	Lifecycle
+}
+
+// Lifecycle is what alarms/lifecycle adds to a transition: why an operator
+// acted, and the alarm's lifecycle marks at that moment, so that the board
+// (whose entries are the latest transition) shows them.
+type Lifecycle struct {
+	// Reason is why, for shelve, out-of-service, reset and refused actions;
+	// the result for resolve; the text for note.
+	Reason string `json:"reason,omitempty"`
+	// ShelvedUntil is when the alarm's shelf ends, if shelved.
+	ShelvedUntil *time.Time `json:"shelved_until,omitempty"`
+	// OutOfService is set while an engineer has the alarm out of service.
+	OutOfService bool `json:"out_of_service,omitempty"`
+	// Latched is set for alarms of latched rules (intrusion, fire): they
+	// stay until a person resets them.
+	Latched bool `json:"latched,omitempty"`
+	// Notes are the handling notes so far, oldest first.
+	Notes []AlarmNote `json:"notes,omitempty"`
+	// Resolution is the result the alarm was resolved with, if any.
+	Resolution string `json:"resolution,omitempty"`
+	// Zone is the id of the zone the alarm's device belongs to, if any.
+	Zone string `json:"zone,omitempty"`
+}
+
+// AlarmNote is one handling note on an alarm.
+type AlarmNote struct {
+	By   string    `json:"by"`
+	Time time.Time `json:"time"`
+	Text string    `json:"text"`
 }
 
 // AlarmID returns the stable id of the occurrence of rule on device raised

@@ -106,6 +106,7 @@ func (c *checker) check() {
 	c.checkHTTP()
 	c.checkRules()
 	c.checkNotify()
+	c.checkZones()
 }
 
 // checkSite checks the site id and timezone.

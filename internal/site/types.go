@@ -26,6 +26,11 @@ type Site struct {
 	Modbus   Modbus   `yaml:"modbus"`
 	HTTP     HTTP     `yaml:"http"`
 	Notify   Notify   `yaml:"notify"`
+	// Plan is the coordinate space of the site map; Zones the alarm zones
+	// (zones.go); Linkage switches linkage actions (zones.go).
+	Plan    *Plan   `yaml:"plan,omitempty"`
+	Zones   []Zone  `yaml:"zones,omitempty"`
+	Linkage Linkage `yaml:"linkage"`
 	// Rules are rule-file paths or globs, relative to the site file.
 	Rules []string `yaml:"rules,omitempty"`
 
@@ -38,6 +43,8 @@ type Area struct {
 	Pos  `yaml:"-"`
 	ID   string `yaml:"id"`
 	Name string `yaml:"name"`
+	// Map is the area's rectangle on the site plan, if drawn.
+	Map *Rect `yaml:"map,omitempty"`
 }
 
 // Device is one piece of watched hardware.
