@@ -1,0 +1,118 @@
+// Package notify sends alarms to the monitoring centre and to duty phones:
+// a real Alertmanager, webhooks, WeCom and DingTalk group robots and SMS
+// gateways. It routes each alarm by severity, kind and area to receivers and
+// to the people on duty, escalates unacknowledged alarms to the next duty
+// level after 篇4·02PART·11, groups floods of one rule into one message,
+// and delivers every message at least once through a durable outbox with
+// one queue per receiver, so that one dead receiver never delays another.
+package notify
+
+import (
+	"time"
+)
+
+// Event says why a message is sent.
+type Event string
+
+// Events.
+const (
+	// Firing: an alarm was raised (or a group of them, Count > 1).
+	Firing Event = "firing"
+	// Resolved: the alarm cleared (the recovery notice).
+	Resolved Event = "resolved"
+	// Escalation: nobody acknowledged before the deadline; Level says who.
+	Escalation Event = "escalation"
+	// Refresh: active alerts posted again to Alertmanager.
+	Refresh Event = "refresh"
+	// Heartbeat: the always-firing watchdog alert.
+	Heartbeat Event = "heartbeat"
+	// Test: facmon notify test.
+	Test Event = "test"
+)
+
+// Alert is one alarm as messages show it.
+type Alert struct {
+	ID       string    `json:"id"`
+	Rule     string    `json:"rule"`
+	Site     string    `json:"site"`
+	Area     string    `json:"area,omitempty"`
+	Kind     string    `json:"kind,omitempty"`
+	Device   string    `json:"device,omitempty"`
+	Severity string    `json:"severity"`
+	Message  string    `json:"message"`
+	Cite     string    `json:"cite,omitempty"`
+	Value    float64   `json:"value"`
+	StartsAt time.Time `json:"starts_at"`
+	// EndsAt is when the alarm cleared; zero while it is active.
+	EndsAt time.Time `json:"ends_at,omitzero"`
+	// ConsoleURL opens the alarm in the operator console.
+	ConsoleURL string `json:"console_url,omitempty"`
+}
+
+// Person is who a message is for, when it is for someone.
+type Person struct {
+	ID    string `json:"id"`
+	Name  string `json:"name,omitempty"`
+	Phone string `json:"phone,omitempty"`
+}
+
+// Message is one notification to one receiver. It is what the outbox
+// stores and what the templates see.
+type Message struct {
+	// ID is the idempotency key: the same for every attempt and every
+	// restart, so that receivers can drop duplicates.
+	ID       string `json:"id"`
+	Receiver string `json:"receiver"`
+	Event    Event  `json:"event"`
+	// Level is the escalation level, 1 for the first notice.
+	Level int `json:"level,omitempty"`
+	// Alerts are the alarms of the message: one, or a flood group.
+	Alerts []Alert `json:"alerts"`
+	// Count is len(Alerts), for templates.
+	Count int `json:"count"`
+	// To is the person addressed, if any.
+	To *Person `json:"to,omitempty"`
+	// AckURL is a signed, expiring, single-use link that acknowledges the
+	// first alert as To.
+	AckURL  string    `json:"ack_url,omitempty"`
+	Created time.Time `json:"created"`
+}
+
+// Title is a one-line summary of the message.
+func (m *Message) Title() string {
+	if len(m.Alerts) == 0 {
+		return string(m.Event)
+	}
+	a := m.Alerts[0]
+	prefix := map[Event]string{
+		Firing: "告警 ALARM", Resolved: "恢复 RESOLVED", Escalation: "升级 ESCALATED",
+		Refresh: "告警 ALARM", Heartbeat: "心跳 HEARTBEAT", Test: "测试 TEST",
+	}[m.Event]
+	if m.Count > 1 {
+		return prefix + " [" + a.Severity + "] " + a.Rule + " ×" + itoa(m.Count)
+	}
+	return prefix + " [" + a.Severity + "] " + a.Rule + " " + a.Device
+}
+
+// itoa formats a small int.
+func itoa(n int) string {
+	if n == 0 {
+		return "0"
+	}
+	neg := n < 0
+	if neg {
+		n = -n
+	}
+	var b [20]byte
+	i := len(b)
+	for n > 0 {
+		i--
+		b[i] = byte('0' + n%10)
+		n /= 10
+	}
+	if neg {
+		i--
+		b[i] = '-'
+	}
+	return string(b[i:])
+}

@@ -1,0 +1,370 @@
+// Package outbox is the durable queue of notifications: an entry added is
+// on disk (fsync) before Add returns, survives a restart, and stays pending
+// until Done. Concurrent Adds share one fsync (group commit). The log is one
+// file of length- and CRC-framed records; a torn tail is cut off on open,
+// and the file is rewritten with only the pending entries when it grows.
+package outbox
+
+import (
+	"bufio"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"time"
+)
+
+// Entry is one notification for one receiver.
+type Entry struct {
+	// ID is the idempotency key; (ID, Receiver) is unique.
+	ID       string          `json:"id"`
+	Receiver string          `json:"receiver"`
+	Added    time.Time       `json:"added"`
+	Body     json.RawMessage `json:"body"`
+}
+
+// key identifies an entry.
+type key struct{ id, receiver string }
+
+// record is one line of the log.
+type record struct {
+	Op       string `json:"op"` // "add" or "done"
+	Entry    *Entry `json:"entry,omitempty"`
+	ID       string `json:"id,omitempty"`
+	Receiver string `json:"receiver,omitempty"`
+}
+
+// fileName is the log inside the outbox directory.
+const fileName = "outbox.log"
+
+// maxRecord bounds one record, so that a corrupt length cannot make Open
+// allocate gigabytes.
+const maxRecord = 4 << 20
+
+// castagnoli is the CRC of the records.
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// Outbox is an open outbox directory.
+type Outbox struct {
+	dir     string
+	compact int64
+
+	mu      sync.Mutex
+	cond    *sync.Cond
+	f       *os.File
+	size    int64
+	buf     []byte
+	seq     uint64 // Adds buffered so far
+	synced  uint64 // Adds on disk
+	syncing bool
+	err     error // a write or fsync failed: the outbox is broken
+	pending map[key]*Entry
+	order   uint64
+	seqOf   map[key]uint64
+}
+
+// Options tune an outbox.
+type Options struct {
+	// CompactBytes: when the log passes this size it is rewritten with the
+	// pending entries only. Default 8 MiB.
+	CompactBytes int64
+}
+
+// Open opens (creating) the outbox in dir and returns the entries still
+// pending, oldest first.
+func Open(dir string, opt Options) (*Outbox, []Entry, error) {
+	if opt.CompactBytes <= 0 {
+		opt.CompactBytes = 8 << 20
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, nil, fmt.Errorf("outbox %s: %w", dir, err)
+	}
+	o := &Outbox{dir: dir, compact: opt.CompactBytes, pending: map[key]*Entry{}, seqOf: map[key]uint64{}}
+	o.cond = sync.NewCond(&o.mu)
+	if err := o.replay(); err != nil {
+		return nil, nil, err
+	}
+	if err := o.rewrite(); err != nil {
+		return nil, nil, err
+	}
+	return o, o.Pending(), nil
+}
+
+// Pending returns the entries not yet done, oldest first.
+func (o *Outbox) Pending() []Entry {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	out := make([]Entry, 0, len(o.pending))
+	for _, e := range o.pending {
+		out = append(out, *e)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		return o.seqOf[key{out[i].ID, out[i].Receiver}] < o.seqOf[key{out[j].ID, out[j].Receiver}]
+	})
+	return out
+}
+
+// Len returns how many entries are pending.
+func (o *Outbox) Len() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return len(o.pending)
+}
+
+// replay reads the log, keeping what is pending and cutting a torn tail.
+func (o *Outbox) replay() error {
+	path := filepath.Join(o.dir, fileName)
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("outbox %s: %w", path, err)
+	}
+	defer f.Close()
+	r := bufio.NewReader(f)
+	for {
+		rec, err := readRecord(r)
+		if err != nil {
+			return nil // end, or a torn tail: the rewrite drops it
+		}
+		o.apply(rec)
+	}
+}
+
+// apply applies one record to the pending set.
+func (o *Outbox) apply(rec record) {
+	switch rec.Op {
+	case "add":
+		if rec.Entry == nil {
+			return
+		}
+		k := key{rec.Entry.ID, rec.Entry.Receiver}
+		if _, ok := o.pending[k]; !ok {
+			o.order++
+			o.seqOf[k] = o.order
+		}
+		o.pending[k] = rec.Entry
+	case "done":
+		k := key{rec.ID, rec.Receiver}
+		delete(o.pending, k)
+		delete(o.seqOf, k)
+	}
+}
+
+// readRecord reads one framed record: length, CRC-32C, JSON.
+func readRecord(r io.Reader) (record, error) {
+	var hdr [8]byte
+	if _, err := io.ReadFull(r, hdr[:]); err != nil {
+		return record{}, err
+	}
+	n := binary.LittleEndian.Uint32(hdr[:4])
+	if n > maxRecord {
+		return record{}, errors.New("record too long")
+	}
+	b := make([]byte, n)
+	if _, err := io.ReadFull(r, b); err != nil {
+		return record{}, err
+	}
+	if crc32.Checksum(b, castagnoli) != binary.LittleEndian.Uint32(hdr[4:]) {
+		return record{}, errors.New("record checksum mismatch")
+	}
+	var rec record
+	err := json.Unmarshal(b, &rec)
+	return rec, err
+}
+
+// appendRecord frames rec onto buf.
+func appendRecord(buf []byte, rec record) []byte {
+	b, _ := json.Marshal(rec)
+	var hdr [8]byte
+	binary.LittleEndian.PutUint32(hdr[:4], uint32(len(b)))
+	binary.LittleEndian.PutUint32(hdr[4:], crc32.Checksum(b, castagnoli))
+	return append(append(buf, hdr[:]...), b...)
+}
+
+// rewrite writes the pending entries to a new log and renames it over the
+// old one, fsyncing file and directory. The caller holds mu or is Open.
+func (o *Outbox) rewrite() error {
+	var buf []byte
+	for _, e := range o.pendingLocked() {
+		buf = appendRecord(buf, record{Op: "add", Entry: &e})
+	}
+	path := filepath.Join(o.dir, fileName)
+	tmp := path + ".tmp"
+	if err := writeSync(tmp, buf); err != nil {
+		return fmt.Errorf("outbox %s: %w", tmp, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("outbox %s: %w", path, err)
+	}
+	if err := syncDir(o.dir); err != nil {
+		return fmt.Errorf("outbox %s: %w", o.dir, err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return fmt.Errorf("outbox %s: %w", path, err)
+	}
+	if o.f != nil {
+		o.f.Close()
+	}
+	o.f, o.size = f, int64(len(buf))
+	return nil
+}
+
+// pendingLocked is Pending without the lock.
+func (o *Outbox) pendingLocked() []Entry {
+	out := make([]Entry, 0, len(o.pending))
+	for _, e := range o.pending {
+		out = append(out, *e)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		return o.seqOf[key{out[i].ID, out[i].Receiver}] < o.seqOf[key{out[j].ID, out[j].Receiver}]
+	})
+	return out
+}
+
+// writeSync writes b to a new file at path and fsyncs it.
+func writeSync(path string, b []byte) error {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// syncDir fsyncs a directory so that a rename in it is durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// Add stores entries durably: when it returns nil they are on disk. An
+// entry already pending under the same ID and receiver is kept as it was.
+func (o *Outbox) Add(entries ...Entry) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.err != nil {
+		return o.err
+	}
+	for i := range entries {
+		e := entries[i]
+		k := key{e.ID, e.Receiver}
+		if _, dup := o.pending[k]; dup {
+			continue
+		}
+		o.order++
+		o.seqOf[k] = o.order
+		o.pending[k] = &e
+		o.buf = appendRecord(o.buf, record{Op: "add", Entry: &e})
+	}
+	o.seq++
+	mine := o.seq
+	for o.synced < mine && o.err == nil {
+		if o.syncing {
+			o.cond.Wait()
+			continue
+		}
+		o.flushLocked(true)
+	}
+	return o.err
+}
+
+// flushLocked writes the buffer (and fsyncs it when sync) with the lock
+// released during the I/O, so that Adds arriving meanwhile gather for the
+// next fsync.
+func (o *Outbox) flushLocked(sync bool) {
+	o.syncing = true
+	b, upto, f := o.buf, o.seq, o.f
+	o.buf = nil
+	o.mu.Unlock()
+	_, err := f.Write(b)
+	if err == nil && sync {
+		err = f.Sync()
+	}
+	o.mu.Lock()
+	o.syncing = false
+	o.size += int64(len(b))
+	if err != nil {
+		o.err = fmt.Errorf("outbox %s: %w", o.dir, err)
+	} else if sync {
+		o.synced = upto
+	}
+	o.cond.Broadcast()
+}
+
+// Done marks an entry delivered (or given up). It is written without an
+// fsync: a done lost in a crash means one more delivery, which receivers
+// drop by the entry's ID.
+func (o *Outbox) Done(id, receiver string) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	k := key{id, receiver}
+	if _, ok := o.pending[k]; !ok {
+		return nil
+	}
+	delete(o.pending, k)
+	delete(o.seqOf, k)
+	o.buf = appendRecord(o.buf, record{Op: "done", ID: id, Receiver: receiver})
+	for o.syncing {
+		o.cond.Wait()
+	}
+	if o.err != nil {
+		return o.err
+	}
+	if o.size > o.compact {
+		o.buf = nil // the rewrite holds every pending entry
+		if err := o.rewrite(); err != nil {
+			o.err = err
+		}
+		o.synced = o.seq
+		return o.err
+	}
+	if len(o.buf) > 0 {
+		o.flushLocked(false)
+	}
+	return o.err
+}
+
+// Close writes what is buffered and closes the log.
+func (o *Outbox) Close() error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for o.syncing {
+		o.cond.Wait()
+	}
+	if o.f == nil {
+		return nil
+	}
+	if len(o.buf) > 0 && o.err == nil {
+		o.flushLocked(true)
+	}
+	err := o.f.Close()
+	o.f = nil
+	if o.err != nil {
+		return o.err
+	}
+	o.err = ErrClosed
+	return err
+}
+
+// ErrClosed is returned by Add and Done after Close.
+var ErrClosed = errors.New("outbox closed")
