@@ -35,7 +35,7 @@ func (c *checker) checkStorage() {
 	}
 }
 
-// checkHTTP checks the listen address.
+// checkHTTP checks the listen address, the idle lock and the TLS files.
 func (c *checker) checkHTTP() {
 	h := &c.site.HTTP
 	if h.Listen == "" {
@@ -43,6 +43,16 @@ func (c *checker) checkHTTP() {
 	}
 	if _, _, err := net.SplitHostPort(h.Listen); err != nil {
 		c.errf(c.at(h, "listen", h.Pos), "http: listen %s is not host:port (like 127.0.0.1:8080)", quote(h.Listen))
+	}
+	if h.IdleLock < 0 {
+		c.errf(c.at(h, "idle_lock", h.Pos), "http: idle_lock must not be negative")
+	}
+	if t := h.TLS; t != nil {
+		for key, v := range map[string]string{"cert_file": t.CertFile, "key_file": t.KeyFile} {
+			if v == "" && c.unreported(t, key) {
+				c.errf(c.at(t, key, t.Pos), "http.tls: %s is required (a PEM file)", key)
+			}
+		}
 	}
 }
 

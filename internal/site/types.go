@@ -140,7 +140,26 @@ type Spool struct {
 type HTTP struct {
 	Pos    `yaml:"-"`
 	Listen string `yaml:"listen"`
+	// TLS serves the console and the API over HTTPS from certificate files.
+	TLS *ServerTLS `yaml:"tls,omitempty"`
+	// PublicMetrics leaves /metrics open without a login (default true);
+	// /healthz and /readyz are always open.
+	PublicMetrics *bool `yaml:"public_metrics"`
+	// IdleLock locks a console session after this long without the
+	// operator's presence (default 10m); alarms stay visible and audible.
+	IdleLock Duration `yaml:"idle_lock"`
 }
+
+// ServerTLS names the listener's certificate and key (PEM files, paths
+// relative to the site file).
+type ServerTLS struct {
+	Pos      `yaml:"-"`
+	CertFile string `yaml:"cert_file"`
+	KeyFile  string `yaml:"key_file"`
+}
+
+// MetricsOpen reports whether /metrics is served without a login.
+func (h HTTP) MetricsOpen() bool { return h.PublicMetrics == nil || *h.PublicMetrics }
 
 // Secret is a string that prints as <secret>.
 type Secret string
