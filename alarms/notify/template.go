@@ -26,7 +26,7 @@ var funcs = template.FuncMap{
 	},
 	"upper": strings.ToUpper,
 	"lower": strings.ToLower,
-	"time": func(t time.Time, layout string) string { return t.Format(layout) },
+	"time":  func(t time.Time, layout string) string { return t.Format(layout) },
 	"clock": func(t time.Time) string { return t.Format("2006-01-02 15:04:05") },
 	"truncate": func(n int, s string) string {
 		if r := []rune(s); n >= 0 && len(r) > n {
