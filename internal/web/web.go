@@ -5,6 +5,7 @@ package web
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -37,7 +38,20 @@ type Server struct {
 	checks map[string]Check
 	addr   net.Addr
 	ready  chan struct{}
+
+	// guard wraps the routes (the console's authentication); tlsConf
+	// serves HTTPS. Both are set before Run.
+	guard   func(http.Handler) http.Handler
+	tlsConf *tls.Config
 }
+
+// Guard puts mw (authentication, authorisation) in front of every route;
+// the security headers stay outermost. Call it before Run.
+func (s *Server) Guard(mw func(http.Handler) http.Handler) { s.guard = mw }
+
+// UseTLS serves HTTPS with c (certificates loaded by the caller). Call it
+// before Run.
+func (s *Server) UseTLS(c *tls.Config) { s.tlsConf = c }
 
 // New builds a server with /metrics, /healthz and /readyz mounted.
 func New(o Options) *Server {
@@ -88,7 +102,12 @@ func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {
 }
 
 // Handler is the full handler with security headers, for tests.
-func (s *Server) Handler() http.Handler { return secure(s.mux) }
+func (s *Server) Handler() http.Handler {
+	if s.guard != nil {
+		return secure(s.guard(s.mux))
+	}
+	return secure(s.mux)
+}
 
 // Addr is the address the server listens on, once Run has bound it.
 func (s *Server) Addr() net.Addr {
@@ -101,6 +120,9 @@ func (s *Server) Run(ctx context.Context) error {
 	l, err := net.Listen("tcp", s.opt.Listen)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", s.opt.Listen, err)
+	}
+	if s.tlsConf != nil {
+		l = tls.NewListener(l, s.tlsConf)
 	}
 	s.addr = l.Addr()
 	close(s.ready)
@@ -138,6 +160,9 @@ func secure(h http.Handler) http.Handler {
 		hd.Set("X-Frame-Options", "DENY")
 		hd.Set("Referrer-Policy", "no-referrer")
 		hd.Set("Cache-Control", "no-store")
+		if r.TLS != nil {
+			hd.Set("Strict-Transport-Security", "max-age=31536000")
+		}
 		if hd.Get("Content-Security-Policy") == "" {
 			hd.Set("Content-Security-Policy", "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
 		}

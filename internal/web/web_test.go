@@ -75,3 +75,16 @@ func TestRunBindsAndStops(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestGuardWrapsRoutesInsideSecurityHeaders(t *testing.T) {
+	s := New(Options{})
+	s.Handle("GET /x", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("x")) }))
+	s.Guard(func(http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { http.Error(w, "no", http.StatusUnauthorized) })
+	})
+	rec := httptest.NewRecorder()
+	s.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/x", nil))
+	if rec.Code != http.StatusUnauthorized || rec.Header().Get("Content-Security-Policy") == "" {
+		t.Fatalf("guard not applied inside the headers: %d %v", rec.Code, rec.Header())
+	}
+}
