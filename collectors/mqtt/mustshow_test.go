@@ -36,7 +36,10 @@ const (
 	// once dev-00 reaches that sequence number, and say so in a file: the
 	// SIGKILL then lands with hundreds of messages received, unstored.
 	childStallEnv = "FACMON_MQTT_CHILD_STALL"
-	lossStallSeq  = lossPerDev/2 - 10
+	// childInfluxEnv makes the child store through the real spool and
+	// InfluxDB writer (childFileEnv is then the spool directory).
+	childInfluxEnv = "FACMON_MQTT_CHILD_INFLUX"
+	lossStallSeq   = lossPerDev/2 - 10
 )
 
 // lossSite has lossDevices devices whose seq signal arrives as a plain
@@ -54,10 +57,9 @@ func lossSite(url string) *site.Site {
 // fileSink is a durable sink for the test: one JSON line per point,
 // fsync'd before Publish returns — the contract of the real spool.
 type fileSink struct {
-	mu    sync.Mutex
-	f     *os.File
-	w     *bufio.Writer
-	stall string // marker file written when the sink stalls; "" never
+	mu sync.Mutex
+	f  *os.File
+	w  *bufio.Writer
 }
 
 // openFileSink opens path for appending after cutting off a line torn by
@@ -87,24 +89,26 @@ type pointRecord struct {
 	Value  float64 `json:"v"`
 }
 
-func (s *fileSink) stalls(batch []collectors.Point) bool {
-	if s.stall == "" {
-		return false
-	}
-	for _, p := range batch {
-		if p.Device == "dev-00" && p.Signal == "seq" && p.Value >= lossStallSeq {
-			return true
-		}
-	}
-	return false
+// stallSink passes batches on until one holds dev-00's lossStallSeq;
+// then it writes the marker file and never accepts again, so that the
+// SIGKILL lands with hundreds of messages received but not stored.
+type stallSink struct {
+	next   collectors.Sink
+	marker string
 }
 
-func (s *fileSink) Publish(ctx context.Context, batch []collectors.Point) error {
-	if s.stalls(batch) {
-		_ = os.WriteFile(s.stall, nil, 0o644)
-		<-ctx.Done() // until SIGKILL
-		return ctx.Err()
+func (s *stallSink) Publish(ctx context.Context, batch []collectors.Point) error {
+	for _, p := range batch {
+		if p.Device == "dev-00" && p.Signal == "seq" && p.Value >= lossStallSeq {
+			_ = os.WriteFile(s.marker, nil, 0o644)
+			<-ctx.Done() // until SIGKILL
+			return ctx.Err()
+		}
 	}
+	return s.next.Publish(ctx, batch)
+}
+
+func (s *fileSink) Publish(_ context.Context, batch []collectors.Point) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, p := range batch {
@@ -117,20 +121,23 @@ func (s *fileSink) Publish(ctx context.Context, batch []collectors.Point) error 
 	return s.f.Sync()
 }
 
-// TestChildCollector is the collector process of TestNoLossAcrossRestarts;
-// it runs only when that test starts it.
+// TestChildCollector is the collector process of the no-loss tests; it
+// runs only when they start it. Its sink is the test's file sink, or with
+// childInfluxEnv set facmon's real path: the InfluxDB writer on its spool.
 func TestChildCollector(t *testing.T) {
 	url := os.Getenv(childURLEnv)
 	if url == "" {
 		t.Skip("runs as the child of TestNoLossAcrossRestarts")
 	}
-	sink, err := openFileSink(os.Getenv(childFileEnv))
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
+	defer stop()
+	sink, err := childSink(ctx, t)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sink.stall = os.Getenv(childStallEnv)
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
-	defer stop()
+	if m := os.Getenv(childStallEnv); m != "" {
+		sink = &stallSink{next: sink, marker: m}
+	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	c, err := New(Options{Site: lossSite(url), Sink: sink, Logger: log, ReconnectMax: 500 * time.Millisecond})
 	if err != nil {
@@ -139,10 +146,26 @@ func TestChildCollector(t *testing.T) {
 	_ = c.Run(ctx)
 }
 
+func childSink(ctx context.Context, t *testing.T) (collectors.Sink, error) {
+	influxURL := os.Getenv(childInfluxEnv)
+	if influxURL == "" {
+		return openFileSink(os.Getenv(childFileEnv))
+	}
+	w, run, err := spoolWriter(os.Getenv(childFileEnv), influxURL)
+	if err != nil {
+		return nil, err
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() { run(ctx) })
+	t.Cleanup(wg.Wait)
+	return w, nil
+}
+
 // child is a collector process that can be killed and started again.
 type child struct {
 	t        *testing.T
 	url, out string
+	influx   string // InfluxDB URL: the real spool and writer; "" the file sink
 	stall    string // the first start stalls its sink; later ones do not
 	cmd      *exec.Cmd
 	log      bytes.Buffer
@@ -151,7 +174,8 @@ type child struct {
 func (c *child) start() {
 	c.t.Helper()
 	c.cmd = exec.Command(os.Args[0], "-test.run=^TestChildCollector$")
-	c.cmd.Env = append(os.Environ(), childURLEnv+"="+c.url, childFileEnv+"="+c.out, childStallEnv+"="+c.stall)
+	c.cmd.Env = append(os.Environ(), childURLEnv+"="+c.url, childFileEnv+"="+c.out, childStallEnv+"="+c.stall,
+		childInfluxEnv+"="+c.influx)
 	c.stall = ""
 	c.cmd.Stderr, c.cmd.Stdout = &c.log, &c.log
 	c.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
@@ -165,9 +189,37 @@ func (c *child) stop(sig syscall.Signal) {
 	_ = c.cmd.Wait()
 }
 
-// stored reads the sink file: which (device, seq) pairs are in it.
-func stored(t *testing.T, path string) (seen map[string]bool, lines int) {
-	t.Helper()
+// storedFunc says which (device, seq) pairs have a point in the store,
+// and how many points there are (duplicates included).
+type storedFunc func() (seen map[string]bool, points int)
+
+// fileStored reads the file sink.
+func fileStored(path string) storedFunc {
+	return func() (map[string]bool, int) { return readFileSink(path) }
+}
+
+// influxStored asks InfluxDB for every seq point.
+func influxStored(t *testing.T, in *testbed.Influx) storedFunc {
+	return func() (map[string]bool, int) {
+		r, err := in.Query(`SELECT "seq" FROM "counter_test" GROUP BY "device"`)
+		if err != nil || len(r.Results) == 0 {
+			return nil, 0
+		}
+		seen, n := map[string]bool{}, 0
+		for _, ser := range r.Results[0].Series {
+			for _, row := range ser.Values {
+				if v, ok := row[1].(float64); ok {
+					seen[ser.Tags["device"]+"/"+strconv.Itoa(int(v))] = true
+					n++
+				}
+			}
+		}
+		return seen, n
+	}
+}
+
+// readFileSink reads the sink file: which (device, seq) pairs are in it.
+func readFileSink(path string) (seen map[string]bool, lines int) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, 0
@@ -186,16 +238,27 @@ func stored(t *testing.T, path string) (seen map[string]bool, lines int) {
 // TestNoLossAcrossRestarts is the issue's must-show: 10,000 QoS 1
 // messages with per-device sequence numbers; the broker is restarted
 // twice mid-stream and the collector process is killed with SIGKILL once
-// mid-stream and started again; every message's point must be in the
-// durable sink.
+// mid-stream and started again; every message's point must be stored —
+// in an fsync'd file, and through facmon's real spool and writer in a
+// real InfluxDB 1.8.10.
 func TestNoLossAcrossRestarts(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test")
 	}
+	t.Run("file sink", func(t *testing.T) {
+		out := filepath.Join(t.TempDir(), "points.jsonl")
+		noLoss(t, &child{out: out}, fileStored(out))
+	})
+	t.Run("spool to InfluxDB", func(t *testing.T) {
+		in := testbed.StartInflux(t)
+		noLoss(t, &child{out: t.TempDir(), influx: in.URL}, influxStored(t, in))
+	})
+}
+
+func noLoss(t *testing.T, ch *child, stored storedFunc) {
 	broker := testbed.StartMosquitto(t, testbed.MosquittoOptions{})
-	out := filepath.Join(t.TempDir(), "points.jsonl")
 	stall := filepath.Join(t.TempDir(), "stalled")
-	ch := &child{t: t, url: broker.URL, out: out, stall: stall}
+	ch.t, ch.url, ch.stall = t, broker.URL, stall
 	ch.start()
 	t.Cleanup(func() {
 		ch.stop(syscall.SIGTERM)
@@ -204,13 +267,12 @@ func TestNoLossAcrossRestarts(t *testing.T) {
 		}
 	})
 	pub := testPublisher(t, broker.URL, "loss-publisher", func(o *paho.ClientOptions) { o.SetCleanSession(false) })
-	warmUp(t, pub, out)
+	warmUp(t, pub, stored)
 	events := map[int]func(){
 		lossMessages / 4: func() { t.Log("broker restart 1"); broker.Stop(); broker.Start(t) },
 		lossMessages / 2: func() {
 			waitUntil(t, "child sink stalled", 20*time.Second, func() bool { _, err := os.Stat(stall); return err == nil })
-			_, n := stored(t, out)
-			t.Logf("SIGKILL collector with %d of %d published messages stored", n-1, lossMessages/2)
+			t.Log("SIGKILL collector, its sink stalled with hundreds of messages received")
 			ch.stop(syscall.SIGKILL)
 			ch.start()
 		},
@@ -220,12 +282,20 @@ func TestNoLossAcrossRestarts(t *testing.T) {
 	publishLoad(t, pub, events)
 	t.Logf("published %d messages in %v", lossMessages, time.Since(start).Round(time.Millisecond))
 	var seen map[string]bool
-	var lines int
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if seen, lines = stored(t, out); len(seen) >= lossMessages+1 { // + the warm-up point
+	var points int
+	for deadline := time.Now().Add(40 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		if seen, points = stored(); len(seen) >= lossMessages+1 { // + the warm-up point
 			break
 		}
 	}
+	if missing := missingSeqs(seen); len(missing) > 0 {
+		t.Fatalf("%d of %d messages have no point in the store: %v", len(missing), lossMessages, missing[:min(len(missing), 20)])
+	}
+	t.Logf("all %d messages stored after %v (%d points, %d from redeliveries)",
+		lossMessages, time.Since(start).Round(time.Millisecond), points, points-len(seen))
+}
+
+func missingSeqs(seen map[string]bool) []string {
 	var missing []string
 	for d := range lossDevices {
 		for s := 1; s <= lossPerDev; s++ {
@@ -234,20 +304,16 @@ func TestNoLossAcrossRestarts(t *testing.T) {
 			}
 		}
 	}
-	if len(missing) > 0 {
-		t.Fatalf("%d of %d messages have no point in the sink: %v", len(missing), lossMessages, missing[:min(len(missing), 20)])
-	}
-	t.Logf("all %d messages stored after %v (%d point lines, %d redelivered duplicates)",
-		lossMessages, time.Since(start).Round(time.Millisecond), lines, lines-len(seen))
+	return missing
 }
 
 // warmUp waits until the child has subscribed: its persistent session
 // must exist before the load starts, or the broker would not queue for it.
-func warmUp(t *testing.T, pub paho.Client, out string) {
+func warmUp(t *testing.T, pub paho.Client, stored storedFunc) {
 	t.Helper()
-	waitUntil(t, "child collector subscribed", 20*time.Second, func() bool {
+	waitUntil(t, "child collector subscribed", 30*time.Second, func() bool {
 		mustPublish(t, pub, "load/dev-00/seq", "-1", false)
-		seen, _ := stored(t, out)
+		seen, _ := stored()
 		return seen["dev-00/-1"]
 	})
 }
