@@ -53,6 +53,8 @@ type Query struct {
 	Interval string
 	// RawQuery is the target's rawQuery flag (InfluxQL panels only).
 	RawQuery bool
+	// Legend is a PromQL target's legend format ({{label}} …).
+	Legend string
 }
 
 // Dashboard is what the queries need from a dashboard file.
@@ -114,6 +116,7 @@ type panelJSON struct {
 		Query      string  `json:"query"`
 		RawQuery   bool    `json:"rawQuery"`
 		Expr       string  `json:"expr"`
+		Legend     string  `json:"legendFormat"`
 	} `json:"targets"`
 }
 
@@ -197,7 +200,7 @@ func (d *Dashboard) addPanel(p panelJSON) {
 		q := Query{File: d.File, Where: fmt.Sprintf("panel %q %s", p.Title, t.RefID), Interval: p.Interval, RawQuery: t.RawQuery}
 		switch {
 		case ds != nil && ds.Type == "prometheus":
-			q.Kind, q.Text = PanelProm, t.Expr
+			q.Kind, q.Text, q.Legend = PanelProm, t.Expr, t.Legend
 		default:
 			q.Kind, q.Text = PanelInflux, t.Query
 		}
