@@ -11,19 +11,21 @@ import (
 	"facmon/deploy/testbed"
 )
 
-// alarmStates returns "rule/device" → state from a running facmon.
-func alarmStates(url string) map[string]string {
+// hasAlarm reports whether a running facmon's /api/v1/alarms lists an
+// alarm of rule/device ("rule/device") in state.
+func hasAlarm(url, ruleDevice, state string) bool {
 	var body struct {
 		Alarms []struct{ Rule, Device, State string }
 	}
-	out := map[string]string{}
 	if err := json.Unmarshal([]byte(httpGet(url+"/api/v1/alarms")), &body); err != nil {
-		return out
+		return false
 	}
 	for _, a := range body.Alarms {
-		out[a.Rule+"/"+a.Device] = a.State
+		if a.Rule+"/"+a.Device == ruleDevice && a.State == state {
+			return true
+		}
 	}
-	return out
+	return false
 }
 
 // TestDemoScenarios plays scenarios through the real `facmon demo` — the
@@ -58,11 +60,11 @@ func TestDemoScenarios(t *testing.T) {
 			t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 			url := "http://" + addr
 			eventually(t, 60*time.Second, tc.alarm+" active", func() bool {
-				return alarmStates(url)[tc.alarm] == "active-unacknowledged"
+				return hasAlarm(url, tc.alarm, "active-unacknowledged")
 			}, log)
 			if tc.clears {
 				eventually(t, 90*time.Second, tc.alarm+" cleared", func() bool {
-					return alarmStates(url)[tc.alarm] == "cleared-unacknowledged"
+					return hasAlarm(url, tc.alarm, "cleared-unacknowledged")
 				}, log)
 			}
 			_ = cmd.Process.Signal(syscall.SIGTERM)
