@@ -32,6 +32,8 @@ func commands() []command {
 		{"rules test", "run rule unit tests (input series on a simulated clock, expected alarms): facmon rules test FILE...", cmdRulesTest},
 		{"version", "print the version", cmdVersion},
 		{"health", "probe a running facmon's /healthz (exit 0 when healthy): facmon health [--url URL]", cmdHealth},
+		{"user add", "add a console user or change one (password from the terminal or stdin): facmon user add NAME --role operator|engineer|admin", cmdUserAdd},
+		{"token create", "create a bearer token for the JSON API, printed once: facmon token create --user NAME", cmdTokenCreate},
 		{"help", "list the commands", nil},
 	}
 }

@@ -72,6 +72,7 @@ type service struct {
 	web    *web.Server
 
 	devices *devstatus.View
+	console *consoleParts
 
 	reloadOK       prometheus.Gauge
 	reloadTime     prometheus.Gauge

@@ -44,7 +44,7 @@ func (c *checker) checkHTTP() {
 	if _, _, err := net.SplitHostPort(h.Listen); err != nil {
 		c.errf(c.at(h, "listen", h.Pos), "http: listen %s is not host:port (like 127.0.0.1:8080)", quote(h.Listen))
 	}
-	if h.IdleLock < 0 {
+	if h.IdleLock != nil && *h.IdleLock < 0 {
 		c.errf(c.at(h, "idle_lock", h.Pos), "http: idle_lock must not be negative")
 	}
 	if t := h.TLS; t != nil {

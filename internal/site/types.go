@@ -147,7 +147,7 @@ type HTTP struct {
 	PublicMetrics *bool `yaml:"public_metrics"`
 	// IdleLock locks a console session after this long without the
 	// operator's presence (default 10m); alarms stay visible and audible.
-	IdleLock Duration `yaml:"idle_lock"`
+	IdleLock *Duration `yaml:"idle_lock"`
 }
 
 // ServerTLS names the listener's certificate and key (PEM files, paths

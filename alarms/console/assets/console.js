@@ -1,0 +1,606 @@
+// The operator console. It learns everything from the JSON API and the
+// event stream (docs/alarm-api.md). Every string that comes from a device,
+// the site file or a rule is inserted with textContent, never as HTML.
+"use strict";
+(function () {
+  const $ = (id) => document.getElementById(id);
+  const SEV = { critical: 0, major: 1, minor: 2, warning: 3 };
+  const STALE_AFTER_MS = 12000; // two missed 5 s pings
+  const SILENCE_MS = 5 * 60 * 1000;
+
+  const S = {
+    lang: localStorage.getItem("facmon.lang") || "zh",
+    session: null, site: null,
+    alarms: new Map(), arrival: 0,
+    devices: new Map(), zones: null,
+    es: null, lastEventID: "", lastEventAt: 0, connected: false,
+    audio: null, osc: null, gain: null, silencedUntil: 0, beepOn: false,
+    popupID: null, lastInput: Date.now(), locked: false, tab: "alarms",
+  };
+  window.facmon = S; // for the browser tests and for a curious operator
+
+  // ---- words ---------------------------------------------------------------
+  function t(key, vars) {
+    let s = (I18N[S.lang] && I18N[S.lang][key]) || I18N.zh[key] || key;
+    for (const [k, v] of Object.entries(vars || {})) s = s.replace("{" + k + "}", String(v));
+    return s;
+  }
+  function applyLang() {
+    document.documentElement.lang = S.lang === "zh" ? "zh-CN" : "en";
+    for (const e of document.querySelectorAll("[data-i18n]")) e.textContent = t(e.dataset.i18n);
+    $("lang").textContent = S.lang === "zh" ? "English" : "中文";
+    renderAll();
+  }
+
+  // ---- small DOM helpers ---------------------------------------------------
+  function cell(tr, text, cls) {
+    const td = document.createElement("td");
+    td.textContent = text == null ? "" : String(text);
+    if (cls) td.className = cls;
+    tr.append(td);
+    return td;
+  }
+  function button(label, onClick, cls) {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.textContent = label;
+    if (cls) b.className = cls;
+    b.addEventListener("click", onClick);
+    return b;
+  }
+  function fmtTime(s) {
+    if (!s) return "";
+    const d = new Date(s);
+    return isNaN(d) ? "" : d.toLocaleString(S.lang === "zh" ? "zh-CN" : "en-GB", { hour12: false });
+  }
+  function fmtValue(v) {
+    if (v === null || v === undefined) return "";
+    return typeof v === "number" ? String(Math.round(v * 1000) / 1000) : String(v);
+  }
+  function deviceName(id) {
+    const d = S.devices.get(id) || (S.site && S.site.devices.find((x) => x.id === id));
+    return d && d.name ? d.name : id;
+  }
+  function areaName(id) {
+    const a = S.site && S.site.areas.find((x) => x.id === id);
+    return a && a.name ? a.name : id || "";
+  }
+  function zoneOf(a) {
+    if (!S.site) return null;
+    const id = a.zone;
+    return S.site.zones.find((z) => (id ? z.id === id : (z.devices || []).includes(a.device))) || null;
+  }
+  function unacked(a) { return a.state === "active-unacknowledged" || a.state === "cleared-unacknowledged"; }
+  function loud(a) { return unacked(a) && (a.severity === "critical" || a.severity === "major") && !a.shelved_until && !a.out_of_service; }
+
+  // ---- API -----------------------------------------------------------------
+  async function api(method, path, body) {
+    const h = { "Accept": "application/json" };
+    if (method !== "GET") {
+      h["Content-Type"] = "application/json";
+      if (S.session && S.session.csrf) h["X-CSRF-Token"] = S.session.csrf;
+    }
+    let r;
+    try {
+      r = await fetch(path, { method, headers: h, credentials: "same-origin", body: body === undefined ? undefined : JSON.stringify(body) });
+    } catch (e) {
+      return { ok: false, status: 0, data: { error: String(e) } };
+    }
+    let data = null;
+    try { data = await r.json(); } catch (e) { data = null; }
+    if (r.status === 401 && path !== "/api/v1/session/login" && path !== "/api/v1/session/unlock") showLogin();
+    if (r.status === 423) setLocked(true);
+    return { ok: r.ok, status: r.status, data: data || {} };
+  }
+  function explain(res) {
+    if (res.status === 423) return t("err.locked");
+    if (res.status === 403) return t("err.forbidden") + " (" + (res.data.error || "") + ")";
+    return t("err.failed") + (res.data.error || res.status);
+  }
+  async function act(method, path, body) {
+    const res = await api(method, path, body);
+    if (!res.ok) window.alert(explain(res));
+    return res;
+  }
+
+  // ---- login, session, idle lock ------------------------------------------
+  function showLogin() {
+    $("app").hidden = true;
+    $("login").hidden = false;
+    document.body.classList.remove("booting");
+    $("login-user").focus();
+  }
+  async function login(ev) {
+    ev.preventDefault();
+    startAudio(); // a click: browsers allow sound from here on
+    const res = await api("POST", "/api/v1/session/login", { user: $("login-user").value, password: $("login-password").value });
+    $("login-password").value = "";
+    if (!res.ok) { $("login-error").textContent = res.data.error || String(res.status); return; }
+    $("login-error").textContent = "";
+    S.session = res.data;
+    boot();
+  }
+  function setLocked(on) {
+    S.locked = on;
+    $("locked").hidden = !on;
+    document.body.classList.toggle("is-locked", on);
+  }
+  async function unlock(ev) {
+    ev.preventDefault();
+    const res = await api("POST", "/api/v1/session/unlock", { password: $("unlock-password").value });
+    $("unlock-password").value = "";
+    if (!res.ok) { $("unlock-error").textContent = res.data.error || String(res.status); return; }
+    $("unlock-error").textContent = "";
+    S.lastInput = Date.now();
+    setLocked(false);
+  }
+  function watchPresence() {
+    for (const ev of ["mousemove", "keydown", "click", "touchstart"]) {
+      document.addEventListener(ev, () => { S.lastInput = Date.now(); }, { passive: true });
+    }
+    setInterval(() => {
+      if (!S.session || S.session.via !== "session") return;
+      const idle = (S.session.idle_lock_seconds || 0) * 1000;
+      if (idle > 0 && Date.now() - S.lastInput >= idle) setLocked(true);
+      else if (!S.locked && Date.now() - S.lastInput < 30000) api("POST", "/api/v1/session/activity");
+    }, 20000);
+  }
+
+  // ---- event stream and the stale-display guard ----------------------------
+  function connect() {
+    if (S.es) S.es.close();
+    const q = S.lastEventID ? "?last_event_id=" + encodeURIComponent(S.lastEventID) : "";
+    const es = new EventSource("/api/v1/events" + q);
+    S.es = es;
+    es.onopen = () => { S.lastEventAt = Date.now(); setConnected(true); };
+    es.onerror = () => {
+      setConnected(false);
+      if (es.readyState === EventSource.CLOSED) setTimeout(() => { if (S.es === es) reconnect(); }, 1000);
+    };
+    const seen = (e) => { S.lastEventAt = Date.now(); if (e.lastEventId) S.lastEventID = e.lastEventId; setConnected(true); };
+    es.addEventListener("ping", seen);
+    es.addEventListener("alarm", (e) => { seen(e); onTransition(JSON.parse(e.data)); });
+    es.addEventListener("device", (e) => { seen(e); onDevice(JSON.parse(e.data)); });
+    es.addEventListener("reset", (e) => { seen(e); loadAlarms(); loadDevices(); });
+  }
+  async function reconnect() {
+    const res = await api("GET", "/api/v1/session");
+    if (res.ok) { S.session = res.data; connect(); loadAlarms(); }
+    else if (res.status !== 401) setTimeout(reconnect, 1000);
+  }
+  function setConnected(ok) {
+    S.connected = ok;
+    $("stale").hidden = ok;
+    document.body.classList.toggle("is-stale", !ok);
+    $("conn").textContent = t(ok ? "conn.ok" : "conn.lost");
+    $("conn").className = "conn " + (ok ? "ok" : "lost");
+  }
+  function watchStale() {
+    setInterval(() => {
+      if (S.es && S.connected && Date.now() - S.lastEventAt > STALE_AFTER_MS) {
+        setConnected(false);
+        reconnect();
+      }
+    }, 1000);
+  }
+
+  // ---- alarms --------------------------------------------------------------
+  function onTransition(tr) {
+    const old = S.alarms.get(tr.id);
+    if (tr.to === "normal") {
+      S.alarms.delete(tr.id);
+    } else {
+      const a = Object.assign({}, old || {}, tr, { state: tr.to, _seq: old ? old._seq : ++S.arrival });
+      if (tr.change === "ack") { a.acked_by = tr.by; a.acked_at = tr.time; }
+      if (tr.change === "raise") a.raise_value = tr.value;
+      S.alarms.set(tr.id, a);
+      if (tr.change === "raise" && (tr.severity === "critical" || tr.severity === "major")) {
+        S.silencedUntil = 0; // a new alarm sounds again
+        showPopup(a);
+      }
+    }
+    if (S.popupID === tr.id && tr.to !== "active-unacknowledged") hidePopup();
+    scheduleRender();
+  }
+  async function loadAlarms() {
+    const res = await api("GET", "/api/v1/alarms");
+    if (!res.ok) return;
+    const next = new Map();
+    for (const a of res.data.alarms || []) {
+      const old = S.alarms.get(a.id);
+      next.set(a.id, Object.assign(a, { _seq: old ? old._seq : ++S.arrival }));
+    }
+    S.alarms = next;
+    scheduleRender();
+  }
+  function sorted() {
+    return [...S.alarms.values()].sort((a, b) =>
+      (unacked(b) - unacked(a)) ||
+      ((SEV[a.severity] ?? 9) - (SEV[b.severity] ?? 9)) ||
+      (Date.parse(b.active_since) - Date.parse(a.active_since)) ||
+      (a._seq - b._seq));
+  }
+  let renderQueued = false;
+  function scheduleRender() {
+    if (renderQueued) return;
+    renderQueued = true;
+    queueMicrotask(() => { renderQueued = false; renderAlarms(); updateSound(); });
+  }
+  function renderAlarms() {
+    const rows = [];
+    let n = 0, u = 0;
+    for (const a of sorted()) {
+      n++; if (unacked(a)) u++;
+      rows.push(alarmRow(a));
+    }
+    $("alarm-rows").replaceChildren(...rows);
+    $("alarm-count").textContent = t("count", { u, n });
+    drawMaps();
+  }
+  function alarmRow(a) {
+    const tr = document.createElement("tr");
+    tr.dataset.id = a.id;
+    tr.className = "sev-" + a.severity + (unacked(a) ? " unacked" : "");
+    const box = document.createElement("input");
+    box.type = "checkbox";
+    box.className = "pick";
+    box.disabled = !unacked(a);
+    const td = document.createElement("td");
+    td.append(box);
+    tr.append(td);
+    cell(tr, t("sev." + a.severity), "sev");
+    cell(tr, fmtTime(a.active_since));
+    const z = zoneOf(a);
+    cell(tr, z ? z.name : areaName(a.area));
+    cell(tr, deviceName(a.device), "device");
+    cell(tr, a.message, "message");
+    cell(tr, fmtValue(a.value));
+    let st = t("state." + a.state);
+    if (a.acked_by) st += " (" + a.acked_by + ")";
+    if (a.shelved_until) st += " · " + t("shelved") + " " + fmtTime(a.shelved_until);
+    if (a.out_of_service) st += " · " + t("oos");
+    cell(tr, st, "state");
+    tr.append(alarmActions(a));
+    return tr;
+  }
+  function alarmPath(a, what) { return "/api/v1/alarms/" + encodeURIComponent(a.id) + "/" + what; }
+  function alarmActions(a) {
+    const td = document.createElement("td");
+    td.className = "actions";
+    if (unacked(a)) td.append(button(t("ack"), () => act("POST", alarmPath(a, "ack"), {}), "ack"));
+    td.append(button(t("note"), async () => {
+      const v = await ask(t("note"), [{ name: "text", label: t("note.text") }]);
+      if (v) act("POST", alarmPath(a, "note"), { text: v.text });
+    }));
+    td.append(button(t("resolve"), async () => {
+      const v = await ask(t("resolve"), [{ name: "result", label: t("resolve.result") }, { name: "note", label: t("note.text"), optional: true }]);
+      if (v) act("POST", alarmPath(a, "resolve"), v);
+    }));
+    if (S.session && (S.session.role === "engineer" || S.session.role === "admin")) {
+      if (a.shelved_until) td.append(button(t("unshelve"), () => act("POST", alarmPath(a, "unshelve"), {})));
+      else td.append(button(t("shelve"), async () => {
+        const v = await ask(t("shelve"), [{ name: "reason", label: t("shelve.reason") }, { name: "minutes", label: t("shelve.minutes"), type: "number", value: "60" }]);
+        if (v) act("POST", alarmPath(a, "shelve"), { reason: v.reason, minutes: Number(v.minutes) });
+      }, "shelve"));
+    }
+    if (a.latched) td.append(button(t("reset"), () => act("POST", alarmPath(a, "reset"), {})));
+    return td;
+  }
+  async function ackSelected() {
+    const ids = [...document.querySelectorAll("#alarm-rows input.pick:checked")].map((b) => b.closest("tr").dataset.id);
+    if (ids.length) await act("POST", "/api/v1/alarms/ack", { ids });
+    $("select-all").checked = false;
+  }
+
+  // ---- sound (Web Audio) ----------------------------------------------------
+  function startAudio() {
+    if (S.audio) { S.audio.resume(); return; }
+    const Ctx = window.AudioContext || window.webkitAudioContext;
+    if (!Ctx) return;
+    S.audio = new Ctx();
+    S.gain = S.audio.createGain();
+    S.gain.gain.value = 0;
+    S.osc = S.audio.createOscillator();
+    S.osc.type = "square";
+    S.osc.frequency.value = 880;
+    S.osc.connect(S.gain).connect(S.audio.destination);
+    S.osc.start();
+    setInterval(beep, 400);
+  }
+  function beep() {
+    if (!S.gain) return;
+    S.beepOn = !S.beepOn && document.body.dataset.sound === "on";
+    S.gain.gain.setValueAtTime(S.beepOn ? 0.15 : 0, S.audio.currentTime);
+  }
+  function soundWanted() {
+    if (Date.now() < S.silencedUntil) return false;
+    for (const a of S.alarms.values()) if (loud(a)) return true;
+    return false;
+  }
+  function updateSound() {
+    const on = soundWanted();
+    document.body.dataset.sound = on ? "on" : "off";
+    $("silence").textContent = Date.now() < S.silencedUntil ? t("silenced") : t("silence");
+    if (!S.audio) startAudio();
+    if (!S.audio) return;
+    if (on && S.audio.state !== "running") S.audio.resume();
+    if (!on && S.audio.state === "running") S.audio.suspend();
+  }
+
+  // ---- popup and map --------------------------------------------------------
+  function showPopup(a) {
+    S.popupID = a.id;
+    const z = zoneOf(a);
+    $("p-zone").textContent = z ? z.name : areaName(a.area);
+    $("p-type").textContent = a.message || a.rule;
+    $("p-device").textContent = deviceName(a.device);
+    $("p-value").textContent = fmtValue(a.value);
+    $("p-time").textContent = fmtTime(a.time);
+    $("p-details").textContent = z ? [z.household, areaName(z.area)].filter(Boolean).join(" · ") : areaName(a.area);
+    const cam = $("p-camera");
+    const url = z && z.camera && /^https?:\/\//i.test(z.camera) ? z.camera : "";
+    cam.textContent = url;
+    if (url) cam.setAttribute("href", url); else cam.removeAttribute("href");
+    $("popup").hidden = false;
+    drawMaps();
+  }
+  function hidePopup() { S.popupID = null; $("popup").hidden = true; }
+  function hotSet(list) {
+    const hot = new Set();
+    for (const a of list) {
+      if (!a || a.state !== "active-unacknowledged") continue;
+      const z = zoneOf(a);
+      hot.add(z ? "zone:" + z.id : "area:" + a.area);
+    }
+    return hot;
+  }
+  function drawMaps() {
+    if (!S.site) return;
+    SiteMap.draw($("map"), S.site, hotSet(S.alarms.values()));
+    if (S.popupID) SiteMap.draw($("popup-map"), S.site, hotSet([S.alarms.get(S.popupID)]));
+  }
+
+  // ---- zones ------------------------------------------------------------------
+  async function loadZones() {
+    const res = await api("GET", "/api/v1/zones");
+    S.zones = res.ok ? res.data.zones || [] : null;
+    renderZones();
+  }
+  function renderZones() {
+    $("zones-note").textContent = S.zones === null ? t("zone.none") : "";
+    $("arm-all").disabled = S.zones === null;
+    const rows = (S.zones || []).map((z) => {
+      const tr = document.createElement("tr");
+      tr.dataset.zone = z.id;
+      tr.className = "zone-" + z.state + (z.alarm ? " alarm" : "");
+      cell(tr, z.name);
+      cell(tr, areaName(z.area) + (z.household ? " · " + z.household : ""));
+      cell(tr, t("kind." + z.kind));
+      cell(tr, t("zone." + z.state) + (z.alarm ? " · " + t("zone.alarm") : "") + (z.always_armed ? " · " + t("zone.always") : ""), "state");
+      const td = document.createElement("td");
+      td.className = "actions";
+      const path = (w) => "/api/v1/zones/" + encodeURIComponent(z.id) + "/" + w;
+      td.append(button(t("zone.arm"), () => act("POST", path("arm"), {}).then(loadZones), "arm"));
+      if (!z.always_armed) {
+        td.append(button(t("zone.disarm"), () => disarm(z), "disarm"));
+        td.append(button(t("zone.bypass"), () => act("POST", path("bypass"), {}).then(loadZones), "bypass"));
+      }
+      tr.append(td);
+      return tr;
+    });
+    $("zone-rows").replaceChildren(...rows);
+  }
+  async function disarm(z) {
+    const v = await ask(t("zone.disarm") + " " + z.name, [{ name: "password", label: t("zone.password"), type: "password" }]);
+    if (!v) return;
+    await act("POST", "/api/v1/zones/" + encodeURIComponent(z.id) + "/disarm", { password: v.password });
+    loadZones();
+  }
+
+  // ---- devices and live values ---------------------------------------------
+  async function loadDevices() {
+    const res = await api("GET", "/api/v1/devices");
+    if (!res.ok) return;
+    S.devices = new Map((res.data.devices || []).map((d) => [d.device, d]));
+    renderDevices();
+    scheduleRender();
+  }
+  function onDevice(d) {
+    const old = S.devices.get(d.device) || { device: d.device };
+    old.status = d.status;
+    old.since = d.time;
+    if (d.error) old.last_error = d.error;
+    S.devices.set(d.device, old);
+    if (S.tab === "devices") renderDevices();
+  }
+  function renderDevices() {
+    const rows = [...S.devices.values()].map((d) => {
+      const tr = document.createElement("tr");
+      tr.dataset.device = d.device;
+      tr.className = "dev-" + d.status;
+      cell(tr, d.name || d.device, "device");
+      cell(tr, areaName(d.area));
+      cell(tr, t("dev." + (d.status || "unknown")));
+      cell(tr, fmtTime(d.last_good));
+      cell(tr, d.last_error);
+      return tr;
+    });
+    $("device-rows").replaceChildren(...rows);
+  }
+  async function loadSignals() {
+    const res = await api("GET", "/api/v1/signals?trend=1");
+    if (!res.ok) return;
+    const rows = (res.data.signals || []).map((s) => {
+      const tr = document.createElement("tr");
+      cell(tr, deviceName(s.device), "device");
+      cell(tr, s.signal);
+      cell(tr, fmtValue(s.value));
+      cell(tr, fmtTime(s.time));
+      const td = document.createElement("td");
+      td.append(sparkline(s.trend || []));
+      tr.append(td);
+      return tr;
+    });
+    $("signal-rows").replaceChildren(...rows);
+  }
+  function sparkline(trend) {
+    const NS = "http://www.w3.org/2000/svg";
+    const svg = document.createElementNS(NS, "svg");
+    svg.setAttribute("viewBox", "0 0 120 24");
+    svg.setAttribute("class", "spark");
+    if (trend.length < 2) return svg;
+    const vs = trend.map((p) => p.v), lo = Math.min(...vs), hi = Math.max(...vs);
+    const t0 = Date.parse(trend[0].t), t1 = Date.parse(trend[trend.length - 1].t);
+    const pts = trend.map((p) => {
+      const x = t1 > t0 ? ((Date.parse(p.t) - t0) / (t1 - t0)) * 118 + 1 : 1;
+      const y = hi > lo ? 22 - ((p.v - lo) / (hi - lo)) * 20 : 12;
+      return x.toFixed(1) + "," + y.toFixed(1);
+    });
+    const pl = document.createElementNS(NS, "polyline");
+    pl.setAttribute("points", pts.join(" "));
+    svg.append(pl);
+    return svg;
+  }
+
+  // ---- history --------------------------------------------------------------
+  function historyQuery() {
+    const q = new URLSearchParams();
+    const iso = (v) => (v ? new Date(v).toISOString() : "");
+    const add = (k, v) => { if (v) q.set(k, v); };
+    add("from", iso($("h-from").value));
+    add("to", iso($("h-to").value));
+    add("device", $("h-device").value.trim());
+    add("rule", $("h-rule").value.trim());
+    add("severity", $("h-severity").value);
+    return q;
+  }
+  async function searchHistory(ev) {
+    if (ev) ev.preventDefault();
+    const q = historyQuery();
+    const csv = new URLSearchParams(q);
+    csv.set("format", "csv");
+    $("h-csv").setAttribute("href", "/api/v1/alarms/history?" + csv.toString());
+    const res = await api("GET", "/api/v1/alarms/history?" + q.toString());
+    $("h-error").textContent = res.ok ? "" : res.data.error || String(res.status);
+    if (!res.ok) return;
+    const rows = (res.data.transitions || []).map((x) => {
+      const tr = document.createElement("tr");
+      cell(tr, fmtTime(x.time));
+      cell(tr, t("change." + x.change));
+      cell(tr, t("sev." + x.severity));
+      cell(tr, deviceName(x.device), "device");
+      cell(tr, x.message, "message");
+      cell(tr, fmtValue(x.value));
+      cell(tr, x.by);
+      return tr;
+    });
+    $("history-rows").replaceChildren(...rows);
+  }
+
+  // ---- the input dialog -----------------------------------------------------
+  function ask(title, fields) {
+    const dlg = $("ask");
+    $("ask-title").textContent = title;
+    $("ask-error").textContent = "";
+    $("ask-fields").replaceChildren(...fields.map((f) => {
+      const l = document.createElement("label");
+      const span = document.createElement("span");
+      span.textContent = f.label;
+      const i = document.createElement("input");
+      i.name = f.name;
+      i.type = f.type || "text";
+      i.required = !f.optional;
+      if (f.value) i.value = f.value;
+      l.append(span, i);
+      return l;
+    }));
+    return new Promise((resolve) => {
+      dlg.onclose = () => {
+        if (dlg.returnValue !== "ok") return resolve(null);
+        const out = {};
+        for (const i of $("ask-fields").querySelectorAll("input")) out[i.name] = i.value;
+        resolve(out);
+      };
+      dlg.returnValue = "";
+      dlg.showModal();
+    });
+  }
+
+  // ---- tabs and start-up -----------------------------------------------------
+  function showTab(name) {
+    S.tab = name;
+    for (const b of document.querySelectorAll("#tabs button")) b.classList.toggle("active", b.dataset.tab === name);
+    for (const p of document.querySelectorAll(".panel")) p.hidden = p.id !== "panel-" + name;
+    if (name === "zones") loadZones();
+    if (name === "devices") { renderDevices(); loadSignals(); }
+    if (name === "history") searchHistory();
+  }
+  function renderAll() {
+    if (!S.session) return;
+    renderAlarms();
+    renderZones();
+    renderDevices();
+  }
+  async function loadSite() {
+    const res = await api("GET", "/api/v1/console/site");
+    if (!res.ok) return;
+    S.site = res.data;
+    $("site-name").textContent = S.site.name || S.site.site || "";
+    scheduleRender();
+  }
+  async function boot() {
+    $("login").hidden = true;
+    $("app").hidden = false;
+    document.body.classList.remove("booting");
+    $("user").textContent = S.session.user + " (" + S.session.role + ")";
+    document.body.dataset.role = S.session.role;
+    setLocked(!!S.session.locked);
+    connect(); // stream first, then the board: events are applied idempotently
+    await loadSite();
+    await Promise.all([loadAlarms(), loadDevices(), loadZones()]);
+    startAudio();
+    updateSound();
+  }
+  function wire() {
+    $("login-form").addEventListener("submit", login);
+    $("unlock-form").addEventListener("submit", unlock);
+    $("lang").addEventListener("click", () => {
+      S.lang = S.lang === "zh" ? "en" : "zh";
+      localStorage.setItem("facmon.lang", S.lang);
+      applyLang();
+    });
+    $("logout").addEventListener("click", async () => {
+      await api("POST", "/api/v1/session/logout", {});
+      location.reload();
+    });
+    $("silence").addEventListener("click", () => { S.silencedUntil = Date.now() + SILENCE_MS; updateSound(); });
+    $("ack-selected").addEventListener("click", ackSelected);
+    $("select-all").addEventListener("change", (e) => {
+      for (const b of document.querySelectorAll("#alarm-rows input.pick:not(:disabled)")) b.checked = e.target.checked;
+    });
+    $("popup-close").addEventListener("click", hidePopup);
+    $("popup-ack").addEventListener("click", () => {
+      const a = S.alarms.get(S.popupID);
+      if (a) act("POST", alarmPath(a, "ack"), {});
+      hidePopup();
+    });
+    $("arm-all").addEventListener("click", () => act("POST", "/api/v1/zones/arm-all", {}).then(loadZones));
+    $("history-form").addEventListener("submit", searchHistory);
+    for (const b of document.querySelectorAll("#tabs button")) b.addEventListener("click", () => showTab(b.dataset.tab));
+    setInterval(() => {
+      if (!S.session) return;
+      if (S.tab === "devices") { loadDevices(); loadSignals(); }
+      if (S.tab === "zones") loadZones();
+      updateSound(); // a silence runs out
+    }, 5000);
+  }
+  async function start() {
+    wire();
+    applyLang();
+    watchPresence();
+    watchStale();
+    const res = await api("GET", "/api/v1/session");
+    if (res.ok) { S.session = res.data; boot(); } else showLogin();
+  }
+  start();
+})();
