@@ -116,7 +116,9 @@ func (svc *service) user(r *http.Request) string { return auth.UserOf(r) }
 
 // passwords checks a user's password again (zone disarm); it is the
 // lifecycle's PasswordChecker.
-func (svc *service) passwords() interface{ CheckPassword(user, password string) bool } {
+func (svc *service) passwords() interface {
+	CheckPassword(user, password string) bool
+} {
 	return svc.console.guard
 }
 
