@@ -5,4 +5,4 @@
 // lists every panel and its query.
 package dashboards
 
-//go:generate go run ./cmd/dashgen -out . -rules ../seeds/rules
+//go:generate go run ./cmd/dashgen -out . -rules ../seeds/rules -doc ../docs/dashboards.md

@@ -51,8 +51,8 @@ func Generate(l Limits) ([]File, error) {
 }
 
 // Write generates the dashboards with the limits of the rule pack in
-// rulesDir and writes them into dir.
-func Write(dir, rulesDir string) error {
+// rulesDir, writes them into dir and their listing to docFile.
+func Write(dir, rulesDir, docFile string) error {
 	l, err := LimitsFromRules(rulesDir)
 	if err != nil {
 		return err
@@ -66,5 +66,5 @@ func Write(dir, rulesDir string) error {
 			return err
 		}
 	}
-	return nil
+	return os.WriteFile(docFile, Markdown(Dashboards(l)), 0o644)
 }

@@ -33,6 +33,15 @@ func TestCommittedJSONMatchesSource(t *testing.T) {
 			}
 		})
 	}
+	t.Run("docs/dashboards.md", func(t *testing.T) {
+		got, err := os.ReadFile("../../docs/dashboards.md")
+		if err != nil {
+			t.Fatalf("%v (run go generate ./dashboards/)", err)
+		}
+		if !bytes.Equal(got, Markdown(Dashboards(l))) {
+			t.Error("docs/dashboards.md differs from the listing boards generates: run go generate ./dashboards/")
+		}
+	})
 	stray, _ := filepath.Glob("../*.json")
 	for _, p := range stray {
 		if !want[filepath.Base(p)] {

@@ -13,8 +13,9 @@ import (
 func main() {
 	out := flag.String("out", ".", "folder to write the dashboard JSON files into")
 	rules := flag.String("rules", "../seeds/rules", "rule-pack folder whose bounds the dashboards draw")
+	doc := flag.String("doc", "../docs/dashboards.md", "file to write the dashboards' listing (docs/dashboards.md) into")
 	flag.Parse()
-	if err := boards.Write(*out, *rules); err != nil {
+	if err := boards.Write(*out, *rules, *doc); err != nil {
 		fmt.Fprintln(os.Stderr, "dashgen:", err)
 		os.Exit(1)
 	}
