@@ -39,7 +39,8 @@ rules-test: build
 	@if ls seeds/rules/*_test.yaml >/dev/null 2>&1; then ./bin/facmon rules test seeds/rules/*_test.yaml; fi
 
 ## bench: Go benchmarks and end-to-end runs against the real servers.
-bench: prereqs
+bench:
+	@bash deploy/testbed/prereqs.sh --bench >/dev/null
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 60m $(PKGS)
 
 ## fuzz: a short run of every fuzz target (FUZZTIME each).

@@ -261,6 +261,15 @@ func BenchmarkIngest(b *testing.B) {
 					checkInflux(b, influxDB, n)
 				}
 			}
+			if telegrafBin() != "" && os.Getenv("FACMON_BENCH_MODES") == "" {
+				name, id := "telegraf", "bench-telegraf"
+				if live {
+					name, id = name+"-live", id+"-live"
+				}
+				prepareSession(b, broker.URL, id, n, live)
+				results[name] = benchTelegraf(b, broker.URL, influxDB.URL, influxDB, id, n, live)
+				b.Log(results[name])
+			}
 		}
 	}
 	for _, sc := range []string{"", "-live"} {
@@ -278,6 +287,14 @@ func BenchmarkIngest(b *testing.B) {
 		b.ReportMetric(fi.rate(), name+"-to-influx-msg/s")
 		b.ReportMetric(fi.cpuPer100k(), name+"-to-influx-CPU-s/100k")
 		b.ReportMetric(fi.rssMB(), name+"-to-influx-peak-RSS-MB")
+		if tg := results["telegraf"+sc]; tg.Messages > 0 {
+			b.ReportMetric(tg.rate(), name+"-telegraf-msg/s")
+			b.ReportMetric(float64(n-tg.Messages), name+"-telegraf-lost-msgs")
+			b.ReportMetric(tg.cpuPer100k(), name+"-telegraf-CPU-s/100k")
+			b.ReportMetric(tg.rssMB(), name+"-telegraf-peak-RSS-MB")
+			b.ReportMetric(fi.cpuPer100k()/tg.cpuPer100k(), name+"-facmon/telegraf-CPU")
+			b.ReportMetric(fi.rssMB()/tg.rssMB(), name+"-facmon/telegraf-RSS")
+		}
 	}
 }
 
@@ -314,19 +331,8 @@ func benchScenarios() []bool {
 func benchMode(b *testing.B, url, influxURL, mode string, n int) benchResult {
 	b.Helper()
 	id := "bench-" + mode
-	cleanSession(b, url, id)
-	sub := paho.NewClient(paho.NewClientOptions().AddBroker(url).SetClientID(id).SetCleanSession(false))
-	if tok := sub.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
-		b.Fatalf("session %s: %v", id, tok.Error())
-	}
-	if tok := sub.Subscribe("bench/+", 1, nil); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
-		b.Fatalf("subscribe %s: %v", id, tok.Error())
-	}
-	sub.Disconnect(100)
 	live := strings.HasSuffix(mode, "-live")
-	if !live {
-		publishBench(b, url, n)
-	}
+	prepareSession(b, url, id, n, live)
 	out := filepath.Join(b.TempDir(), "result.json")
 	cmd := exec.Command(os.Args[0], "-test.run=^TestBenchChild$")
 	cmd.Env = append(os.Environ(), benchEnv+"="+mode, benchURLEnv+"="+url, benchNEnv+"="+strconv.Itoa(n),
@@ -355,6 +361,24 @@ func benchMode(b *testing.B, url, influxURL, mode string, n int) benchResult {
 		b.Fatal(err)
 	}
 	return r
+}
+
+// prepareSession creates a fresh persistent session for subscriber id and,
+// for the backlog scenario, queues the n messages on it.
+func prepareSession(b *testing.B, url, id string, n int, live bool) {
+	b.Helper()
+	cleanSession(b, url, id)
+	sub := paho.NewClient(paho.NewClientOptions().AddBroker(url).SetClientID(id).SetCleanSession(false))
+	if tok := sub.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		b.Fatalf("session %s: %v", id, tok.Error())
+	}
+	if tok := sub.Subscribe("bench/+", 1, nil); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		b.Fatalf("subscribe %s: %v", id, tok.Error())
+	}
+	sub.Disconnect(100)
+	if !live {
+		publishBench(b, url, n)
+	}
 }
 
 // cleanSession removes a persistent session left by an earlier run.

@@ -41,4 +41,10 @@ if [ ! -x "$bin/influxd" ]; then
   echo "prereqs: building InfluxDB 1.8.10 into $bin (once, about a minute)" >&2
   GOBIN="$bin" GOFLAGS=-mod=mod go install github.com/influxdata/influxdb/cmd/influxd@v1.8.10
 fi
+# The benchmarks' baseline (issue 3): Telegraf 1.37, built once; only for
+# `make bench` (prereqs.sh --bench), as it takes several minutes.
+if [ "${1:-}" = "--bench" ] && [ ! -x "$bin/telegraf" ]; then
+  echo "prereqs: building Telegraf 1.37.2 into $bin (once, several minutes)" >&2
+  GOBIN="$bin" GOFLAGS=-mod=mod go install github.com/influxdata/telegraf/cmd/telegraf@v1.37.2
+fi
 echo "$bin"
