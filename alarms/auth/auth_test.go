@@ -264,3 +264,20 @@ func TestPasswordRules(t *testing.T) {
 		t.Fatal("password check")
 	}
 }
+
+func TestSessionsSurviveARestart(t *testing.T) {
+	f := newFixture(t)
+	file := filepath.Join(t.TempDir(), "sessions.json")
+	g := New(Options{Store: f.store, Clock: f.clock.now, SessionFile: file})
+	s := g.sessions.create(User{Name: "op", Role: Operator}, f.clock.now())
+	again := New(Options{Store: f.store, Clock: f.clock.now, SessionFile: file})
+	got, ok := again.sessions.get(s.ID, f.clock.now())
+	if !ok || got.User != "op" || got.CSRF != s.CSRF {
+		t.Fatalf("session after restart: %+v %v", got, ok)
+	}
+	again.sessions.end(s.ID)
+	third := New(Options{Store: f.store, Clock: f.clock.now, SessionFile: file})
+	if _, ok := third.sessions.get(s.ID, f.clock.now()); ok {
+		t.Fatal("ended session came back")
+	}
+}

@@ -36,6 +36,9 @@ type Options struct {
 	Open []string
 	// Policy says which role a request needs; DefaultPolicy if nil.
 	Policy func(method, path string) Role
+	// SessionFile keeps the sessions across restarts (empty: in memory
+	// only).
+	SessionFile string
 	// Registerer takes the guard's metrics (nil: not registered).
 	Registerer prometheus.Registerer
 	// Logger gets the security events (logins, refusals), never a secret.
@@ -103,7 +106,11 @@ func New(o Options) *Guard {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Guard{o: o, sessions: newSessions(o.SessionMaxAge), throttle: newThrottle(5, 15*time.Minute),
+	ss := newSessions(o.SessionMaxAge, o.SessionFile)
+	if err := ss.load(); err != nil {
+		o.Logger.Warn("sessions not restored: everyone logs in again", "file", o.SessionFile, "err", err)
+	}
+	return &Guard{o: o, sessions: ss, throttle: newThrottle(5, 15*time.Minute),
 		m: newMetrics(o.Registerer), basicCache: map[[32]byte]basicEntry{}}
 }
 

@@ -107,6 +107,9 @@ func (g *Guard) checkLogin(r *http.Request, name, pw string) (User, string) {
 			return User{}, errThrottled.Error()
 		}
 	}
+	if g.o.Store.Empty() {
+		return User{}, "no users yet: create one with `facmon user add NAME --role admin`"
+	}
 	u, ok := g.o.Store.Authenticate(name, pw)
 	if !ok {
 		for _, k := range keys {

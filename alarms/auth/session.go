@@ -33,10 +33,14 @@ type sessions struct {
 	mu     sync.Mutex
 	m      map[string]*Session
 	maxAge time.Duration
+	// path is the sessions file (empty: sessions end with the process);
+	// saved are the sessions of an earlier run not yet seen again.
+	path  string
+	saved map[string]savedSession
 }
 
-func newSessions(maxAge time.Duration) *sessions {
-	return &sessions{m: map[string]*Session{}, maxAge: maxAge}
+func newSessions(maxAge time.Duration, path string) *sessions {
+	return &sessions{m: map[string]*Session{}, maxAge: maxAge, path: path}
 }
 
 func randomID() string {
@@ -54,6 +58,7 @@ func (t *sessions) create(u User, now time.Time) Session {
 	defer t.mu.Unlock()
 	t.sweepLocked(now)
 	t.m[s.ID] = s
+	t.saveLocked()
 	return *s
 }
 
@@ -63,10 +68,14 @@ func (t *sessions) get(id string, now time.Time) (Session, bool) {
 	defer t.mu.Unlock()
 	s, ok := t.m[id]
 	if !ok {
-		return Session{}, false
+		if s, ok = t.restoreLocked(id); !ok {
+			return Session{}, false
+		}
+		t.m[id] = s
 	}
 	if now.Sub(s.Created) >= t.maxAge {
 		delete(t.m, id)
+		t.saveLocked()
 		return Session{}, false
 	}
 	s.LastSeen = now
@@ -79,6 +88,7 @@ func (t *sessions) act(id string, now time.Time) {
 	defer t.mu.Unlock()
 	if s, ok := t.m[id]; ok {
 		s.LastAction = now
+		t.saveLocked()
 	}
 }
 
@@ -87,6 +97,8 @@ func (t *sessions) end(id string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	delete(t.m, id)
+	delete(t.saved, hashID(id))
+	t.saveLocked()
 }
 
 // endUser removes every session of a user (password or role changed).
@@ -98,12 +110,23 @@ func (t *sessions) endUser(name string) {
 			delete(t.m, id)
 		}
 	}
+	for k, s := range t.saved {
+		if s.User == name {
+			delete(t.saved, k)
+		}
+	}
+	t.saveLocked()
 }
 
 func (t *sessions) sweepLocked(now time.Time) {
 	for id, s := range t.m {
 		if now.Sub(s.Created) >= t.maxAge {
 			delete(t.m, id)
+		}
+	}
+	for k, s := range t.saved {
+		if now.Sub(s.Created) >= t.maxAge {
+			delete(t.saved, k)
 		}
 	}
 }
