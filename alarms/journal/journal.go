@@ -148,6 +148,9 @@ func Open(o Options) (*Journal, error) {
 	if err != nil {
 		return nil, err
 	}
+	if s.brk == nil {
+		s.brk = checkSnapshots(filepath.Join(j.dir, snapDir), s.next.seq-1)
+	}
 	if err := j.recover(s); err != nil {
 		return nil, fmt.Errorf("journal %s: %w", j.dir, err)
 	}
