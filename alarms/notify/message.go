@@ -76,6 +76,9 @@ type Message struct {
 	// first alert as To.
 	AckURL  string    `json:"ack_url,omitempty"`
 	Created time.Time `json:"created"`
+	// Expires, when set, drops the message unsent once passed (a stale
+	// refresh or heartbeat is worth nothing).
+	Expires time.Time `json:"expires,omitzero"`
 }
 
 // Title is a one-line summary of the message.
