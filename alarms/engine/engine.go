@@ -30,6 +30,7 @@ type Engine struct {
 	unarmed []*inst
 	now     time.Time
 	out     []alarms.Transition
+	gate    Gate // zone arming (gate.go); nil lets every rule raise
 }
 
 // Options configure an Engine.

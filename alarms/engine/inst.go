@@ -136,7 +136,7 @@ func (e *Engine) heldBack(in *inst) bool {
 	if in.kind == kindSupervision {
 		return false
 	}
-	if !in.dev.online() {
+	if !in.dev.online() || !e.gateOpen(in) {
 		return true
 	}
 	for _, d := range in.devs {
