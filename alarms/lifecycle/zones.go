@@ -203,17 +203,17 @@ func (m *Manager) refuse(ctx context.Context, user, action, id, why string, kind
 
 // Zone is a zone as the API shows it.
 type Zone struct {
-	ID          string     `json:"id"`
-	Name        string     `json:"name"`
-	Kind        string     `json:"kind"`
-	Area        string     `json:"area"`
-	State       ZoneState  `json:"state"`
-	AlwaysArmed bool       `json:"always_armed"`
-	Alarm       bool       `json:"alarm"`
-	Camera      string     `json:"camera,omitempty"`
-	Household   string     `json:"household,omitempty"`
-	Devices     []string   `json:"devices"`
-	Map         *Rect      `json:"map,omitempty"`
+	ID          string    `json:"id"`
+	Name        string    `json:"name"`
+	Kind        string    `json:"kind"`
+	Area        string    `json:"area"`
+	State       ZoneState `json:"state"`
+	AlwaysArmed bool      `json:"always_armed"`
+	Alarm       bool      `json:"alarm"`
+	Camera      string    `json:"camera,omitempty"`
+	Household   string    `json:"household,omitempty"`
+	Devices     []string  `json:"devices"`
+	Map         *Rect     `json:"map,omitempty"`
 }
 
 // Rect is a rectangle on the site plan.
