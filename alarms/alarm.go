@@ -201,6 +201,17 @@ func (h Hold) String() string {
 // MarshalText writes the hold's name.
 func (h Hold) MarshalText() ([]byte, error) { return []byte(h.String()), nil }
 
+// UnmarshalText reads a hold's name ("" for NotHeld).
+func (h *Hold) UnmarshalText(b []byte) error {
+	for _, v := range []Hold{NotHeld, Maintenance, HeldShelved, HeldOutOfService} {
+		if v.String() == string(b) {
+			*h = v
+			return nil
+		}
+	}
+	return fmt.Errorf("alarm hold %q unknown", b)
+}
+
 // Transition is one change of one alarm, as the engine emits it. The
 // engine emits transitions in the order they happened; outputs must keep
 // that order per alarm.
