@@ -28,8 +28,8 @@
       if (!r) continue;
       const k = inArea.get(z.area) || 0;
       inArea.set(z.area, k + 1);
-      const zh = Math.min(24, (r.h - 28) / 4);
-      zones.set(z.id, { x: r.x + 6, y: r.y + 24 + k * (zh + 4), w: r.w - 12, h: zh });
+      const zh = Math.min(30, (r.h - 36) / 4);
+      zones.set(z.id, { x: r.x + 6, y: r.y + 32 + k * (zh + 4), w: r.w - 12, h: zh });
     }
     return { plan, areas, zones };
   }
@@ -45,7 +45,7 @@
       const r = L.areas.get(a.id);
       const g = el("g", { "data-area": a.id, class: "area" + (hot.has("area:" + a.id) ? " flash" : "") });
       g.append(el("rect", { x: r.x, y: r.y, width: r.w, height: r.h, rx: 4 }));
-      g.append(el("text", { x: r.x + 6, y: r.y + 16 }, a.name || a.id));
+      g.append(el("text", { x: r.x + 8, y: r.y + 24 }, a.name || a.id));
       svg.append(g);
     }
     for (const z of site.zones) {
@@ -53,7 +53,7 @@
       if (!r) continue;
       const g = el("g", { "data-zone": z.id, class: "zone" + (hot.has("zone:" + z.id) ? " flash" : "") });
       g.append(el("rect", { x: r.x, y: r.y, width: r.w, height: r.h, rx: 2 }));
-      g.append(el("text", { x: r.x + 4, y: r.y + Math.min(r.h - 4, 14) }, z.name || z.id));
+      g.append(el("text", { x: r.x + 6, y: r.y + Math.min(r.h - 4, r.h / 2 + 7) }, z.name || z.id));
       svg.append(g);
     }
   }
