@@ -1,0 +1,5 @@
+package notify
+
+import "encoding/json"
+
+var jsonUnmarshal = json.Unmarshal

@@ -1,0 +1,139 @@
+package notify
+
+import (
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+)
+
+// got is one request a sink received.
+type got struct {
+	Key    string
+	Header http.Header
+	Body   []byte
+	At     time.Time
+	URL    string
+}
+
+// sink is a real HTTP receiver on a loopback port that can go down and
+// come back on the same port.
+type sink struct {
+	t      *testing.T
+	addr   string
+	mu     sync.Mutex
+	srv    *http.Server
+	reqs   []got
+	status int
+	answer string
+}
+
+// newSink starts a receiver answering 200.
+func newSink(t *testing.T) *sink {
+	s := &sink{t: t, status: 200, answer: `{"errcode":0,"errmsg":"ok"}`}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.addr = ln.Addr().String()
+	s.serve(ln)
+	t.Cleanup(s.Stop)
+	return s
+}
+
+// URL is the sink's base URL.
+func (s *sink) URL() string { return "http://" + s.addr }
+
+func (s *sink) serve(ln net.Listener) {
+	srv := &http.Server{Handler: http.HandlerFunc(s.handle)}
+	s.mu.Lock()
+	s.srv = srv
+	s.mu.Unlock()
+	go srv.Serve(ln)
+}
+
+func (s *sink) handle(w http.ResponseWriter, r *http.Request) {
+	b, _ := io.ReadAll(r.Body)
+	s.mu.Lock()
+	status, answer := s.status, s.answer
+	if status < 300 {
+		s.reqs = append(s.reqs, got{Key: r.Header.Get(HeaderIdempotency), Header: r.Header.Clone(), Body: b, At: time.Now(), URL: r.URL.String()})
+	}
+	s.mu.Unlock()
+	w.WriteHeader(status)
+	io.WriteString(w, answer)
+}
+
+// Stop closes the listener: connections are refused until Start.
+func (s *sink) Stop() {
+	s.mu.Lock()
+	srv := s.srv
+	s.srv = nil
+	s.mu.Unlock()
+	if srv != nil {
+		srv.Close()
+	}
+}
+
+// Start listens again on the same port.
+func (s *sink) Start() {
+	var ln net.Listener
+	var err error
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if ln, err = net.Listen("tcp", s.addr); err == nil || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond) // the port is released asynchronously
+	}
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	s.serve(ln)
+}
+
+// requests returns what arrived so far.
+func (s *sink) requests() []got {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]got(nil), s.reqs...)
+}
+
+// keys returns the distinct idempotency keys received.
+func (s *sink) keys() map[string]int {
+	m := map[string]int{}
+	for _, r := range s.requests() {
+		m[r.Key]++
+	}
+	return m
+}
+
+// messages decodes the bodies as facmon messages (the default webhook
+// body).
+func (s *sink) messages(t *testing.T) []Message {
+	var out []Message
+	for _, r := range s.requests() {
+		var m Message
+		if err := json.Unmarshal(r.Body, &m); err != nil {
+			t.Fatalf("body %q: %v", r.Body, err)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", d, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
