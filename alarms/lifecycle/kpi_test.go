@@ -41,7 +41,7 @@ func TestKPI(t *testing.T) {
 		want Figures
 	}{
 		{"one standing alarm", []alarms.Transition{a}, time.Minute, Figures{Raised: 1, Standing: 1}},
-		{"cleared alarm is not standing", []alarms.Transition{a, clr(a, 30 * time.Second)}, time.Minute, Figures{Raised: 1}},
+		{"cleared alarm is not standing", []alarms.Transition{a, clr(a, 30*time.Second)}, time.Minute, Figures{Raised: 1}},
 		{"rate window slides", []alarms.Transition{a, clr(a, time.Second)}, 11 * time.Minute, Figures{}},
 		{"stale after a day", []alarms.Transition{a, ack(a, time.Minute)}, 25 * time.Hour, Figures{Standing: 1, Stale: 1}},
 		{"chattering: 4 raises in a minute", chatter(), 40 * time.Second, Figures{Raised: 4, Chattering: 1}},
