@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"os/exec"
 	"syscall"
 	"testing"
@@ -14,10 +15,14 @@ import (
 // hasAlarm reports whether a running facmon's /api/v1/alarms lists an
 // alarm of rule/device ("rule/device") in state.
 func hasAlarm(url, ruleDevice, state string) bool {
+	return hasAlarmAs(url, testUser, ruleDevice, state)
+}
+
+func hasAlarmAs(url, user, ruleDevice, state string) bool {
 	var body struct {
 		Alarms []struct{ Rule, Device, State string }
 	}
-	if err := json.Unmarshal([]byte(httpGet(url+"/api/v1/alarms")), &body); err != nil {
+	if err := json.Unmarshal([]byte(httpGetAs(url+"/api/v1/alarms", user)), &body); err != nil {
 		return false
 	}
 	for _, a := range body.Alarms {
@@ -52,6 +57,7 @@ func TestDemoScenarios(t *testing.T) {
 			addr := fmt.Sprintf("127.0.0.1:%d", testbed.FreePort(t))
 			log := &syncBuffer{}
 			cmd := exec.Command(facmonBin, "demo", "--scenario", tc.scenario, "--listen", addr, "--data-dir", t.TempDir())
+			cmd.Env = append(os.Environ(), "FACMON_DEMO_PASSWORD="+testPassword)
 			cmd.Stdout, cmd.Stderr = log, log
 			cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 			if err := cmd.Start(); err != nil {
@@ -60,11 +66,11 @@ func TestDemoScenarios(t *testing.T) {
 			t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 			url := "http://" + addr
 			eventually(t, 60*time.Second, tc.alarm+" active", func() bool {
-				return hasAlarm(url, tc.alarm, "active-unacknowledged")
+				return hasAlarmAs(url, "demo", tc.alarm, "active-unacknowledged")
 			}, log)
 			if tc.clears {
 				eventually(t, 90*time.Second, tc.alarm+" cleared", func() bool {
-					return hasAlarm(url, tc.alarm, "cleared-unacknowledged")
+					return hasAlarmAs(url, "demo", tc.alarm, "cleared-unacknowledged")
 				}, log)
 			}
 			_ = cmd.Process.Signal(syscall.SIGTERM)

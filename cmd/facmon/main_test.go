@@ -149,8 +149,31 @@ type proc struct {
 	addr string
 }
 
+// The console user the tests create (facmon has no default password) and
+// use through HTTP Basic for the API.
+const (
+	testUser     = "tester"
+	testPassword = "correct horse battery staple"
+)
+
+// addTestUser creates testUser in the data dir named by args' --data-dir.
+func addTestUser(t *testing.T, args []string) {
+	t.Helper()
+	for i, a := range args {
+		if a == "--data-dir" && i+1 < len(args) {
+			cmd := exec.Command(facmonBin, "user", "add", testUser, "--role", "engineer", "--data-dir", args[i+1])
+			cmd.Stdin = strings.NewReader(testPassword + "\n")
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("facmon user add: %v\n%s", err, out)
+			}
+			return
+		}
+	}
+}
+
 func startFacmon(t *testing.T, args ...string) *proc {
 	t.Helper()
+	addTestUser(t, args)
 	port := testbed.FreePort(t)
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	p := &proc{log: &syncBuffer{}, addr: addr}
@@ -176,10 +199,23 @@ func (p *proc) metric(name string) string {
 	return ""
 }
 
-func httpGet(url string) string {
+func httpGet(url string) string { return httpGetAs(url, testUser) }
+
+// httpGetAs GETs url as user (HTTP Basic with testPassword) and returns the
+// body of a 2xx answer, "" otherwise.
+func httpGetAs(url, user string) string {
 	c := http.Client{Timeout: 2 * time.Second}
-	resp, err := c.Get(url)
+	req, err := http.NewRequest(http.MethodGet, url, nil)
 	if err != nil {
+		return ""
+	}
+	req.SetBasicAuth(user, testPassword)
+	resp, err := c.Do(req)
+	if err != nil {
+		return ""
+	}
+	if resp.StatusCode/100 != 2 {
+		resp.Body.Close()
 		return ""
 	}
 	defer resp.Body.Close()
