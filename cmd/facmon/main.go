@@ -31,6 +31,7 @@ func commands() []command {
 		{"simulate", "serve the site's devices as real Modbus slaves and MQTT publishers: facmon simulate --config SITE.yaml [--scenario NAME]", cmdSimulate},
 		{"rules test", "run rule unit tests (input series on a simulated clock, expected alarms): facmon rules test FILE...", cmdRulesTest},
 		{"version", "print the version", cmdVersion},
+		{"notify test", "send a test message to one receiver: facmon notify test --config SITE.yaml --receiver NAME", cmdNotifyTest},
 		{"health", "probe a running facmon's /healthz (exit 0 when healthy): facmon health [--url URL]", cmdHealth},
 		{"user add", "add a console user or change one (password from the terminal or stdin): facmon user add NAME --role operator|engineer|admin", cmdUserAdd},
 		{"token create", "create a bearer token for the JSON API, printed once: facmon token create --user NAME", cmdTokenCreate},
