@@ -70,6 +70,9 @@ type Rule struct {
 	Deadline    *Deadline    `yaml:"deadline"`
 	Consumption *Consumption `yaml:"consumption"`
 
+	// Actions are the rule's linkage actions (action.go, alarms/linkage).
+	Actions []Action `yaml:"actions"`
+
 	// Template is Message parsed; set by Parse.
 	Template *template.Template `yaml:"-"`
 	// Devices are the ids of the selected devices; set by Validate.

@@ -35,6 +35,7 @@ func Validate(files []*File, s *site.Site) (*Set, error) {
 			seen[r.Name] = r.at("name")
 			r.Devices = selectDevices(s, byID, &r.Select, r.at("select"), ctx, errs)
 			checkSignals(byID, r, ctx, errs)
+			checkActions(byID, r, ctx, errs)
 			set.Rules = append(set.Rules, r)
 		}
 		for i := range f.Maintenance {
