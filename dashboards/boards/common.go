@@ -32,7 +32,7 @@ const deviceFilter = `"site" =~ /^$site$/ AND "area" =~ /^$area$/ AND "device" =
 // dsVar is the datasource picker for a type (influxdb, prometheus).
 func dsVar(name, label, typ string) *g.Variable {
 	return &g.Variable{Name: name, Label: label, Type: "datasource", Query: typ, Refresh: 1,
-		Current: &g.Current{}, Options: []g.VariableValue{}}
+		Current: &g.Current{Text: "", Value: ""}, Options: []g.VariableValue{}}
 }
 
 // tagVar is a multi-value variable over the values of a tag, with "All".
@@ -79,8 +79,12 @@ func tzVar() *g.Variable {
 func alarmAnnotation() *g.Annotation {
 	return &g.Annotation{
 		Name: "Alarms", Datasource: g.Influx, Enable: true, IconColor: "red",
-		Query:       `SELECT "change", "message", "severity", "rule", "device" FROM "alarm" WHERE ` + siteFilter + ` AND $timeFilter`,
-		TitleColumn: "change", TextColumn: "message", TagsColumn: "severity,rule,device",
+		Target: &g.AnnotationTarget{
+			RefID:    "Anno",
+			Query:    `SELECT "change", "message", "severity", "rule", "device" FROM "alarm" WHERE ` + siteFilter + ` AND $timeFilter`,
+			RawQuery: true, ResultFormat: "table", QueryType: "tags", FromAnnotations: true,
+			TitleColumn: "change", TextColumn: "message", TagsColumn: "severity,rule,device",
+		},
 	}
 }
 
@@ -128,9 +132,13 @@ func timeseries(title, desc, unit string, th *g.Thresholds, targets ...*g.Target
 		p.FieldConfig.Defaults.Thresholds = th
 		p.FieldConfig.Defaults.Custom["thresholdsStyle"] = map[string]any{"mode": "dashed"}
 	}
-	p.Options = map[string]any{"legend": map[string]any{"displayMode": "list", "placement": "bottom", "showLegend": true},
-		"tooltip": map[string]any{"mode": "multi", "sort": "none"}}
+	p.Options = map[string]any{"legend": legend(), "tooltip": map[string]any{"mode": "multi", "sort": "none"}}
 	return p
+}
+
+// legend is a list legend below the panel.
+func legend() map[string]any {
+	return map[string]any{"displayMode": "list", "placement": "bottom", "showLegend": true, "calcs": []string{}}
 }
 
 // bars is a time series drawn as bars (per-hour and per-day figures).
@@ -148,8 +156,8 @@ func timeline(title, desc string, mappings []g.Mapping, targets ...*g.Target) *g
 	p.FieldConfig.Defaults.Color = map[string]any{"mode": "thresholds"}
 	p.FieldConfig.Defaults.Thresholds = g.StepsFrom("green")
 	p.FieldConfig.Defaults.Custom = map[string]any{"fillOpacity": 80, "lineWidth": 0}
-	p.Options = map[string]any{"mergeValues": true, "showValue": "never", "rowHeight": 0.8,
-		"legend": map[string]any{"displayMode": "list", "placement": "bottom", "showLegend": true}}
+	p.Options = map[string]any{"mergeValues": true, "showValue": "never", "rowHeight": 0.8, "alignValue": "left",
+		"legend": legend(), "tooltip": map[string]any{"mode": "single", "sort": "none"}}
 	// Fine steps so short states (the generator's 3-minute run-on) stay
 	// visible over a day.
 	p.Interval, p.MaxDataPoints = "10s", 5000
@@ -173,6 +181,7 @@ func stat(title, desc, unit string, th *g.Thresholds, targets ...*g.Target) *g.P
 	}
 	p.FieldConfig.Defaults.Thresholds = th
 	p.Options = map[string]any{"colorMode": "background", "graphMode": "none", "textMode": "value_and_name",
+		"justifyMode": "auto", "orientation": "auto", "wideLayout": true, "showPercentChange": false, "percentChangeColorMode": "standard",
 		"reduceOptions": map[string]any{"calcs": []string{"lastNotNull"}, "fields": "", "values": false}}
 	return p
 }
@@ -180,7 +189,7 @@ func stat(title, desc, unit string, th *g.Thresholds, targets ...*g.Target) *g.P
 // table is a table panel over InfluxQL table queries.
 func table(title, desc string, targets ...*g.Target) *g.Panel {
 	p := g.NewPanel("table", title, desc, g.Influx, targets...)
-	p.Options = map[string]any{"showHeader": true, "cellHeight": "sm"}
+	p.Options = map[string]any{"showHeader": true, "cellHeight": "sm", "frameIndex": 0}
 	return p
 }
 
@@ -194,7 +203,8 @@ func bargauge(title, desc, unit string, th *g.Thresholds, targets ...*g.Target) 
 	}
 	p.FieldConfig.Defaults.Thresholds = th
 	p.Options = map[string]any{"orientation": "horizontal", "displayMode": "gradient", "showUnfilled": true,
-		"reduceOptions": map[string]any{"calcs": []string{"lastNotNull"}, "fields": "", "values": false}}
+		"valueMode": "color", "namePlacement": "auto", "sizing": "auto", "minVizWidth": 8, "minVizHeight": 16, "maxVizHeight": 300,
+		"legend": legend(), "reduceOptions": map[string]any{"calcs": []string{"lastNotNull"}, "fields": "", "values": false}}
 	return p
 }
 

@@ -105,8 +105,9 @@ func writeDashboard(b *strings.Builder, file string, d *g.Dashboard) {
 		}
 	}
 	for _, a := range d.Annotations.List {
-		if a.BuiltIn == 0 {
-			fmt.Fprintf(b, "\nAnnotation \"%s\" (text `%s`, tags `%s`):\n\n```sql\n%s\n```\n", a.Name, a.TextColumn, a.TagsColumn, a.Query)
+		if a.Target != nil {
+			fmt.Fprintf(b, "\nAnnotation \"%s\" (title `%s`, text `%s`, tags `%s`):\n\n```sql\n%s\n```\n",
+				a.Name, a.Target.TitleColumn, a.Target.TextColumn, a.Target.TagsColumn, a.Target.Query)
 		}
 	}
 	b.WriteString("\nPanels:\n")

@@ -92,8 +92,10 @@ type fileJSON struct {
 		List []struct {
 			Name       string  `json:"name"`
 			BuiltIn    int     `json:"builtIn"`
-			Query      string  `json:"query"`
 			Datasource *dsJSON `json:"datasource"`
+			Target     *struct {
+				Query string `json:"query"`
+			} `json:"target"`
 		} `json:"list"`
 	} `json:"annotations"`
 	Panels []panelJSON `json:"panels"`
@@ -181,10 +183,10 @@ func (d *Dashboard) addVariables(f *fileJSON) {
 
 func (d *Dashboard) addAnnotations(f *fileJSON) {
 	for _, a := range f.Annotations.List {
-		if a.BuiltIn == 1 || a.Query == "" {
+		if a.BuiltIn == 1 || a.Target == nil || a.Target.Query == "" {
 			continue
 		}
-		d.Queries = append(d.Queries, Query{File: d.File, Where: "annotation " + a.Name, Kind: AnnotationInflux, Text: a.Query})
+		d.Queries = append(d.Queries, Query{File: d.File, Where: "annotation " + a.Name, Kind: AnnotationInflux, Text: a.Target.Query})
 	}
 }
 

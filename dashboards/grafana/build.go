@@ -47,7 +47,7 @@ func (l *Layout) Add(w, h int, p *Panel) *Panel {
 func (l *Layout) Row(title string) {
 	l.Break()
 	f := false
-	l.Add(24, 1, &Panel{Type: "row", Title: title, Collapsed: &f, Panels: []*Panel{}})
+	l.Add(24, 1, &Panel{Type: "row", Title: title, Collapsed: &f, Panels: &[]*Panel{}})
 	l.Break()
 }
 

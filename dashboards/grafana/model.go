@@ -99,20 +99,32 @@ type VariableValue struct {
 	Value    string `json:"value"`
 }
 
-// Annotation is an annotation query. InfluxQL annotations name the
-// columns that give the title, text and tags of each event.
+// Annotation is an annotation query. An InfluxQL annotation carries its
+// query in Target, in the shape Grafana's InfluxDB datasource migrates
+// the older top-level form into (and saves).
 type Annotation struct {
-	Name        string `json:"name"`
-	Datasource  *DSRef `json:"datasource"`
-	Enable      bool   `json:"enable"`
-	Hide        bool   `json:"hide"`
-	IconColor   string `json:"iconColor"`
-	BuiltIn     int    `json:"builtIn,omitempty"`
-	Type        string `json:"type,omitempty"`
-	Query       string `json:"query,omitempty"`
-	TitleColumn string `json:"titleColumn,omitempty"`
-	TextColumn  string `json:"textColumn,omitempty"`
-	TagsColumn  string `json:"tagsColumn,omitempty"`
+	Name       string            `json:"name"`
+	Datasource *DSRef            `json:"datasource"`
+	Enable     bool              `json:"enable"`
+	Hide       bool              `json:"hide"`
+	IconColor  string            `json:"iconColor"`
+	BuiltIn    int               `json:"builtIn,omitempty"`
+	Type       string            `json:"type,omitempty"`
+	Target     *AnnotationTarget `json:"target,omitempty"`
+}
+
+// AnnotationTarget is an InfluxQL annotation query: the columns that give
+// each event's title, text and tags.
+type AnnotationTarget struct {
+	RefID           string `json:"refId"`
+	Query           string `json:"query"`
+	RawQuery        bool   `json:"rawQuery"`
+	ResultFormat    string `json:"resultFormat"`
+	QueryType       string `json:"queryType"`
+	FromAnnotations bool   `json:"fromAnnotations"`
+	TitleColumn     string `json:"titleColumn"`
+	TextColumn      string `json:"textColumn"`
+	TagsColumn      string `json:"tagsColumn"`
 }
 
 // GridPos places a panel on the 24-column grid.
@@ -139,7 +151,8 @@ type Panel struct {
 	Options         map[string]any   `json:"options,omitempty"`
 	Transformations []Transformation `json:"transformations,omitempty"`
 	Collapsed       *bool            `json:"collapsed,omitempty"`
-	Panels          []*Panel         `json:"panels,omitempty"`
+	// Panels are a row's collapsed panels (empty, but present, on rows).
+	Panels *[]*Panel `json:"panels,omitempty"`
 }
 
 // Target is one query of a panel: InfluxQL (Query, RawQuery) or PromQL
