@@ -214,10 +214,11 @@
     scheduleRender();
   }
   function sorted() {
+    for (const a of S.alarms.values()) if (a._since === undefined) a._since = Date.parse(a.active_since) || 0;
     return [...S.alarms.values()].sort((a, b) =>
       (unacked(b) - unacked(a)) ||
       ((SEV[a.severity] ?? 9) - (SEV[b.severity] ?? 9)) ||
-      (Date.parse(b.active_since) - Date.parse(a.active_since)) ||
+      (b._since - a._since) ||
       (a._seq - b._seq));
   }
   let renderQueued = false;
@@ -231,11 +232,27 @@
     let n = 0, u = 0;
     for (const a of sorted()) {
       n++; if (unacked(a)) u++;
-      rows.push(alarmRow(a));
+      rows.push(cachedRow(a));
     }
-    $("alarm-rows").replaceChildren(...rows);
+    const body = $("alarm-rows");
+    if (rows.length !== body.children.length || rows.some((r, i) => body.children[i] !== r)) body.replaceChildren(...rows);
     $("alarm-count").textContent = t("count", { u, n });
     drawMaps();
+  }
+  // Rows are rebuilt only when their alarm changed, so a burst costs one
+  // row each and the list keeps its checkboxes.
+  const rowCache = new Map();
+  function cachedRow(a) {
+    const key = JSON.stringify([a.state, a.value, a.acked_by, a.shelved_until, a.out_of_service, a.latched, S.lang, S.session && S.session.role, !!S.site, S.devices.size]);
+    const c = rowCache.get(a.id);
+    if (c && c.key === key) return c.tr;
+    const tr = alarmRow(a);
+    if (c) tr.querySelector("input.pick").checked = c.tr.querySelector("input.pick").checked;
+    rowCache.set(a.id, { key, tr });
+    if (rowCache.size > 4 * S.alarms.size + 100) {
+      for (const id of rowCache.keys()) if (!S.alarms.has(id)) rowCache.delete(id);
+    }
+    return tr;
   }
   function alarmRow(a) {
     const tr = document.createElement("tr");
@@ -354,10 +371,18 @@
     }
     return hot;
   }
+  // drawMaps redraws a map only when what flashes on it changed.
+  let drawn = { main: "", popup: "" };
   function drawMaps() {
     if (!S.site) return;
-    SiteMap.draw($("map"), S.site, hotSet(S.alarms.values()));
-    if (S.popupID) SiteMap.draw($("popup-map"), S.site, hotSet([S.alarms.get(S.popupID)]));
+    const draw = (slot, svg, hot) => {
+      const key = [...hot].sort().join(" ") + "|" + S.lang + "|" + S.site.site;
+      if (drawn[slot] === key && svg.firstChild) return;
+      drawn[slot] = key;
+      SiteMap.draw(svg, S.site, hot);
+    };
+    draw("main", $("map"), hotSet(S.alarms.values()));
+    if (S.popupID) draw("popup", $("popup-map"), hotSet([S.alarms.get(S.popupID)]));
   }
 
   // ---- zones ------------------------------------------------------------------
@@ -545,6 +570,7 @@
     const res = await api("GET", "/api/v1/console/site");
     if (!res.ok) return;
     S.site = res.data;
+    drawn = { main: "", popup: "" };
     $("site-name").textContent = S.site.name || S.site.site || "";
     scheduleRender();
   }
