@@ -24,7 +24,10 @@ func AlarmAnalytics(l Limits) *g.Dashboard {
 	lay.Add(6, 6, stat("Peak alarms in 10 minutes",
 		fmt.Sprintf("Most alarms raised in one 10-minute period; over %g is an alarm flood for one operator (ISA-18.2).", l.AlarmFloodPer10m),
 		"none", flood, g.InfluxTarget(peak10m(), "peak")))
-	lay.Add(12, 6, mttaStat())
+	lay.Add(6, 6, mttaStat())
+	lay.Add(6, 6, bargauge("Alarms by severity",
+		"Alarms raised per severity in the time range. ISA-18.2 suggests about 80 % low, 15 % medium, 5 % high priority.", "none", nil,
+		g.InfluxTarget(`SELECT count("change") FROM "alarm" WHERE `+alarmFilter+` AND "change" = 'raise' AND $timeFilter GROUP BY "severity"`, "$tag_severity")))
 	lay.Add(24, 8, bars("Alarms per hour", "Alarms raised per hour, by severity (ISA-18.2 target: about 6 per hour, at most 12).", "none", nil,
 		g.InfluxTarget(alarmsPer("1h", `"severity"`), "$tag_severity")))
 	lay.Add(24, 8, bars("Alarms per operator per 10 minutes",

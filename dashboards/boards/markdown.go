@@ -49,6 +49,11 @@ go test ./dashboards/...       # fails if the JSON or this page drifted from the
   5000 points, so the generator's 3-minute run-on stays visible over a day.
 - **Per-day figures** (kWh, m³, yuan) use ` + "`GROUP BY time(1d) tz('${tz:raw}')`" + `: the
   variable ` + "`tz`" + ` (default ` + "`Asia/Shanghai`" + `) is the site's time zone.
+- **Current state** panels (active alarms, standing alarms, devices offline)
+  look back 30 days (` + "`time > now() - 30d`" + `) instead of the time range: an alarm
+  raised or a device lost before the range may still stand.
+- **Arming**: facmon does not store the arming of perimeter zones in InfluxDB
+  (yet); "Arming state" shows the ` + "`armed`" + ` signal of the in-home alarm panels.
 - **PV**: the variable ` + "`pv_meter`" + ` picks the power meters whose id contains ` + "`pv`" + `
   or ` + "`solar`" + `; the other meters are the circuits. The export value is the kWh
   counted × ` + "`export_price`" + ` (default 0.43 yuan/kWh).
