@@ -408,7 +408,10 @@
       td.append(button(t("zone.arm"), () => act("POST", path("arm"), {}).then(loadZones), "arm"));
       if (!z.always_armed) {
         td.append(button(t("zone.disarm"), () => disarm(z), "disarm"));
-        td.append(button(t("zone.bypass"), () => act("POST", path("bypass"), {}).then(loadZones), "bypass"));
+        td.append(button(t("zone.bypass"), async () => {
+          const v = await ask(t("zone.bypass") + " " + z.name, [{ name: "reason", label: t("shelve.reason") }]);
+          if (v) act("POST", path("bypass"), { reason: v.reason }).then(loadZones);
+        }, "bypass"));
       }
       tr.append(td);
       return tr;
