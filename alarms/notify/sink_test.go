@@ -22,7 +22,7 @@ type got struct {
 // sink is a real HTTP receiver on a loopback port that can go down and
 // come back on the same port.
 type sink struct {
-	t      *testing.T
+	t      testing.TB
 	addr   string
 	mu     sync.Mutex
 	srv    *http.Server
@@ -32,7 +32,10 @@ type sink struct {
 }
 
 // newSink starts a receiver answering 200.
-func newSink(t *testing.T) *sink {
+func newSink(t *testing.T) *sink { return newSinkTB(t) }
+
+// newSinkTB is newSink for tests and benchmarks.
+func newSinkTB(t testing.TB) *sink {
 	s := &sink{t: t, status: 200, answer: `{"errcode":0,"errmsg":"ok"}`}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -113,7 +116,7 @@ func (s *sink) keys() map[string]int {
 
 // messages decodes the bodies as facmon messages (the default webhook
 // body).
-func (s *sink) messages(t *testing.T) []Message {
+func (s *sink) messages(t testing.TB) []Message {
 	var out []Message
 	for _, r := range s.requests() {
 		var m Message
@@ -126,7 +129,7 @@ func (s *sink) messages(t *testing.T) []Message {
 }
 
 // waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
+func waitFor(t testing.TB, d time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for !cond() {
@@ -134,5 +137,32 @@ func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 			t.Fatalf("timed out after %s waiting for %s", d, what)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// reset forgets what arrived.
+func (s *sink) reset() {
+	s.mu.Lock()
+	s.reqs = nil
+	s.mu.Unlock()
+}
+
+// waitCount waits until n requests arrived and returns when the n-th did.
+func (s *sink) waitCount(t testing.TB, n int) time.Time {
+	var at time.Time
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		s.mu.Lock()
+		if len(s.reqs) >= n {
+			at = s.reqs[n-1].At
+		}
+		s.mu.Unlock()
+		if !at.IsZero() {
+			return at
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for request %d", n)
+		}
+		time.Sleep(100 * time.Microsecond)
 	}
 }
