@@ -78,6 +78,9 @@ go test ./dashboards/...       # fails if the JSON or this page drifted from the
   site with Modbus devices (one answering with exceptions) and MQTT (broker
   restarted once), scrapes ` + "`/metrics`" + ` and checks every metric and label the
   "facmon itself" dashboard uses.
+- ` + "`TestGrafanaSchema`" + ` (dashboards/check): every file decodes strictly against
+  Grafana's own schema (the Grafana Foundation SDK's generated types with the
+  core panel plugins' options): no unknown, missing or mistyped key.
 - Lint tests on the JSON: datasources only through the variables, InfluxQL
   rules (raw, time filter, steps, fill), variables defined, the alarm
   annotation present, no name of the demo site anywhere.
