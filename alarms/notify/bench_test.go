@@ -156,7 +156,6 @@ func benchRaise(b *testing.B, hold time.Duration) {
 	b.ReportMetric(float64(trs.Load())/(el+1), "bg-transitions/s")
 }
 
-
 // BenchmarkAlertmanagerEndToEnd measures alarm raised → webhook receiver
 // through a real Alertmanager running the deploy configuration, whose
 // critical route has group_wait 5s (deploy/alertmanager/alertmanager.yml).
