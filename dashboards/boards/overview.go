@@ -35,7 +35,7 @@ func Overview(l Limits) *g.Dashboard {
 	lay.Add(4, 6, offlineStat())
 	lay.Add(12, 6, lastAlarmTable())
 	lay.Add(12, 8, powerTimeline("Mains and generator"))
-	lay.Add(12, 8, bargauge("Tank levels now", "Latest level of every tank.", "lengthm", tankSteps(l),
+	lay.Add(12, 8, bargauge("Tank levels now", "Latest level of every tank: red below the domestic low bound or above the fire-water high bound.", "lengthm", tankColours(l),
 		g.InfluxTarget(current("level", "water_tank"), "$tag_device")))
 	lay.Add(24, 8, timeseries("Tank levels", "Level of every tank, with the rule pack's low and high alarm bounds.", "lengthm", tankSteps(l),
 		g.InfluxTarget(series("mean", "level", "water_tank", "none"), "$tag_device")))
@@ -77,11 +77,17 @@ func lastAlarmTable() *g.Panel {
 	return table("Last alarms", "The five most recent alarms raised (newest first).", g.InfluxTable(q))
 }
 
-// tankSteps colours tank levels by the rule pack's bounds: red below the
-// fire-water low bound and above its high bound, orange below the
-// domestic low bound.
+// tankSteps are the rule pack's tank bounds as lines: the domestic low
+// bound (orange), the fire-water low and high bounds (red).
 func tankSteps(l Limits) *g.Thresholds {
-	return g.StepsFrom("red", g.At(l.DomesticTankLow, "orange"), g.At(l.FireTankLow, "green"), g.At(l.FireTankHigh, "red"))
+	return g.StepsFrom("green", g.At(l.DomesticTankLow, "orange"), g.At(l.FireTankLow, "red"), g.At(l.FireTankHigh, "red"))
+}
+
+// tankColours colour a tank's latest level: red below the lowest low
+// bound and above the highest high bound. (Which bounds apply depends on
+// the tank's purpose, which the tags do not carry; the lines show both.)
+func tankColours(l Limits) *g.Thresholds {
+	return g.StepsFrom("red", g.At(l.DomesticTankLow, "green"), g.At(l.FireTankHigh, "red"))
 }
 
 // powerTimeline shows mains presence, generator running and the transfer
