@@ -72,7 +72,11 @@ func checkActions(byID map[string]*site.Device, r *Rule, ctx string, errs *error
 
 func itoa(i int) string { return strconv.Itoa(i) }
 
-// checkWrite resolves and checks a write's target for every device.
+// checkWrite resolves and checks a write's target for every device. A
+// device whose target cannot be resolved (no such label, no such device,
+// or a device that is not on Modbus: a rule-test site) gets no target, and
+// alarms/linkage logs it when it starts; a Modbus device that lacks the
+// signal, or has it in a read-only table, is a mistake.
 func checkWrite(byID map[string]*site.Device, r *Rule, a *Action, ctx string, errs *errorList) {
 	w := a.Write
 	tmpl, err := template.New("device").Option("missingkey=error").Parse(w.Device)
@@ -84,15 +88,13 @@ func checkWrite(byID map[string]*site.Device, r *Rule, a *Action, ctx string, er
 	for _, id := range r.Devices {
 		d := byID[id]
 		var b strings.Builder
-		if err := tmpl.Execute(&b, &Data{Rule: r.Name, Device: id, DeviceName: d.Name, Area: d.Area, Kind: d.Kind,
-			Labels: r.Labels, DeviceLabels: d.Labels}); err != nil {
-			errs.add(w.Pos, "%s: write: device of %q: %v", ctx, id, err)
+		if tmpl.Execute(&b, &Data{Rule: r.Name, Device: id, DeviceName: d.Name, Area: d.Area, Kind: d.Kind,
+			Labels: r.Labels, DeviceLabels: d.Labels}) != nil {
 			continue
 		}
 		target := b.String()
 		t := byID[target]
-		if t == nil {
-			errs.add(w.Pos, "%s: write: device %q (for %q) unknown", ctx, target, id)
+		if t == nil || t.Modbus == nil {
 			continue
 		}
 		i := slices.IndexFunc(t.Signals, func(sg site.Signal) bool { return sg.Name == w.Signal })
