@@ -281,3 +281,31 @@ func TestSessionsSurviveARestart(t *testing.T) {
 		t.Fatal("ended session came back")
 	}
 }
+
+func TestUsersAPIIsForAdmins(t *testing.T) {
+	f := newFixture(t)
+	mux := http.NewServeMux()
+	f.guard.MountUsers(mux.Handle)
+	srv := f.guard.Wrap(mux)
+	for _, tc := range []struct {
+		name, user, method, body string
+		code                     int
+	}{
+		{"operator lists", "op", "GET", "", 403},
+		{"engineer adds", "eng", "POST", `{"name":"x","role":"admin","password":"long-enough"}`, 403},
+		{"admin lists", "adm", "GET", "", 200},
+		{"admin adds", "adm", "POST", `{"name":"new","role":"operator","password":"long-enough"}`, 200},
+		{"admin short password", "adm", "POST", `{"name":"new","role":"operator","password":"short"}`, 400},
+		{"admin bad role", "adm", "POST", `{"name":"new","role":"root","password":"long-enough"}`, 400},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := req(tc.method, "/api/v1/users", tc.body)
+			r.SetBasicAuth(tc.user, tc.user+"-password")
+			rec := httptest.NewRecorder()
+			srv.ServeHTTP(rec, r)
+			if rec.Code != tc.code || strings.Contains(rec.Body.String(), "$2a$") {
+				t.Fatalf("%d %s", rec.Code, rec.Body)
+			}
+		})
+	}
+}

@@ -53,6 +53,7 @@ func (svc *service) mountConsole() error {
 	svc.console = &consoleParts{users: users, guard: guard}
 	svc.web.Guard(guard.Wrap)
 	guard.Mount(svc.web.Handle)
+	guard.MountUsers(svc.web.Handle)
 	console.New(console.Options{Site: func() console.SiteMap { return siteMap(svc.currentSite()) }}).Mount(svc.web.Handle)
 	return svc.useTLS(s)
 }
