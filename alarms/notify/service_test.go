@@ -73,7 +73,7 @@ func newService(t *testing.T, n *site.Notify, dir string, now func() time.Time) 
 
 // raise returns a raise transition.
 func raise(rule, device string, sev alarms.Severity, at time.Time) alarms.Transition {
-	return alarms.Transition{ID: alarms.AlarmID(rule, device, at), Rule: rule, Site: "demo", Area: "north", Kind: "perimeter",
+	return alarms.Transition{ID: alarms.AlarmID(rule, device, at), Rule: rule, Site: "demo", Area: "north", Kind: "perimeter_zone",
 		Device: device, Severity: sev, Message: rule + " on " + device, Cite: "篇3·十五·7", Change: alarms.Raise,
 		Time: at, ActiveSince: at, To: alarms.ActiveUnacked}
 }

@@ -21,7 +21,7 @@ func testNotify() *site.Notify {
 		},
 		Routes: []site.Route{
 			{Severities: []string{"critical"}, Receivers: []string{"am"}, Duty: true, Continue: true},
-			{Kinds: []string{"perimeter"}, Areas: []string{"north"}, People: []string{"boss"}},
+			{Kinds: []string{"perimeter_zone"}, Areas: []string{"north"}, People: []string{"boss"}},
 			{Receivers: []string{"log-hook"}},
 		},
 	}
@@ -76,8 +76,8 @@ func TestMatch(t *testing.T) {
 		want                  string
 	}{
 		{"critical continues to the catch-all", "critical", "pump", "x", "am,log-hook duty=true people="},
-		{"perimeter north goes to boss and stops", "major", "perimeter", "north", " duty=false people=boss"},
-		{"critical perimeter north", "critical", "perimeter", "north", "am duty=true people=boss"},
+		{"perimeter north goes to boss and stops", "major", "perimeter_zone", "north", " duty=false people=boss"},
+		{"critical perimeter north", "critical", "perimeter_zone", "north", "am duty=true people=boss"},
 		{"anything else", "minor", "pump", "south", "log-hook duty=false people="},
 	}
 	for _, tt := range tests {
