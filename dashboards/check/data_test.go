@@ -55,6 +55,7 @@ func TestEveryPanelHasData(t *testing.T) {
 // runQuery runs one query and fails if it errors or returns no rows.
 func runQuery(t *testing.T, in *testbed.Influx, q Query, vars map[string][]string, r Range, mode string) {
 	t.Helper()
+	r.MaxDataPoints = q.MaxDataPoints
 	text := Interpolate(q.Text, vars, r, minInterval(q.Interval))
 	if varRef.MatchString(text) {
 		t.Errorf("%s %s (%s): variable left unsubstituted: %s", q.File, q.Where, mode, text)

@@ -55,6 +55,9 @@ type Query struct {
 	RawQuery bool
 	// Legend is a PromQL target's legend format ({{label}} …).
 	Legend string
+	// MaxDataPoints is the panel's limit on points (0: Grafana's default,
+	// about the panel's width in pixels).
+	MaxDataPoints int
 }
 
 // Dashboard is what the queries need from a dashboard file.
@@ -107,12 +110,13 @@ type dsJSON struct {
 }
 
 type panelJSON struct {
-	Title      string      `json:"title"`
-	Type       string      `json:"type"`
-	Interval   string      `json:"interval"`
-	Datasource *dsJSON     `json:"datasource"`
-	Panels     []panelJSON `json:"panels"`
-	Targets    []struct {
+	Title         string      `json:"title"`
+	Type          string      `json:"type"`
+	Interval      string      `json:"interval"`
+	MaxDataPoints int         `json:"maxDataPoints"`
+	Datasource    *dsJSON     `json:"datasource"`
+	Panels        []panelJSON `json:"panels"`
+	Targets       []struct {
 		RefID      string  `json:"refId"`
 		Datasource *dsJSON `json:"datasource"`
 		Query      string  `json:"query"`
@@ -199,7 +203,8 @@ func (d *Dashboard) addPanel(p panelJSON) {
 		if ds == nil {
 			ds = p.Datasource
 		}
-		q := Query{File: d.File, Where: fmt.Sprintf("panel %q %s", p.Title, t.RefID), Interval: p.Interval, RawQuery: t.RawQuery}
+		q := Query{File: d.File, Where: fmt.Sprintf("panel %q %s", p.Title, t.RefID), Interval: p.Interval,
+			MaxDataPoints: p.MaxDataPoints, RawQuery: t.RawQuery}
 		switch {
 		case ds != nil && ds.Type == "prometheus":
 			q.Kind, q.Text, q.Legend = PanelProm, t.Expr, t.Legend

@@ -24,7 +24,7 @@ func checkRunOnVisible(t *testing.T, in *testbed.Influx, d *Dashboard, day Range
 	}
 	// The panel's step over a whole day (what an operator sees first);
 	// the rows of the outage are then picked out of it.
-	whole := Range{From: day.From, To: day.To, MaxDataPoints: 5000}
+	whole := Range{From: day.From, To: day.To, MaxDataPoints: qs[0].MaxDataPoints}
 	step := Interval(whole, minInterval(qs[0].Interval))
 	vars := resolveVariables(t, in, d, day, true)
 	outage := day.From.Add(scenarioAt[0].after)
