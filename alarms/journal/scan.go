@@ -70,15 +70,18 @@ func (s *scan) breakAt(seq uint64, seg string, off int64, format string, args ..
 // continuity and the hash chain, and indexes the records.
 func scanDir(dir string) (*scan, error) {
 	s := &scan{}
+	// Segments are listed before the anchor is read: a drop by a running
+	// journal writes the anchor first, so the list then holds at most
+	// stale segments, never lacks one the anchor expects.
+	ids, err := listSegments(dir)
+	if err != nil {
+		return nil, fmt.Errorf("journal %s: %w", dir, err)
+	}
 	anc, ok, err := readAnchor(dir)
 	if err != nil {
 		s.breakAt(0, anchorName, 0, "anchor file unreadable")
 	}
 	s.anchor, s.hasAnchor = anc, ok
-	ids, err := listSegments(dir)
-	if err != nil {
-		return nil, fmt.Errorf("journal %s: %w", dir, err)
-	}
 	if damaged, _ := filepath.Glob(filepath.Join(dir, "*"+segSuffix+damagedSuffix)); len(damaged) > 0 {
 		s.breakAt(0, filepath.Base(damaged[0]), 0, "segment with an unreadable header set aside on open")
 	}

@@ -2,6 +2,7 @@ package journal
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -165,4 +166,35 @@ func TestVerifyEmpty(t *testing.T) {
 	if r, err := Verify(dir); err != nil || !r.OK() || r.Records != 0 {
 		t.Fatalf("Verify(empty) = %+v, %v", r, err)
 	}
+}
+
+// TestVerifyWhileAppending runs Verify (as `facmon journal verify` would,
+// from outside) again and again while a journal appends, rolls segments
+// and drops the oldest: it never reports a break.
+func TestVerifyWhileAppending(t *testing.T) {
+	dir := t.TempDir()
+	j, _ := open(t, dir, Options{MaxRecords: 20, SegmentRecords: 5})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 400 {
+			if _, err := j.Append(context.Background(), transition(i)); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	checks := 0
+	for running := true; running; checks++ {
+		select {
+		case <-done:
+			running = false
+		default:
+		}
+		r, err := Verify(dir)
+		if err != nil || !r.OK() {
+			t.Fatalf("Verify during appends = %+v (break %v), %v", r, r.Broken, err)
+		}
+	}
+	t.Logf("%d verifications during 400 appends", checks)
 }
