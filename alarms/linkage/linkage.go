@@ -93,6 +93,7 @@ func New(o Options) (*Linkage, error) {
 	for _, r := range o.Rules.Rules {
 		if len(r.Actions) > 0 {
 			l.byRule[r.Name] = r
+			l.warnUntargeted(r)
 		}
 	}
 	for i := range o.Rules.Site.Devices {
@@ -101,6 +102,22 @@ func New(o Options) (*Linkage, error) {
 	l.actions = promauto.With(o.Registerer).NewCounterVec(prometheus.CounterOpts{Name: "facmon_linkage_actions_total",
 		Help: "Linkage actions carried out, by result (ok, failed, disabled)."}, []string{"result"})
 	return l, nil
+}
+
+// warnUntargeted logs the devices of r for which a write action found no
+// target (no such label, or not a Modbus device).
+func (l *Linkage) warnUntargeted(r *rules.Rule) {
+	for i := range r.Actions {
+		a := &r.Actions[i]
+		if a.Write == nil {
+			continue
+		}
+		for _, d := range r.Devices {
+			if a.Targets[d] == "" {
+				l.o.Logger.Warn("linkage: no write target for device; its alarms switch nothing", "rule", r.Name, "device", d, "template", a.Write.Device)
+			}
+		}
+	}
 }
 
 // Transitions runs the actions of the raises and clears in ts, in order.

@@ -1,0 +1,265 @@
+package linkage
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	mb "github.com/simonvetter/modbus"
+
+	"facmon/alarms"
+	"facmon/alarms/dispatch"
+	"facmon/alarms/engine"
+	"facmon/alarms/lifecycle"
+	"facmon/alarms/rules"
+	"facmon/collectors"
+	"facmon/collectors/modbus"
+	"facmon/collectors/sim"
+	"facmon/internal/site"
+)
+
+// memJournal keeps the journal in memory.
+type memJournal struct {
+	mu sync.Mutex
+	es []lifecycle.Entry
+}
+
+func (j *memJournal) Append(_ context.Context, es []lifecycle.Entry) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.es = append(j.es, es...)
+	return nil
+}
+
+func (j *memJournal) linkage() []lifecycle.Entry {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	var out []lifecycle.Entry
+	for _, e := range j.es {
+		if e.Type == lifecycle.Linkage {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// pipeline is the demo community's engine, lifecycle and linkage, the
+// transitions handed to linkage as the dispatcher would.
+type pipeline struct {
+	t   *testing.T
+	mu  sync.Mutex // guards now: the dispatcher's goroutine reads the clock
+	now time.Time
+	eng *engine.Engine
+	m   *lifecycle.Manager
+	j   *memJournal
+}
+
+// demo loads the demo site and its rule pack.
+func demo(t *testing.T) (*site.Site, *rules.Set) {
+	t.Helper()
+	s, err := site.Load("../../seeds/sites/demo.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := rules.ForSite("../../seeds/sites/demo.yaml", s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, set
+}
+
+func newPipeline(t *testing.T, set *rules.Set, w Writer) *pipeline {
+	t.Helper()
+	p := &pipeline{t: t, now: time.Date(2026, 3, 1, 23, 0, 0, 0, time.UTC), j: &memJournal{}}
+	p.eng = engine.New(engine.Options{Rules: set})
+	l := &lazy{}
+	disp, err := dispatch.New(dispatch.Options{Targets: []dispatch.Target{{Name: "linkage", Output: l}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.m, err = lifecycle.New(lifecycle.Options{Site: set.Site, Latched: lifecycle.LatchedRules(set), Journal: p.j,
+		Clock: p.clock, Output: disp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.l, err = New(Options{Rules: set, Writer: func() Writer { return w }, Recorder: p.m, Clock: p.clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { disp.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	p.eng.SetGate(p.m.Gate, p.clock())
+	return p
+}
+
+// lazy lets the Linkage be built after the Manager it records through.
+type lazy struct{ l *Linkage }
+
+func (z *lazy) Transitions(ctx context.Context, ts []alarms.Transition) error {
+	return z.l.Transitions(ctx, ts)
+}
+
+func (p *pipeline) clock() time.Time {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.now
+}
+
+// point sends one value and advances the clock by d first.
+func (p *pipeline) point(d time.Duration, device, signal string, v float64) {
+	p.t.Helper()
+	p.mu.Lock()
+	p.now = p.now.Add(d)
+	now := p.now
+	p.mu.Unlock()
+	ts := p.eng.Process([]collectors.Point{{Site: "demo", Device: device, Signal: signal, Value: v, Time: now}})
+	if err := p.m.Transitions(context.Background(), ts); err != nil {
+		p.t.Fatal(err)
+	}
+}
+
+// simulator starts the demo's Modbus gateways and a real Modbus collector
+// polling them; it returns the collector and the gateways' addresses.
+func simulator(t *testing.T, s *site.Site) (*modbus.Collector, map[string]string) {
+	t.Helper()
+	sm, err := sim.New(sim.Options{Site: s, ListenAny: true, BrokerURL: "tcp://127.0.0.1:1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sm.Close)
+	addrs := sm.Addrs()
+	sim.UseAddrs(s, addrs)
+	c, err := modbus.New(modbus.Options{Site: s, Sink: collectors.SinkFunc(func(context.Context, []collectors.Point) error { return nil })})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { c.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return c, addrs
+}
+
+// readCoil reads a coil back over Modbus TCP with a separate master.
+func readCoil(t *testing.T, addr string, unit uint8, coil uint16) bool {
+	t.Helper()
+	cl, err := mb.NewClient(&mb.ClientConfiguration{URL: "tcp://" + addr, Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.Open(); err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	cl.SetUnitId(unit)
+	v, err := cl.ReadCoil(coil)
+	if err != nil {
+		t.Fatalf("read coil %d of unit %d at %s: %v", coil, unit, addr, err)
+	}
+	return v
+}
+
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestAgainstSimulator: an intrusion on zone 3 (east-wall-1) turns on its
+// floodlight (coil 2 of perimeter-io unit 1), read back over Modbus; low
+// fountain water stops the fountain pump (coil 30 of pump-room-plc unit 1)
+// and its clear puts it back to auto. Each write is journaled with "ok".
+func TestAgainstSimulator(t *testing.T) {
+	s, set := demo(t)
+	c, addrs := simulator(t, s)
+	p := newPipeline(t, set, c)
+	if readCoil(t, addrs["perimeter-io"], 1, 2) {
+		t.Fatal("floodlight-east-1 on before any intrusion")
+	}
+	p.point(0, "east-wall-1", "alarm", 1)
+	eventually(t, "floodlight-east-1 on", func() bool { return readCoil(t, addrs["perimeter-io"], 1, 2) })
+	if readCoil(t, addrs["perimeter-io"], 1, 0) {
+		t.Fatal("floodlight-north-1 switched on by an intrusion on the east wall")
+	}
+
+	p.point(time.Second, "fountain-1", "low_level", 1)
+	p.point(11*time.Second, "fountain-1", "low_level", 1)
+	eventually(t, "fountain pump stopped", func() bool { return readCoil(t, addrs["pump-room-plc"], 1, 30) })
+	p.point(time.Second, "fountain-1", "low_level", 0)
+	eventually(t, "fountain pump back to auto", func() bool { return !readCoil(t, addrs["pump-room-plc"], 1, 30) })
+	eventually(t, "three journaled writes", func() bool { return len(p.j.linkage()) == 3 })
+	for _, e := range p.j.linkage() {
+		if e.Reason != "ok" {
+			t.Fatalf("linkage entry %+v: want result ok", e)
+		}
+	}
+}
+
+// failing is a Writer whose writes fail.
+type failing struct{}
+
+func (failing) WriteCoil(context.Context, string, string, bool) error {
+	return errors.New("modbus: perimeter-io: i/o timeout")
+}
+func (failing) WriteRegister(context.Context, string, string, float64) error {
+	return errors.New("modbus: i/o timeout")
+}
+
+// TestFailedWriteRaisesAlarm: the failure is journaled and raises a
+// linkage-failed alarm, which an acknowledgement returns to normal.
+func TestFailedWriteRaisesAlarm(t *testing.T) {
+	_, set := demo(t)
+	p := newPipeline(t, set, failing{})
+	p.point(0, "east-wall-1", "alarm", 1)
+	var id string
+	eventually(t, "linkage-failed alarm", func() bool {
+		for _, a := range p.m.Board() {
+			if a.Rule == lifecycle.LinkageFailedRule && a.Device == "floodlight-east-1" {
+				id = a.ID
+				return true
+			}
+		}
+		return false
+	})
+	es := p.j.linkage()
+	if len(es) != 1 || !strings.HasPrefix(es[0].Reason, "failed: ") || es[0].Subject != "floodlight-east-1" {
+		t.Fatalf("journal: %+v", es)
+	}
+	if ok, err := p.m.AckEvent(context.Background(), id, "op"); !ok || err != nil {
+		t.Fatalf("ack of the linkage alarm: %v %v", ok, err)
+	}
+	for _, a := range p.m.Board() {
+		if a.ID == id {
+			t.Fatalf("linkage alarm still on the board after ack: %s", a.To)
+		}
+	}
+}
+
+// TestDisabled: with linkage off in the site file nothing is written; the
+// skipped action is journaled.
+func TestDisabled(t *testing.T) {
+	_, set := demo(t)
+	off := false
+	set.Site.Linkage.Enabled = &off
+	p := newPipeline(t, set, failing{})
+	p.point(0, "east-wall-1", "alarm", 1)
+	eventually(t, "skipped entry", func() bool { return len(p.j.linkage()) == 1 })
+	if e := p.j.linkage()[0]; !strings.HasPrefix(e.Reason, "skipped") {
+		t.Fatalf("entry %+v", e)
+	}
+	for _, a := range p.m.Board() {
+		if a.Rule == lifecycle.LinkageFailedRule {
+			t.Fatal("a disabled action raised a failure alarm")
+		}
+	}
+}
