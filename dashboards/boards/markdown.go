@@ -65,8 +65,8 @@ go test ./dashboards/...       # fails if the JSON or this page drifted from the
 - ` + "`TestEveryPanelHasData`" + ` (dashboards/check): a real InfluxDB 1.8.10 is filled with
   a simulated day of the demo community (the simulator's world stepped on a
   fake clock with its scenarios — two mains outages, a tank draining, an
-  intrusion, unplugged devices, bins filling — plus a fire-panel test, water
-  in a room and a pit, a door held open, an elevator fault; the real alarm
+  intrusion, a fire alarm, unplugged devices, bins filling, a flood — plus a
+  fire-panel fault, a door held open, an elevator fault, a hot room; the real alarm
   engine on those points with an operator acknowledging; everything written
   through the spooled writer and the alarm output). Every variable, panel and
   annotation query then runs with the variables resolved and ` + "`$timeFilter`" + `,

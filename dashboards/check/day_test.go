@@ -34,7 +34,7 @@ const (
 )
 
 // scenarioAt are the simulator's scenarios through the day, as offsets
-// from its start.
+// from its start ("normal" ends every scenario running).
 var scenarioAt = []struct {
 	after time.Duration
 	name  string
@@ -42,32 +42,33 @@ var scenarioAt = []struct {
 	{2 * time.Hour, sim.MainsOutage},
 	{5 * time.Hour, sim.TankDrain},
 	{9 * time.Hour, sim.Intrusion},
+	{10 * time.Hour, sim.FireAlarm},
+	{10*time.Hour + 20*time.Minute, sim.Normal},
 	{11 * time.Hour, sim.Unplug},
 	{12 * time.Hour, sim.Normal},
 	{13 * time.Hour, sim.BinFill},
-	{16 * time.Hour, sim.Normal},
+	{14 * time.Hour, sim.Flood},
+	{14*time.Hour + 30*time.Minute, sim.Normal},
+	{16 * time.Hour, sim.BinFill},
+	{17 * time.Hour, sim.Normal},
 	{18 * time.Hour, sim.MainsOutage},
 }
 
-// override is a device signal held at a value for a while: events the
-// simulator has no scenario for (a fire-panel test, water in a room, a
-// door held open, an elevator fault).
+// override holds a signal of the first device of a kind at a value for a
+// while: events the simulator has no scenario for (a fire-panel fault, a
+// door held open, an elevator fault, a hot room, a home alarm).
 type override struct {
-	device, signal string
-	from, to       time.Duration
-	value          float64
+	kind, signal string
+	from, to     time.Duration
+	value        float64
 }
 
 var overrides = []override{
-	{"fire-panel-1", "fire_alarm", 10 * time.Hour, 10*time.Hour + 5*time.Minute, 1},
-	{"fire-panel-1", "fault", 15 * time.Hour, 15*time.Hour + 20*time.Minute, 1},
-	{"flood-lv-room", "water", 14 * time.Hour, 14*time.Hour + 10*time.Minute, 1},
-	{"elevator-pit-2", "water", 14 * time.Hour, 14*time.Hour + 15*time.Minute, 1},
-	{"elevator-pit-2", "water_level", 14 * time.Hour, 14*time.Hour + 15*time.Minute, 4},
-	{"door-generator-room", "open", 7 * time.Hour, 7*time.Hour + 30*time.Minute, 1},
-	{"elevator-1", "fault", 20 * time.Hour, 20*time.Hour + 40*time.Minute, 1},
-	{"room-generator-room", "temperature", 19 * time.Hour, 19*time.Hour + 30*time.Minute, 41},
-	{"home-b2-302", "alarm", 22 * time.Hour, 22*time.Hour + 3*time.Minute, 1},
+	{"fire_panel", "fault", 15 * time.Hour, 15*time.Hour + 20*time.Minute, 1},
+	{"door", "open", 7 * time.Hour, 7*time.Hour + 30*time.Minute, 1},
+	{"elevator", "fault", 20 * time.Hour, 20*time.Hour + 40*time.Minute, 1},
+	{"room", "temperature", 19 * time.Hour, 19*time.Hour + 30*time.Minute, 41},
+	{"home_alarm", "alarm", 22 * time.Hour, 22*time.Hour + 3*time.Minute, 1},
 }
 
 // day is a simulated day of the demo community on its way to InfluxDB:
@@ -183,7 +184,7 @@ func (d *day) points(now time.Time) []collectors.Point {
 		}
 		for _, sg := range dev.Signals {
 			v, _ := d.world.Value(dev.ID, sg.Name)
-			v = d.override(dev.ID, sg.Name, now, v)
+			v = d.override(dev, sg.Name, now, v)
 			pts = append(pts, collectors.Point{Site: d.site.ID, Area: dev.Area, Kind: dev.Kind, Device: dev.ID,
 				Signal: sg.Name, Value: v, Bool: isBoolRegister(sg.Modbus), Quality: collectors.Good, Time: now})
 		}
@@ -206,14 +207,24 @@ func (d *day) statusPoint(pts []collectors.Point, dev *site.Device, now time.Tim
 		Signal: collectors.StatusSignal, Value: float64(st), Quality: collectors.Good, Time: now})
 }
 
-func (d *day) override(device, signal string, now time.Time, v float64) float64 {
+func (d *day) override(dev *site.Device, signal string, now time.Time, v float64) float64 {
 	off := now.Sub(d.start)
 	for _, o := range overrides {
-		if o.device == device && o.signal == signal && off >= o.from && off < o.to {
+		if o.kind == dev.Kind && o.signal == signal && off >= o.from && off < o.to && d.firstOf(dev.Kind) == dev.ID {
 			return o.value
 		}
 	}
 	return v
+}
+
+// firstOf is the id of the site's first device of a kind.
+func (d *day) firstOf(kind string) string {
+	for i := range d.site.Devices {
+		if d.site.Devices[i].Kind == kind {
+			return d.site.Devices[i].ID
+		}
+	}
+	return ""
 }
 
 // alarms writes transitions and schedules an operator's acknowledgement
