@@ -3,9 +3,17 @@ package console_test
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"fmt"
 	"io"
+	"math/big"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -71,6 +79,7 @@ type siteOptions struct {
 	mqttURL string
 	bench   int // perimeter devices bench-000… for the latency run
 	load    int // devices load-00… with 10 analog signals each
+	tls     bool // serve HTTPS with a fresh self-signed certificate
 }
 
 // writeSite writes a site with a perimeter zone, an XSS-named device and
@@ -111,6 +120,10 @@ devices:
 			fmt.Fprintf(&b, "      - {name: s%d, type: analog, unit: \"1\"}\n", s)
 		}
 	}
+	if o.tls {
+		writeCert(t, dir)
+		b.WriteString("http:\n  tls: {cert_file: tls.crt, key_file: tls.key}\n")
+	}
 	b.WriteString("rules: [rules.yaml]\n")
 	rules := `rules:
   - name: perimeter-zone-alarm
@@ -138,6 +151,8 @@ type facmon struct {
 	addr string
 	cmd  *exec.Cmd
 	log  *syncBuffer
+	// scheme is http or https.
+	scheme string
 }
 
 type syncBuffer struct {
@@ -155,6 +170,11 @@ func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return 
 // startFacmon adds the users op (operator) and eng (engineer) and starts
 // `facmon run` on a free port.
 func startFacmon(t testing.TB, site, data string) *facmon {
+	return startFacmonScheme(t, site, data, "http")
+}
+
+// startFacmonScheme is startFacmon for a site served over scheme.
+func startFacmonScheme(t testing.TB, site, data, scheme string) *facmon {
 	t.Helper()
 	bin := facmonBinary(t)
 	for _, u := range [][2]string{{"op", "operator"}, {"eng", "engineer"}} {
@@ -164,14 +184,14 @@ func startFacmon(t testing.TB, site, data string) *facmon {
 			t.Fatalf("user add %s: %v\n%s", u[0], err, out)
 		}
 	}
-	f := &facmon{t: t, bin: bin, addr: fmt.Sprintf("127.0.0.1:%d", testbed.FreePort(t)), log: &syncBuffer{}}
+	f := &facmon{t: t, bin: bin, addr: fmt.Sprintf("127.0.0.1:%d", testbed.FreePort(t)), log: &syncBuffer{}, scheme: scheme}
 	f.args = []string{"run", "--config", site, "--data-dir", data, "--log-level", "debug"}
 	f.start()
 	t.Cleanup(f.stop)
 	return f
 }
 
-func (f *facmon) url(path string) string { return "http://" + f.addr + path }
+func (f *facmon) url(path string) string { return f.scheme + "://" + f.addr + path }
 
 // start runs the process and waits until its MQTT collector is connected.
 func (f *facmon) start() {
@@ -222,14 +242,47 @@ func tail(s string, n int) string {
 	return s
 }
 
+// client trusts any certificate: the TLS test's is self-signed, on loopback.
+var client = &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
+	TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, //nolint:gosec // test's own self-signed loopback certificate
+}}
+
+// writeCert writes a self-signed certificate for 127.0.0.1 as tls.crt and
+// tls.key into dir.
+func writeCert(t testing.TB, dir string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "facmon test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	crt := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	k := pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb})
+	for name, b := range map[string][]byte{"tls.crt": crt, "tls.key": k} {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // get fetches a URL, with Basic credentials if user is set; "" on error.
 func get(url, user, pw string) string {
 	req, _ := http.NewRequest(http.MethodGet, url, nil)
 	if user != "" {
 		req.SetBasicAuth(user, pw)
 	}
-	c := http.Client{Timeout: 2 * time.Second}
-	resp, err := c.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		return ""
 	}
@@ -242,7 +295,7 @@ func get(url, user, pw string) string {
 func status(url, user, pw string) int {
 	req, _ := http.NewRequest(http.MethodGet, url, nil)
 	req.SetBasicAuth(user, pw)
-	resp, err := (&http.Client{Timeout: 2 * time.Second}).Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		return 0
 	}
@@ -255,7 +308,7 @@ func post(url, user, pw, body string) int {
 	req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.SetBasicAuth(user, pw)
-	resp, err := (&http.Client{Timeout: 5 * time.Second}).Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		return 0
 	}
@@ -393,9 +446,4 @@ func (b *browser) screenshot(t testing.TB, path string) {
 		t.Fatal(err)
 	}
 	t.Logf("screenshot: %s (%d bytes)", path, len(png))
-}
-
-// basicHeader is an Authorization header value.
-func basicHeader(user, pw string) string {
-	return "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pw))
 }
