@@ -77,8 +77,8 @@ func needBrowser(t testing.TB) {
 // siteOptions shape the test site.
 type siteOptions struct {
 	mqttURL string
-	bench   int // perimeter devices bench-000… for the latency run
-	load    int // devices load-00… with 10 analog signals each
+	bench   int  // perimeter devices bench-000… for the latency run
+	load    int  // devices load-00… with 10 analog signals each
 	tls     bool // serve HTTPS with a fresh self-signed certificate
 }
 
