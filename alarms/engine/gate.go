@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"time"
 
 	"facmon/alarms"
@@ -70,4 +71,18 @@ func (e *Engine) Adopt(as []Adopted) int {
 		}
 	}
 	return n
+}
+
+// Rules returns the rule set the engine runs now (it changes on Load).
+func (e *Engine) Rules() *rules.Set {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.set
+}
+
+// SetGate installs g in the engine through the runner, so that the
+// transitions a re-evaluation causes reach the output in order.
+func (r *Runner) SetGate(ctx context.Context, g Gate) {
+	now := r.opts.Clock()
+	r.deliver(ctx, func(e *Engine) []alarms.Transition { return e.SetGate(g, now) })
 }

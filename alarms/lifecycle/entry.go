@@ -36,6 +36,8 @@ func (t EntryType) String() string {
 
 // Entry is one journal entry: who did what to what, when, why.
 type Entry struct {
+	// Seq is the journal's number of the entry, set on restore.
+	Seq  uint64
 	Type EntryType
 	Time time.Time
 	// User is who: an operator, "engine", "facmon" (a shelf expiring).

@@ -65,14 +65,14 @@ type memJournal struct {
 	fail error
 }
 
-func (j *memJournal) Append(_ context.Context, es []Entry) error {
+func (j *memJournal) Append(_ context.Context, es []Entry) (uint64, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.fail != nil {
-		return j.fail
+		return 0, j.fail
 	}
 	j.es = append(j.es, es...)
-	return nil
+	return uint64(len(j.es)), nil
 }
 
 func (j *memJournal) entries() []Entry {

@@ -1,6 +1,10 @@
 package lifecycle
 
-import "facmon/alarms/rules"
+import (
+	"sync"
+
+	"facmon/alarms/rules"
+)
 
 // LatchLabel overrides, on a rule, whether its alarms latch: "true" or
 // "false".
@@ -27,4 +31,20 @@ func LatchedRules(set *rules.Set) func(rule string) bool {
 		}
 	}
 	return func(rule string) bool { return latched[rule] }
+}
+
+// LatchedFrom is LatchedRules over whichever set current returns (the
+// engine's, which a reload replaces), recomputed when the set changes.
+func LatchedFrom(current func() *rules.Set) func(rule string) bool {
+	var mu sync.Mutex
+	var set *rules.Set
+	var f func(string) bool
+	return func(rule string) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		if s := current(); s != set {
+			set, f = s, LatchedRules(s)
+		}
+		return f(rule)
+	}
 }

@@ -48,17 +48,12 @@ var (
 	ErrJournal = errors.New("journal write failed")
 )
 
-// Journal records entries durably; Append returns once they are fsync'd
-// (alarms/journal through an adapter in main).
+// Journal records entries durably; Append returns the sequence number of
+// the last one once they are fsync'd (alarms/journal through an adapter in
+// main).
 type Journal interface {
-	Append(ctx context.Context, es []Entry) error
+	Append(ctx context.Context, es []Entry) (uint64, error)
 }
-
-// JournalFunc adapts a function to a Journal.
-type JournalFunc func(ctx context.Context, es []Entry) error
-
-// Append calls f.
-func (f JournalFunc) Append(ctx context.Context, es []Entry) error { return f(ctx, es) }
 
 // Options configure a Manager.
 type Options struct {
@@ -91,6 +86,7 @@ type Manager struct {
 	points map[string]*point  // by rule+device: shelves and out of service
 
 	zones *zoneSet
+	seq   uint64 // the journal's seq of the last entry applied
 }
 
 // record is one alarm: its latest stamped transition and the engine's own
@@ -139,9 +135,11 @@ func pointKey(rule, device string) string { return rule + "\x00" + device }
 // commit journals es and then hands ts to the output. On a journal error
 // nothing is handed on and the error wraps ErrJournal.
 func (m *Manager) commit(ctx context.Context, es []Entry, ts []alarms.Transition) error {
-	if err := m.o.Journal.Append(ctx, es); err != nil {
+	seq, err := m.o.Journal.Append(ctx, es)
+	if err != nil {
 		return fmt.Errorf("%w: %w", ErrJournal, err)
 	}
+	m.seq = seq
 	if len(ts) == 0 {
 		return nil
 	}

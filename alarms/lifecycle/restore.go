@@ -22,9 +22,18 @@ type StateAlarm struct {
 	EngineHold alarms.Hold `json:"engine_hold,omitempty"`
 }
 
-// Snapshot returns the lifecycle's state as JSON, for the journal's backups.
+// Snapshot returns the lifecycle's state as JSON, for the journal's
+// backups.
 func (m *Manager) Snapshot() ([]byte, error) {
+	b, _, err := m.SnapshotSeq()
+	return b, err
+}
+
+// SnapshotSeq returns the lifecycle's state and the journal seq of the
+// last entry it includes (journal.Backups.State).
+func (m *Manager) SnapshotSeq() ([]byte, uint64, error) {
 	m.mu.Lock()
+	seq := m.seq
 	s := State{Points: map[string]point{}, Zones: map[string]ZoneState{}}
 	for _, r := range m.sorted() {
 		s.Alarms = append(s.Alarms, StateAlarm{Transition: r.tr, EngineHold: r.engineHold})
@@ -36,7 +45,8 @@ func (m *Manager) Snapshot() ([]byte, error) {
 	for _, z := range m.zones.zones {
 		s.Zones[z.ID] = m.zones.get(z.ID)
 	}
-	return json.Marshal(nonFinite(s))
+	b, err := json.Marshal(nonFinite(s))
+	return b, seq, err
 }
 
 // nonFinite zeroes the values JSON cannot carry.
@@ -53,15 +63,17 @@ func nonFinite(s State) State {
 // entries written after it, in order: active alarms, acknowledgements,
 // latches, shelves, out-of-service marks, notes and zone states come back.
 // Call it before the Manager is used.
-func (m *Manager) Restore(snapshot []byte, es []Entry) error {
+func (m *Manager) Restore(snapshot []byte, since uint64, es []Entry) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.seq = since
 	if len(snapshot) > 0 {
 		if err := m.load(snapshot); err != nil {
 			return err
 		}
 	}
 	for i := range es {
+		m.seq = max(m.seq, es[i].Seq)
 		if err := m.replay(&es[i]); err != nil {
 			return fmt.Errorf("journal entry %d (%s %s %s): %w", i, es[i].Type, es[i].Action, es[i].Subject, err)
 		}

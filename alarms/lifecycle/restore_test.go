@@ -33,8 +33,8 @@ func TestRestore(t *testing.T) {
 	x.ack(x.id("intrusion", "pz-3"))
 
 	for name, restore := range map[string]func(m *Manager) error{
-		"journal only":             func(m *Manager) error { return m.Restore(nil, x.j.entries()) },
-		"snapshot and the entries": func(m *Manager) error { return m.Restore(snap, x.j.entries()[cut:]) },
+		"journal only":             func(m *Manager) error { return m.Restore(nil, 0, x.j.entries()) },
+		"snapshot and the entries": func(m *Manager) error { return m.Restore(snap, uint64(cut), x.j.entries()[cut:]) },
 	} {
 		t.Run(name, func(t *testing.T) {
 			y := newH(t)

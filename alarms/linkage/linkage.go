@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"text/template"
 	"time"
 
@@ -50,9 +51,9 @@ type Recorder interface {
 
 // Options configure a Linkage.
 type Options struct {
-	// Rules is the rule set whose actions run; Site its site (switch and
-	// device kinds).
-	Rules *rules.Set
+	// Rules returns the rule set whose actions run now (the engine's,
+	// which a reload replaces); its Site has the linkage switch.
+	Rules func() *rules.Set
 	// Writer and Publisher carry the actions out; a nil one fails the
 	// actions that need it. They are functions so that a reload can swap
 	// the collectors underneath.
@@ -69,10 +70,13 @@ type Options struct {
 // Linkage runs the actions of the rules.
 type Linkage struct {
 	o       Options
+	actions *prometheus.CounterVec
+
+	mu      sync.Mutex // guards the fields below, rebuilt when the set changes
+	set     *rules.Set
 	enabled bool
 	byRule  map[string]*rules.Rule
 	devices map[string]*site.Device
-	actions *prometheus.CounterVec
 }
 
 var _ alarms.Output = (*Linkage)(nil)
@@ -89,19 +93,32 @@ func New(o Options) (*Linkage, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	l := &Linkage{o: o, enabled: o.Rules.Site.Linkage.On(), byRule: map[string]*rules.Rule{}, devices: map[string]*site.Device{}}
-	for _, r := range o.Rules.Rules {
+	l := &Linkage{o: o}
+	l.actions = promauto.With(o.Registerer).NewCounterVec(prometheus.CounterOpts{Name: "facmon_linkage_actions_total",
+		Help: "Linkage actions carried out, by result (ok, failed, disabled)."}, []string{"result"})
+	l.refresh()
+	return l, nil
+}
+
+// refresh rebuilds the rule and device maps when the rule set changed.
+func (l *Linkage) refresh() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	set := l.o.Rules()
+	if set == l.set {
+		return
+	}
+	l.set, l.enabled = set, set.Site.Linkage.On()
+	l.byRule, l.devices = map[string]*rules.Rule{}, map[string]*site.Device{}
+	for _, r := range set.Rules {
 		if len(r.Actions) > 0 {
 			l.byRule[r.Name] = r
 			l.warnUntargeted(r)
 		}
 	}
-	for i := range o.Rules.Site.Devices {
-		l.devices[o.Rules.Site.Devices[i].ID] = &o.Rules.Site.Devices[i]
+	for i := range set.Site.Devices {
+		l.devices[set.Site.Devices[i].ID] = &set.Site.Devices[i]
 	}
-	l.actions = promauto.With(o.Registerer).NewCounterVec(prometheus.CounterOpts{Name: "facmon_linkage_actions_total",
-		Help: "Linkage actions carried out, by result (ok, failed, disabled)."}, []string{"result"})
-	return l, nil
 }
 
 // warnUntargeted logs the devices of r for which a write action found no
@@ -122,6 +139,7 @@ func (l *Linkage) warnUntargeted(r *rules.Rule) {
 
 // Transitions runs the actions of the raises and clears in ts, in order.
 func (l *Linkage) Transitions(ctx context.Context, ts []alarms.Transition) error {
+	l.refresh()
 	for i := range ts {
 		t := &ts[i]
 		r := l.byRule[t.Rule]

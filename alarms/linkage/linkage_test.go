@@ -27,11 +27,11 @@ type memJournal struct {
 	es []lifecycle.Entry
 }
 
-func (j *memJournal) Append(_ context.Context, es []lifecycle.Entry) error {
+func (j *memJournal) Append(_ context.Context, es []lifecycle.Entry) (uint64, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.es = append(j.es, es...)
-	return nil
+	return uint64(len(j.es)), nil
 }
 
 func (j *memJournal) linkage() []lifecycle.Entry {
@@ -85,7 +85,7 @@ func newPipeline(t *testing.T, set *rules.Set, w Writer) *pipeline {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l.l, err = New(Options{Rules: set, Writer: func() Writer { return w }, Recorder: p.m, Clock: p.clock})
+	l.l, err = New(Options{Rules: func() *rules.Set { return set }, Writer: func() Writer { return w }, Recorder: p.m, Clock: p.clock})
 	if err != nil {
 		t.Fatal(err)
 	}
