@@ -25,6 +25,8 @@ type Alertmanager struct {
 	// endsAt is four Resends ahead, so Alertmanager resolves it by itself
 	// only if facmon stops sending (its resolve_timeout semantics).
 	Resend time.Duration
+	// Header is sent with every post (an authenticating proxy in front).
+	Header http.Header
 	Client *http.Client
 	Now    func() time.Time
 }
@@ -46,7 +48,7 @@ func (a *Alertmanager) Send(ctx context.Context, m *Message) (Result, error) {
 	var wg sync.WaitGroup
 	for i, u := range a.URLs {
 		wg.Go(func() {
-			results[i], errs[i] = post(ctx, a.Client, a.Name, strings.TrimRight(u, "/")+"/api/v2/alerts", body, nil)
+			results[i], errs[i] = post(ctx, a.Client, a.Name, strings.TrimRight(u, "/")+"/api/v2/alerts", body, a.Header)
 		})
 	}
 	wg.Wait()

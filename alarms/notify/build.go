@@ -56,6 +56,9 @@ func buildOne(r *site.Receiver, c *http.Client, now func() time.Time) (Notifier,
 	for k, v := range r.Headers {
 		h.Set(k, v)
 	}
+	if r.Auth != "" {
+		h.Set("Authorization", r.Auth.Reveal())
+	}
 	secret := []byte(r.Secret.Reveal())
 	switch r.Type {
 	case site.ReceiverAlertmanager:
@@ -63,7 +66,7 @@ func buildOne(r *site.Receiver, c *http.Client, now func() time.Time) (Notifier,
 		if len(urls) == 0 {
 			urls = []string{u}
 		}
-		return &Alertmanager{Name: r.Name, URLs: urls, Resend: r.Resend.Std(), Client: c, Now: now}, nil
+		return &Alertmanager{Name: r.Name, URLs: urls, Header: h, Resend: r.Resend.Std(), Client: c, Now: now}, nil
 	case site.ReceiverWebhook:
 		return &Webhook{Name: r.Name, URL: u, Header: h, Secret: secret, Template: tmpl, Client: c}, nil
 	case site.ReceiverWeCom:

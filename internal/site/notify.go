@@ -86,8 +86,11 @@ type Receiver struct {
 	URLFile string `yaml:"url_file"`
 	// SecretFile holds the signing key (webhook HMAC, DingTalk sign); env
 	// FACMON_NOTIFY_<NAME>_SECRET overrides it.
-	SecretFile string            `yaml:"secret_file"`
-	Headers    map[string]string `yaml:"headers,omitempty"`
+	SecretFile string `yaml:"secret_file"`
+	// AuthFile holds the Authorization header's value ("Bearer …",
+	// "APPCODE …"); env FACMON_NOTIFY_<NAME>_AUTH overrides it.
+	AuthFile string            `yaml:"auth_file"`
+	Headers  map[string]string `yaml:"headers,omitempty"`
 	// Template renders the body (webhook, sms) or the markdown text
 	// (wecom, dingtalk); empty takes the built-in one.
 	Template string `yaml:"template"`
@@ -99,6 +102,7 @@ type Receiver struct {
 	// URLSecret and Secret are read by the loader; never printed.
 	URLSecret Secret `yaml:"-"`
 	Secret    Secret `yaml:"-"`
+	Auth      Secret `yaml:"-"`
 }
 
 // Person is someone who may be on duty.
@@ -177,7 +181,7 @@ func ParseClock(s string) (time.Duration, error) {
 }
 
 // EnvName returns the environment variable of a receiver's secret part
-// (URL or SECRET): FACMON_NOTIFY_<NAME>_<PART>.
+// (URL, SECRET or AUTH): FACMON_NOTIFY_<NAME>_<PART>.
 func EnvName(receiver, part string) string {
 	n := strings.ToUpper(strings.ReplaceAll(receiver, "-", "_"))
 	return "FACMON_NOTIFY_" + n + "_" + part
@@ -344,6 +348,7 @@ func (c *checker) readNotifySecrets(e env) {
 		ctx := "notify: " + label("receiver", r.Name, i)
 		r.URLSecret = c.readSecret(e, EnvName(r.Name, "URL"), r, "url_file", r.URLFile, r.Pos, ctx)
 		r.Secret = c.readSecret(e, EnvName(r.Name, "SECRET"), r, "secret_file", r.SecretFile, r.Pos, ctx)
+		r.Auth = c.readSecret(e, EnvName(r.Name, "AUTH"), r, "auth_file", r.AuthFile, r.Pos, ctx)
 	}
 }
 

@@ -17,7 +17,7 @@ notify:
   receivers:
     - {name: am, type: alertmanager, urls: [http://am1:9093, http://am2:9093]}
     - {name: duty-ding, type: dingtalk, url_file: ding.url, secret_file: ding.key}
-    - {name: duty-sms, type: sms, url: https://sms.example/send, rate_per_minute: 0}
+    - {name: duty-sms, type: sms, url: https://sms.example/send, auth_file: sms.auth, rate_per_minute: 0}
   people:
     - {id: zhang, phone: "13800000000", receivers: [duty-sms, duty-ding]}
   groups:
@@ -54,6 +54,7 @@ notify:
 		{"resend default for alertmanager", n.Receivers[0].Resend, DefaultAlertmanagerResend},
 		{"rate default", n.Receivers[1].RatePerMinute, DefaultReceiverRate},
 		{"explicit rate 0 kept", n.Receivers[2].RatePerMinute, 0},
+		{"gateway auth from its file", n.Receivers[2].Auth.Reveal(), "from-file sms.auth"},
 		{"timeout default", n.Receivers[2].Timeout, DefaultReceiverTimeout},
 	}
 	for _, tt := range tests {
