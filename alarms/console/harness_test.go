@@ -111,6 +111,7 @@ devices:
 	zone("north-wall-1", "北围墙1防区探测器", "north-wall")
 	zone("north-wall-2", "北围墙2防区探测器", "north-wall")
 	zone("xss-zone", xssName, "yard")
+	zone("yard-beam", "院子对射", "yard")
 	for i := range o.bench {
 		zone(fmt.Sprintf("bench-%03d", i), fmt.Sprintf("测试探测器%d", i), "yard")
 	}
