@@ -80,6 +80,7 @@ type siteOptions struct {
 	bench   int  // perimeter devices bench-000… for the latency run
 	load    int  // devices load-00… with 10 analog signals each
 	tls     bool // serve HTTPS with a fresh self-signed certificate
+	idle    string // http.idle_lock
 }
 
 // writeSite writes a site with a perimeter zone, an XSS-named device and
@@ -121,9 +122,13 @@ devices:
 			fmt.Fprintf(&b, "      - {name: s%d, type: analog, unit: \"1\"}\n", s)
 		}
 	}
+	b.WriteString("http:\n")
 	if o.tls {
 		writeCert(t, dir)
-		b.WriteString("http:\n  tls: {cert_file: tls.crt, key_file: tls.key}\n")
+		b.WriteString("  tls: {cert_file: tls.crt, key_file: tls.key}\n")
+	}
+	if o.idle != "" {
+		fmt.Fprintf(&b, "  idle_lock: %s\n", o.idle)
 	}
 	b.WriteString("rules: [rules.yaml]\n")
 	rules := `rules:

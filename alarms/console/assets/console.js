@@ -138,12 +138,18 @@
     for (const ev of ["mousemove", "keydown", "click", "touchstart"]) {
       document.addEventListener(ev, () => { S.lastInput = Date.now(); }, { passive: true });
     }
+    let reported = Date.now();
     setInterval(() => {
       if (!S.session || S.session.via !== "session") return;
-      const idle = (S.session.idle_lock_seconds || 0) * 1000;
-      if (idle > 0 && Date.now() - S.lastInput >= idle) setLocked(true);
-      else if (!S.locked && Date.now() - S.lastInput < 30000) api("POST", "/api/v1/session/activity");
-    }, 20000);
+      const idle = (S.session.idle_lock_seconds || 0) * 1000, now = Date.now();
+      if (idle > 0 && now - S.lastInput >= idle) { setLocked(true); return; }
+      // Tell the server the operator is here, at most every 30 s (or
+      // sooner when the lock is short).
+      if (!S.locked && S.lastInput > reported && now - reported >= Math.min(30000, idle / 3 || 30000)) {
+        reported = now;
+        api("POST", "/api/v1/session/activity");
+      }
+    }, 1000);
   }
 
   // ---- event stream and the stale-display guard ----------------------------
