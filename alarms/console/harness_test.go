@@ -77,9 +77,9 @@ func needBrowser(t testing.TB) {
 // siteOptions shape the test site.
 type siteOptions struct {
 	mqttURL string
-	bench   int  // perimeter devices bench-000… for the latency run
-	load    int  // devices load-00… with 10 analog signals each
-	tls     bool // serve HTTPS with a fresh self-signed certificate
+	bench   int    // perimeter devices bench-000… for the latency run
+	load    int    // devices load-00… with 10 analog signals each
+	tls     bool   // serve HTTPS with a fresh self-signed certificate
 	idle    string // http.idle_lock
 }
 
