@@ -35,7 +35,7 @@ func TestHeartbeatAndRefresh(t *testing.T) {
 		{29 * time.Second, nil, ""},
 		{30 * time.Second, nil, "heartbeat am - L0 ×1"},
 		{60 * time.Second, nil, "refresh am - L0 ×1; heartbeat am - L0 ×1"},
-		{70 * time.Second, []alarms.Transition{clearOf(r, t0.Add(70 * time.Second))}, "resolved am - L0 ×1"},
+		{70 * time.Second, []alarms.Transition{clearOf(r, t0.Add(70*time.Second))}, "resolved am - L0 ×1"},
 		{120 * time.Second, nil, "heartbeat am - L0 ×1"}, // no refresh: nothing active
 	}
 	seen := 1 // the firing
