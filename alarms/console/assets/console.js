@@ -196,7 +196,10 @@
     if (tr.to === "normal") {
       S.alarms.delete(tr.id);
     } else {
-      const a = Object.assign({}, old || {}, tr, { state: tr.to, _seq: old ? old._seq : ++S.arrival });
+      // A transition carries the alarm's lifecycle marks as they are now:
+      // a mark it leaves out is gone (unshelved, back in service).
+      const marks = { shelved_until: undefined, out_of_service: false, latched: false, notes: undefined, resolution: undefined };
+      const a = Object.assign({}, old || {}, marks, tr, { state: tr.to, _seq: old ? old._seq : ++S.arrival });
       if (tr.change === "ack") { a.acked_by = tr.by; a.acked_at = tr.time; }
       if (tr.change === "raise") a.raise_value = tr.value;
       S.alarms.set(tr.id, a);
@@ -249,7 +252,7 @@
   // row each and the list keeps its checkboxes.
   const rowCache = new Map();
   function cachedRow(a) {
-    const key = JSON.stringify([a.state, a.value, a.acked_by, a.shelved_until, a.out_of_service, a.latched, S.lang, S.session && S.session.role, !!S.site, S.devices.size]);
+    const key = JSON.stringify([a.state, a.value, a.acked_by, a.shelved_until, a.out_of_service, a.latched, a.resolution, (a.notes || []).length, S.lang, S.session && S.session.role, !!S.site, S.devices.size]);
     const c = rowCache.get(a.id);
     if (c && c.key === key) return c.tr;
     const tr = alarmRow(a);
@@ -282,7 +285,15 @@
     if (a.acked_by) st += " (" + a.acked_by + ")";
     if (a.shelved_until) st += " · " + t("shelved") + " " + fmtTime(a.shelved_until);
     if (a.out_of_service) st += " · " + t("oos");
-    cell(tr, st, "state");
+    if (a.resolution) st += " · " + t("resolved") + ": " + a.resolution;
+    const stateCell = cell(tr, st, "state");
+    if (a.notes && a.notes.length) {
+      const last = a.notes[a.notes.length - 1];
+      const small = document.createElement("div");
+      small.className = "note";
+      small.textContent = t("notes") + " (" + a.notes.length + "): " + last.by + " — " + last.text;
+      stateCell.append(small);
+    }
     tr.append(alarmActions(a));
     return tr;
   }
