@@ -75,7 +75,7 @@ func scanDir(dir string) (*scan, error) {
 	// stale segments, never lacks one the anchor expects.
 	ids, err := listSegments(dir)
 	if err != nil {
-		return nil, fmt.Errorf("journal %s: %w", dir, err)
+		return nil, fmt.Errorf("journal: %w", err) // names the directory
 	}
 	anc, ok, err := readAnchor(dir)
 	if err != nil {
@@ -99,7 +99,7 @@ func scanDir(dir string) (*scan, error) {
 			return nil, errVanished
 		}
 		if err != nil {
-			return nil, fmt.Errorf("journal %s: %w", dir, err)
+			return nil, fmt.Errorf("journal: %w", err) // names the file
 		}
 		var sg segScan
 		sg, expect = s.scanSegment(id, data, expect, i == len(ids)-1)

@@ -40,6 +40,7 @@ func TestJournalVerify(t *testing.T) {
 			}
 			var stdout, stderr bytes.Buffer
 			code := dispatch(append([]string{"journal", "verify"}, tt.args(data)...), &stdout, &stderr)
+			t.Logf("exit %d: %s%s", code, stdout.String(), stderr.String())
 			if code != tt.code || !strings.Contains(stdout.String(), tt.out) {
 				t.Fatalf("exit %d, stdout %q, stderr %q; want exit %d and %q", code, stdout.String(), stderr.String(), tt.code, tt.out)
 			}
