@@ -82,3 +82,12 @@ func LinkageEntry(at time.Time, action, subject, result string, payload any) Ent
 	b, _ := json.Marshal(payload)
 	return Entry{Type: Linkage, Time: at, User: "facmon", Action: action, Subject: subject, Reason: result, Payload: b}
 }
+
+// AwaitsAck reports whether alarm id is on the board awaiting
+// acknowledgement (after an ack, it means the ack was not journaled).
+func (m *Manager) AwaitsAck(id string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r := m.alarms[id]
+	return r != nil && (r.tr.To == alarms.ActiveUnacked || r.tr.To == alarms.ClearedUnacked)
+}

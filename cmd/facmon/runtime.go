@@ -41,6 +41,7 @@ func (svc *service) startRuntime(ctx context.Context, s *site.Site) *siteRuntime
 	} else {
 		svc.alarms.mqtt.set(nil)
 	}
+	svc.alarms.setModbus(rt.modbus) // linkage writes through the current collector
 	svc.devices.Set(s, rt.sources()...)
 	return rt
 }
