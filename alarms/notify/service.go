@@ -300,7 +300,11 @@ func (s *Service) fire(group []*alarm, now time.Time, out []Message) []Message {
 		}
 		people := s.roster.Resolve(a.plan.People)
 		if a.plan.Duty {
-			people = append(s.roster.OnDuty(now, 1), people...)
+			duty := s.roster.OnDuty(now, 1)
+			if len(duty) == 0 {
+				s.o.Logger.Warn("notify: no shift on duty now", "alarm", a.alert.ID)
+			}
+			people = append(duty, people...)
 			s.esc.Start(a.alert.ID, a.alert.Rule, a.sev, now)
 		}
 		for _, p := range people {
