@@ -107,3 +107,21 @@ func deployConfig(t testing.TB, url string) string {
 	s := strings.ReplaceAll(string(b), "http://dingtalk:8060/dingtalk/duty/send", url)
 	return strings.ReplaceAll(s, "http://dingtalk:8060/dingtalk/control-room/send", url)
 }
+
+// TestHeartbeatThroughRealAlertmanager: the Watchdog alert goes through
+// the whole path and arrives firing, as a dead-man receiver expects.
+func TestHeartbeatThroughRealAlertmanager(t *testing.T) {
+	hook := newSink(t)
+	am := testbed.StartAlertmanager(t, testbed.AlertmanagerOptions{Config: amConfig(hook.URL() + "/am")})
+	n := amSite(am.URL)
+	n.Heartbeat = site.Heartbeat{Interval: site.Duration(time.Second), Receivers: []string{"am"}}
+	s := newService(t, n, t.TempDir(), time.Now)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { s.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	w := waitForAM(t, hook, "firing")
+	if w.Alerts[0].Labels["alertname"] != WatchdogAlert || w.Alerts[0].Labels["site"] != "demo" {
+		t.Fatalf("got %+v", w)
+	}
+}
