@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/bcrypt"
 )
 
 // fakeClock is a settable clock.
@@ -37,6 +39,7 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	st.SetCost(bcrypt.MinCost)
 	for _, u := range []struct {
 		name string
 		role Role
@@ -245,6 +248,7 @@ func TestAPICredentials(t *testing.T) {
 
 func TestPasswordRules(t *testing.T) {
 	st, _ := Open(filepath.Join(t.TempDir(), "u.json"))
+	st.SetCost(bcrypt.MinCost)
 	for _, tc := range []struct {
 		name, user, pw string
 		ok             bool

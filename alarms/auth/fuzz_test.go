@@ -39,6 +39,7 @@ func FuzzGuard(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
+	st.SetCost(4)
 	if err := st.Put("op", Operator, "op-password"); err != nil {
 		f.Fatal(err)
 	}

@@ -61,13 +61,18 @@ type file struct {
 // (temp file, fsync, rename, mode 0600).
 type Store struct {
 	path string
+	cost int
 	mu   sync.RWMutex
 	f    file
 }
 
+// SetCost sets the bcrypt cost of passwords saved from now on (default
+// bcrypt.DefaultCost; tests use bcrypt.MinCost to stay fast).
+func (s *Store) SetCost(c int) { s.cost = c }
+
 // Open reads the users file at path; a missing file is an empty store.
 func Open(path string) (*Store, error) {
-	s := &Store{path: path}
+	s := &Store{path: path, cost: bcrypt.DefaultCost}
 	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return s, nil
@@ -163,7 +168,7 @@ func (s *Store) Put(name string, role Role, password string) error {
 	if err := CheckPasswordLen(password); err != nil {
 		return err
 	}
-	h, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	h, err := bcrypt.GenerateFromPassword([]byte(password), s.cost)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"facmon/alarms/auth"
 )
 
@@ -53,8 +55,12 @@ func TestUserAdd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if u, ok := st.Lookup("zhang"); !ok || u.Role != auth.Engineer || !st.CheckPassword("zhang", "another-password") {
+	u, ok := st.Lookup("zhang")
+	if !ok || u.Role != auth.Engineer || !st.CheckPassword("zhang", "another-password") {
 		t.Fatalf("zhang after the change: %+v", u)
+	}
+	if c, err := bcrypt.Cost([]byte(u.Hash)); err != nil || c < bcrypt.DefaultCost {
+		t.Fatalf("bcrypt cost %d (%v), want at least %d", c, err, bcrypt.DefaultCost)
 	}
 	if fi, err := os.Stat(usersFile(data)); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("users file mode: %v %v", fi.Mode(), err)
