@@ -96,11 +96,14 @@ func (g *Guard) throttledFor(r *http.Request, why string) (time.Duration, bool) 
 	return g.throttle.wait("ip:"+clientIP(r), g.o.Clock()), true
 }
 
-// checkLogin checks a password, throttled per user name and per client
-// address; why is "" on success.
+// checkLogin checks a password, throttled per client address and per
+// user name from that address; why is "" on success. Failures from one
+// address never slow the operator's login from another: in a control
+// room a lockout is itself a risk.
 func (g *Guard) checkLogin(r *http.Request, name, pw string) (User, string) {
 	now := g.o.Clock()
-	keys := []string{"user:" + name, "ip:" + clientIP(r)}
+	ip := clientIP(r)
+	keys := []string{"user:" + name + "@" + ip, "ip:" + ip}
 	for _, k := range keys {
 		if g.throttle.wait(k, now) > 0 {
 			g.m.logins.WithLabelValues("throttled").Inc()
