@@ -465,10 +465,11 @@ func (s *Service) enqueue(msgs []Message) error {
 		}
 		entries = append(entries, outbox.Entry{ID: msgs[i].ID, Receiver: msgs[i].Receiver, Added: msgs[i].Created, Body: b})
 	}
-	if err := s.ob.Add(entries...); err != nil {
+	added, err := s.ob.Add(entries...)
+	if err != nil {
 		return err
 	}
-	for _, e := range entries {
+	for _, e := range added {
 		s.queues[e.Receiver].push(e)
 	}
 	return nil

@@ -259,8 +259,12 @@ func TestFloodToRealReceivers(t *testing.T) {
 		s.Transitions(ctx, []alarms.Transition{raise("perimeter-intrusion", fmt.Sprintf("zone-%02d", i), alarms.Critical, now)})
 		time.Sleep(30 * time.Millisecond) // spread the 50 over 1.5 s
 	}
-	waitFor(t, 10*time.Second, "both receivers", func() bool { return len(room.requests()) > 0 && len(phones.requests()) > 0 })
-	time.Sleep(500 * time.Millisecond) // a second message would have come by now
+	waitFor(t, 10*time.Second, "both receivers, nothing left to send", func() bool {
+		s.mu.Lock()
+		held := !s.flood.Next().IsZero()
+		s.mu.Unlock()
+		return !held && s.ob.Len() == 0 && len(room.requests()) > 0 && len(phones.requests()) > 0
+	})
 	for name, sk := range map[string]*sink{"control-room": room, "phone-hook": phones} {
 		ms := sk.messages(t)
 		if len(ms) != 1 || ms[0].Count != 50 || len(ms[0].Alerts) != 50 {

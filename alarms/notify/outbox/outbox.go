@@ -128,11 +128,17 @@ func (o *Outbox) replay() error {
 		return fmt.Errorf("outbox %s: %w", path, err)
 	}
 	defer f.Close()
-	r := bufio.NewReader(f)
+	o.replayFrom(bufio.NewReader(f))
+	return nil
+}
+
+// replayFrom applies the records of r up to its end or the first torn or
+// corrupt record; the rewrite after it drops the rest.
+func (o *Outbox) replayFrom(r io.Reader) {
 	for {
 		rec, err := readRecord(r)
 		if err != nil {
-			return nil // end, or a torn tail: the rewrite drops it
+			return
 		}
 		o.apply(rec)
 	}
@@ -258,19 +264,22 @@ func syncDir(dir string) error {
 }
 
 // Add stores entries durably: when it returns nil they are on disk. An
-// entry already pending under the same ID and receiver is kept as it was.
-func (o *Outbox) Add(entries ...Entry) error {
+// entry already pending under the same ID and receiver is kept as it was
+// and left out of the entries returned, which are the new ones.
+func (o *Outbox) Add(entries ...Entry) ([]Entry, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.err != nil {
-		return o.err
+		return nil, o.err
 	}
+	added := entries[:0:0]
 	for i := range entries {
 		e := entries[i]
 		k := key{e.ID, e.Receiver}
 		if _, dup := o.pending[k]; dup {
 			continue
 		}
+		added = append(added, e)
 		o.order++
 		o.seqOf[k] = o.order
 		o.pending[k] = &e
@@ -285,7 +294,10 @@ func (o *Outbox) Add(entries ...Entry) error {
 		}
 		o.flushLocked(true)
 	}
-	return o.err
+	if o.err != nil {
+		return nil, o.err
+	}
+	return added, nil
 }
 
 // flushLocked writes the buffer (and fsyncs it when sync) with the lock

@@ -46,8 +46,10 @@ func TestOutbox(t *testing.T) {
 		}, "b@r1 "},
 		{"duplicate add keeps one", func(o *Outbox) {
 			o.Add(entry("a", "r1"))
-			o.Add(entry("a", "r1"))
-		}, "a@r1 "},
+			if added, _ := o.Add(entry("a", "r1"), entry("b", "r1")); len(added) != 1 || added[0].ID != "b" {
+				panic("duplicate reported as added")
+			}
+		}, "a@r1 b@r1 "},
 		{"done of unknown is harmless", func(o *Outbox) {
 			o.Done("x", "r1")
 			o.Add(entry("a", "r1"))
@@ -77,7 +79,7 @@ func TestOutbox(t *testing.T) {
 func TestAddIsDurableBeforeClose(t *testing.T) {
 	dir := t.TempDir()
 	o, _ := open(t, dir, Options{})
-	if err := o.Add(entry("a", "r")); err != nil {
+	if _, err := o.Add(entry("a", "r")); err != nil {
 		t.Fatal(err)
 	}
 	b, err := os.ReadFile(filepath.Join(dir, fileName))
@@ -138,7 +140,7 @@ func TestConcurrentAdds(t *testing.T) {
 		wg.Go(func() {
 			for i := range 50 {
 				id := fmt.Sprintf("%d-%d", g, i)
-				if err := o.Add(entry(id, "r")); err != nil {
+				if _, err := o.Add(entry(id, "r")); err != nil {
 					t.Error(err)
 				}
 				if i%2 == 0 {
@@ -169,7 +171,7 @@ func BenchmarkAddParallel(b *testing.B) {
 			i++
 			id := fmt.Sprint(i)
 			n.Unlock()
-			if err := o.Add(entry(id, "r")); err != nil {
+			if _, err := o.Add(entry(id, "r")); err != nil {
 				b.Error(err)
 			}
 			o.Done(id, "r")
