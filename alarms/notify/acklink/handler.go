@@ -147,6 +147,10 @@ var pageTmpl = template.Must(template.New("ack").Parse(`<!doctype html>
 func render(w http.ResponseWriter, status int, p page) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
+	// The page's own style is inline and its form posts to itself; the
+	// token in the URL must not leak through a referrer.
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	w.Header().Set("Referrer-Policy", "no-referrer")
 	w.WriteHeader(status)
 	pageTmpl.Execute(w, p)
 }
