@@ -157,7 +157,7 @@ func TestKill9DuringAlarmBurst(t *testing.T) {
 
 	shown := map[string]string{} // device -> alarm id seen on the board before the kill
 	acked := map[string]bool{}   // ids whose ack was answered 200
-	for len(acked) < 100 { // kill early: raises are still arriving
+	for len(acked) < 100 {       // kill early: raises are still arriving
 		as, _ := boardOf(fm)
 		var ids []string
 		for _, a := range as {
