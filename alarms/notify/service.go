@@ -208,7 +208,9 @@ func (s *Service) Transitions(ctx context.Context, ts []alarms.Transition) error
 	for i := range ts {
 		t := &ts[i]
 		switch {
-		case t.Hold != alarms.NotHeld:
+		case t.Hold != alarms.NotHeld && (t.Change == alarms.Raise || s.active[t.ID] == nil):
+			// Held back (maintenance window): not notified; an alarm that
+			// was notified before the hold still gets its clear.
 		case t.Change == alarms.Raise:
 			out = s.raise(t, now, out)
 		case t.Change == alarms.Clear:

@@ -180,3 +180,25 @@ func TestBackoffAndLimiter(t *testing.T) {
 		t.Fatalf("a second later: wait %s", d)
 	}
 }
+
+// TestMaintenanceHold: a held alarm is not notified, raise or clear; an
+// alarm notified before its device went into maintenance still clears.
+func TestMaintenanceHold(t *testing.T) {
+	c := &clock{t: t0}
+	n := testSite(map[string]string{"control-room": "http://127.0.0.1:1", "phone-hook": "http://127.0.0.1:1"})
+	n.FloodHold = 0
+	n.Routes = []site.Route{{Receivers: []string{"control-room"}}}
+	s := newService(t, n, t.TempDir(), c.Now)
+	defer s.ob.Close()
+	held := raise("lift-fault", "lift-1", alarms.Major, t0)
+	held.Hold = alarms.Maintenance
+	heldClear := clearOf(held, t0.Add(time.Minute))
+	before := raise("lift-fault", "lift-2", alarms.Major, t0)
+	beforeClear := clearOf(before, t0.Add(time.Minute))
+	beforeClear.Hold = alarms.Maintenance
+	s.Transitions(context.Background(), []alarms.Transition{held, before, heldClear, beforeClear})
+	want := "firing control-room - L0 ×1; resolved control-room - L0 ×1"
+	if got := strings.Join(pendingSummary(t, s), "; "); got != want {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+}
