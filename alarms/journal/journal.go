@@ -83,7 +83,9 @@ type Options struct {
 
 // Backups configures the automatic snapshots.
 type Backups struct {
-	// Interval between snapshots; 0 turns them off.
+	// Interval between snapshots; 0 turns them off. The first is taken
+	// one Interval after Restore was called: before, the owner's state is
+	// not back yet, and a snapshot of it would hide the journaled records.
 	Interval time.Duration
 	// Keep is how many snapshots to keep (3 if 0); older ones are deleted.
 	Keep int
@@ -128,10 +130,12 @@ type Journal struct {
 	closed  bool
 	buf     []byte
 
-	snapMu sync.Mutex
-	kick   chan struct{}
-	stop   context.CancelFunc
-	wg     sync.WaitGroup
+	snapMu   sync.Mutex
+	restored chan struct{} // closed by the first Restore
+	restore  sync.Once
+	kick     chan struct{}
+	stop     context.CancelFunc
+	wg       sync.WaitGroup
 }
 
 // Open opens (or creates) the journal in o.Dir: it verifies the chain
@@ -176,7 +180,7 @@ func newJournal(o Options) (*Journal, error) {
 	o = withDefaults(o)
 	return &Journal{
 		dir: o.Dir, o: o, log: o.Logger, m: newMetrics(o.Registerer),
-		kick: make(chan struct{}, 1),
+		kick: make(chan struct{}, 1), restored: make(chan struct{}),
 	}, nil
 }
 

@@ -162,6 +162,9 @@ func TestKill9Child(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if _, _, _, err := j.Restore(); err != nil { // a fresh journal; starts the backups
+		t.Fatal(err)
+	}
 	var out sync.Mutex
 	var wg sync.WaitGroup
 	for w := range kill9Workers {

@@ -150,6 +150,7 @@ func (j *Journal) pruneSnapshots(dir string) {
 // caps dropped records after the snapshot, records start later than
 // since+1 (logged).
 func (j *Journal) Restore() (state []byte, since uint64, records []Record, err error) {
+	defer j.restore.Do(func() { close(j.restored) })
 	dir := filepath.Join(j.dir, snapDir)
 	seqs, err := listSnapshots(dir)
 	if err != nil {
@@ -194,8 +195,14 @@ func (j *Journal) loadSnapshot(dir string, seq uint64) (snapshot, bool) {
 	return s, true
 }
 
-// backupLoop takes a snapshot every Backups.Interval.
+// backupLoop takes a snapshot every Backups.Interval once Restore was
+// called.
 func (j *Journal) backupLoop(ctx context.Context) {
+	select {
+	case <-ctx.Done():
+		return
+	case <-j.restored:
+	}
 	for sleep(ctx, j.o.Backups.Interval) {
 		state, seq, err := j.o.Backups.State(ctx)
 		if err == nil {

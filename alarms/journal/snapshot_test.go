@@ -121,6 +121,14 @@ func TestBackupLoop(t *testing.T) {
 		}
 		j, reg := open(t, dir, Options{Backups: Backups{Interval: time.Minute, Keep: 2, State: state}})
 		jp.Store(j)
+		time.Sleep(time.Hour)
+		synctest.Wait()
+		if got := metric(t, reg, "facmon_journal_snapshots_total"); got != 0 {
+			t.Fatalf("%v snapshots before Restore", got)
+		}
+		if _, _, _, err := j.Restore(); err != nil { // starts the backups
+			t.Fatal(err)
+		}
 		for i := range 4 {
 			appendN(t, j, i, i+1, 1)
 			time.Sleep(time.Minute)
