@@ -9,6 +9,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"facmon/alarms/journal"
 	"facmon/deploy/testbed"
 )
 
@@ -154,6 +155,9 @@ func TestConsoleInChromium(t *testing.T) {
 	t.Run("restart: stale banner at once, then the transition raised meanwhile", func(t *testing.T) {
 		fm.stop()
 		until(t, b, 3*time.Second, "stale banner", `!document.getElementById("stale").hidden`)
+		if zones {
+			checkDisarmJournal(t, filepath.Join(dir, "data", "journal"))
+		}
 		publish(t, pub, "north-wall-2", 1) // the broker keeps it for facmon's session
 		fm.start()
 		until(t, b, 20*time.Second, "banner gone", `document.getElementById("stale").hidden`)
@@ -182,4 +186,26 @@ func disarm(t *testing.T, b *browser, fm *facmon) {
 	until(t, b, 10*time.Second, "zone disarmed", `document.querySelector('#zone-rows tr[data-zone="zone-n2"]').className.includes("zone-disarmed")`)
 	b.do(t, "back to alarms", chromedp.Click(chromedp.CSS(`#tabs button[data-tab="alarms"]`)))
 	post(fm.url("/api/v1/zones/zone-n2/arm"), "op", "op-password", "{}")
+}
+
+// checkDisarmJournal reads the journal of the stopped facmon: the refused
+// disarm and the accepted one, both in the operator's name.
+func checkDisarmJournal(t *testing.T, dir string) {
+	j, err := journal.Open(journal.Options{Dir: dir, VerifyInterval: -1})
+	if err != nil {
+		t.Fatalf("open journal: %v", err)
+	}
+	defer j.Close()
+	recs, err := j.Range(time.Time{}, time.Time{}, journal.Filter{Action: "disarm", Subject: "zone-n2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var refused, accepted bool
+	for _, r := range recs {
+		refused = refused || (r.User == "op" && r.Reason != "")
+		accepted = accepted || (r.User == "op" && r.Reason == "")
+	}
+	if !refused || !accepted {
+		t.Errorf("journal: disarm records %+v; want a refused and an accepted one by op", recs)
+	}
 }
