@@ -2,9 +2,26 @@ package notify
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
+
+	"facmon/internal/site"
 )
+
+// TestSiteKnowsTheFuncs: the site checker parses templates with the same
+// function names as the notifier renders them with.
+func TestSiteKnowsTheFuncs(t *testing.T) {
+	var names []string
+	for k := range funcs {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	want := slices.Sorted(slices.Values(site.TemplateFuncs))
+	if !slices.Equal(names, want) {
+		t.Fatalf("notify funcs %v, site.TemplateFuncs %v", names, want)
+	}
+}
 
 func TestTemplates(t *testing.T) {
 	tests := []struct {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"text/template"
 	"time"
 )
 
@@ -164,6 +165,20 @@ const (
 	EnvAckSecret              = "FACMON_ACK_SECRET"
 )
 
+// TemplateFuncs are the functions a receiver template may call besides
+// text/template's own; alarms/notify defines them (its test keeps the two
+// lists equal).
+var TemplateFuncs = []string{"json", "upper", "lower", "time", "clock", "truncate"}
+
+// templateStubs lets the checker parse templates without alarms/notify.
+var templateStubs = func() template.FuncMap {
+	m := template.FuncMap{}
+	for _, f := range TemplateFuncs {
+		m[f] = func(...any) string { return "" }
+	}
+	return m
+}()
+
 // Weekdays are the day names of a shift.
 var Weekdays = []string{"sun", "mon", "tue", "wed", "thu", "fri", "sat"}
 
@@ -241,6 +256,11 @@ func (c *checker) checkReceiver(r *Receiver, ctx string) {
 	}
 	if r.URL == "" && len(r.URLs) == 0 && r.URLFile == "" {
 		c.errf(r.Pos, "%s: url missing (url, urls or url_file)", ctx)
+	}
+	if r.Template != "" {
+		if _, err := template.New(r.Name).Funcs(templateStubs).Parse(r.Template); err != nil {
+			c.errf(c.at(r, "template", r.Pos), "%s: template: %s", ctx, strings.TrimPrefix(err.Error(), "template: "))
+		}
 	}
 	c.checkNonNegative(r, "rate_per_minute", r.RatePerMinute, r.Pos, ctx)
 	c.checkPositive(r, "timeout", int64(r.Timeout), r.Pos, ctx)
