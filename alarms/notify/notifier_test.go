@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 func testMessage() *Message {
@@ -161,6 +162,19 @@ func TestAlertmanagerHA(t *testing.T) {
 	up.Stop()
 	if _, err := am.Send(context.Background(), testMessage()); !Retryable(err) {
 		t.Fatalf("all down: %v", err)
+	}
+}
+
+func TestCutBytes(t *testing.T) {
+	long := strings.Repeat("消防水池", 2000) // 24000 bytes
+	for _, n := range []int{weComMaxBytes, dingTalkMaxBytes} {
+		got := cutBytes(long, n)
+		if len(got) > n || !utf8.ValidString(got) || !strings.HasSuffix(got, "…") {
+			t.Errorf("cut to %d: %d bytes, valid %v", n, len(got), utf8.ValidString(got))
+		}
+	}
+	if cutBytes("short", 10) != "short" {
+		t.Error("short text changed")
 	}
 }
 

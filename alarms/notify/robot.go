@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strconv"
 	"time"
+	"unicode/utf8"
 )
 
 // WeCom posts markdown to a WeCom (企业微信) group robot:
@@ -56,7 +57,7 @@ func (w *WeCom) Send(ctx context.Context, m *Message) (Result, error) {
 	if err != nil {
 		return Result{}, &SendError{Receiver: w.Name, URL: redactURL(w.URL), Err: err}
 	}
-	md := map[string]any{"content": text}
+	md := map[string]any{"content": cutBytes(text, weComMaxBytes)}
 	if m.To != nil && m.To.Phone != "" {
 		md["mentioned_mobile_list"] = []string{m.To.Phone}
 	}
@@ -70,7 +71,7 @@ func (d *DingTalk) Send(ctx context.Context, m *Message) (Result, error) {
 	if err != nil {
 		return Result{}, &SendError{Receiver: d.Name, URL: redactURL(d.URL), Err: err}
 	}
-	msg := map[string]any{"msgtype": "markdown", "markdown": map[string]string{"title": m.Title(), "text": text}}
+	msg := map[string]any{"msgtype": "markdown", "markdown": map[string]string{"title": m.Title(), "text": cutBytes(text, dingTalkMaxBytes)}}
 	if m.To != nil && m.To.Phone != "" {
 		msg["at"] = map[string]any{"atMobiles": []string{m.To.Phone}}
 	}
@@ -109,6 +110,26 @@ func DingTalkSign(secret []byte, ts string) string {
 	mac := hmac.New(sha256.New, secret)
 	mac.Write([]byte(ts + "\n" + string(secret)))
 	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
+}
+
+// The robots' markdown limits: WeCom refuses content over 4096 bytes
+// (errcode 40058); DingTalk's limit is 20000 bytes.
+const (
+	weComMaxBytes    = 4096
+	dingTalkMaxBytes = 20000
+)
+
+// cutBytes cuts s to at most n bytes of valid UTF-8, marking the cut.
+func cutBytes(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	const mark = "\n…"
+	b := []byte(s[:n-len(mark)])
+	for len(b) > 0 && !utf8.Valid(b) {
+		b = b[:len(b)-1]
+	}
+	return string(b) + mark
 }
 
 // renderOr renders t, or def when t is nil.
