@@ -305,19 +305,19 @@
     td.append(button(t("note"), async () => {
       const v = await ask(t("note"), [{ name: "text", label: t("note.text") }]);
       if (v) act("POST", alarmPath(a, "note"), { text: v.text });
-    }));
+    }, "note"));
     td.append(button(t("resolve"), async () => {
       const v = await ask(t("resolve"), [{ name: "result", label: t("resolve.result") }, { name: "note", label: t("note.text"), optional: true }]);
       if (v) act("POST", alarmPath(a, "resolve"), v);
-    }));
+    }, "resolve"));
     if (S.session && (S.session.role === "engineer" || S.session.role === "admin")) {
-      if (a.shelved_until) td.append(button(t("unshelve"), () => act("POST", alarmPath(a, "unshelve"), {})));
+      if (a.shelved_until) td.append(button(t("unshelve"), () => act("POST", alarmPath(a, "unshelve"), {}), "unshelve"));
       else td.append(button(t("shelve"), async () => {
         const v = await ask(t("shelve"), [{ name: "reason", label: t("shelve.reason") }, { name: "minutes", label: t("shelve.minutes"), type: "number", value: "60" }]);
         if (v) act("POST", alarmPath(a, "shelve"), { reason: v.reason, minutes: Number(v.minutes) });
       }, "shelve"));
     }
-    if (a.latched) td.append(button(t("reset"), () => act("POST", alarmPath(a, "reset"), {})));
+    if (a.latched) td.append(button(t("reset"), () => act("POST", alarmPath(a, "reset"), {}), "reset"));
     return td;
   }
   async function ackSelected() {
