@@ -113,9 +113,10 @@ func (j *Journal) full() bool {
 	return len(s.entries) >= j.o.SegmentRecords || s.size >= j.o.SegmentBytes
 }
 
-// roll fsyncs the newest segment, starts the next and applies the caps.
-// The fsync comes first so that only the newest segment can ever end in a
-// torn frame.
+// roll fsyncs the newest segment and starts the next; the syncer applies
+// the caps after its next fsync, outside the appenders' way. The fsync
+// comes first so that only the newest segment can ever end in a torn
+// frame.
 func (j *Journal) roll() error {
 	if err := j.active().f.Sync(); err != nil {
 		return err
@@ -123,15 +124,14 @@ func (j *Journal) roll() error {
 	if err := j.startSegment(); err != nil {
 		return err
 	}
-	j.enforceCaps()
+	j.capsDue = true
 	return nil
 }
 
-// enforceCaps drops the oldest segments while the rest still hold
-// MaxRecords, or while the journal is over MaxBytes. The anchor is written
-// before the files are removed, so a crash in between leaves segments that
-// the next Open removes.
-func (j *Journal) enforceCaps() {
+// capPlan returns how many of the oldest segments the caps drop: while
+// the rest still hold MaxRecords, or while the journal is over MaxBytes.
+// The newest segment is never dropped.
+func (j *Journal) capPlan() int {
 	drop, recs, bytes := 0, j.records, j.bytes
 	for drop < len(j.segs)-1 {
 		s := j.segs[drop]
@@ -142,27 +142,48 @@ func (j *Journal) enforceCaps() {
 		bytes -= s.size
 		drop++
 	}
+	return drop
+}
+
+// applyCaps drops the oldest segments the caps allow. One applyCaps runs
+// at a time (capMu) and older segments never change, so the plan made
+// under the lock still holds after the anchor was written without it. The anchor is
+// written before the files are removed: a crash in between leaves
+// segments that the next Open removes.
+func (j *Journal) applyCaps() {
+	j.capMu.Lock()
+	defer j.capMu.Unlock()
+	j.mu.Lock()
+	j.capsDue = false
+	drop := j.capPlan()
+	var anchor link
+	if drop > 0 {
+		anchor = j.segs[drop].head
+	}
+	j.mu.Unlock()
 	if drop == 0 {
 		return
 	}
-	anchor := j.segs[drop].head
 	if err := writeAnchor(j.dir, anchor); err != nil {
 		j.log.Error("alarm journal cap: cannot write the anchor; keeping the oldest segments", "err", err)
 		return
 	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
 	j.anchor = anchor
 	for _, s := range j.segs[:drop] {
 		if err := os.Remove(j.segPath(s.first)); err != nil {
 			j.log.Error("alarm journal cap: remove segment", "segment", segName(s.first), "err", err)
 		}
 		j.closing = append(j.closing, s.f)
+		j.records -= len(s.entries)
+		j.bytes -= s.size
 		j.m.dropped.Add(float64(len(s.entries)))
 	}
-	if recs < j.o.MaxRecords {
-		j.log.Warn("alarm journal: the size cap dropped records below the count cap", "records", recs, "max_records", j.o.MaxRecords, "max_bytes", j.o.MaxBytes)
-	}
 	j.segs = j.segs[drop:]
-	j.records, j.bytes = recs, bytes
+	if j.records < j.o.MaxRecords {
+		j.log.Warn("alarm journal: the size cap dropped records below the count cap", "records", j.records, "max_records", j.o.MaxRecords, "max_bytes", j.o.MaxBytes)
+	}
 	j.updateMetrics()
 }
 
@@ -225,8 +246,12 @@ func (j *Journal) syncOnce() error {
 	} else if upto > j.durable {
 		j.durable = upto
 	}
+	caps := j.capsDue && err == nil
 	j.mu.Unlock()
 	g.err = err
 	close(g.done)
+	if caps {
+		j.applyCaps()
+	}
 	return err
 }

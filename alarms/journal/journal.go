@@ -126,11 +126,13 @@ type Journal struct {
 	bytes   int64
 	pending *group
 	closing []*os.File // dropped segments, closed by the syncer
+	capsDue bool       // a segment was started: the syncer applies the caps
 	err     error      // a failed write or fsync: no more appends
 	closed  bool
 	buf     []byte
 
 	snapMu   sync.Mutex
+	capMu    sync.Mutex
 	restored chan struct{} // closed by the first Restore
 	restore  sync.Once
 	kick     chan struct{}

@@ -179,6 +179,8 @@ func TestCapOverwritesOldest(t *testing.T) {
 	dir := t.TempDir()
 	j, reg := open(t, dir, Options{MaxRecords: 50, SegmentRecords: 10})
 	appendN(t, j, 0, 203, 3)
+	// The syncer applies the caps after releasing the appenders; settle.
+	j.applyCaps()
 	if n := j.Len(); n < 50 || n >= 50+2*12 { // segments of 12 (batches of 3)
 		t.Fatalf("len %d, want 50..73", n)
 	}
@@ -207,6 +209,7 @@ func TestCapBySize(t *testing.T) {
 	dir := t.TempDir()
 	j, _ := open(t, dir, Options{MaxRecords: 10_000, MaxBytes: 64 << 10, SegmentBytes: 8 << 10})
 	appendN(t, j, 0, 600, 10)
+	j.applyCaps()
 	r, err := Verify(dir)
 	if err != nil || !r.OK() || r.Bytes > 64<<10+8<<10 || r.Last != 600 || r.First == 1 {
 		t.Fatalf("Verify = %+v, %v", r, err)

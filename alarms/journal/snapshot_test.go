@@ -37,6 +37,7 @@ func TestSnapshotRestore(t *testing.T) {
 func TestSnapshotRefused(t *testing.T) {
 	j, _ := open(t, t.TempDir(), Options{MaxRecords: 4, SegmentRecords: 2})
 	appendN(t, j, 0, 20, 1)
+	j.applyCaps()
 	tests := []struct {
 		name string
 		seq  uint64
