@@ -184,3 +184,11 @@ func TestRedactURL(t *testing.T) {
 		t.Fatal(got)
 	}
 }
+
+// TestDingTalkSignVector: the sign DingTalk's own Python sample computes
+// for secret "SEC" at timestamp 1800000000000.
+func TestDingTalkSignVector(t *testing.T) {
+	if got := DingTalkSign([]byte("SEC"), "1800000000000"); got != "snWJGNvxG289M1DakauiI2qhvs17e0cI4yoKmFGM0a8=" {
+		t.Fatal(got)
+	}
+}
