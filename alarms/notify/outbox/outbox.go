@@ -52,8 +52,9 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // Outbox is an open outbox directory.
 type Outbox struct {
-	dir     string
-	compact int64
+	dir         string
+	compact     int64
+	nextCompact int64
 
 	mu      sync.Mutex
 	cond    *sync.Cond
@@ -221,6 +222,9 @@ func (o *Outbox) rewrite() error {
 		o.f.Close()
 	}
 	o.f, o.size = f, int64(len(buf))
+	// Rewrite again only once the log doubled, so that a large pending
+	// set (a long outage) is not rewritten on every Done.
+	o.nextCompact = max(o.compact, 2*o.size)
 	return nil
 }
 
@@ -342,7 +346,7 @@ func (o *Outbox) Done(id, receiver string) error {
 	if o.err != nil {
 		return o.err
 	}
-	if o.size > o.compact {
+	if o.size > o.nextCompact {
 		o.buf = nil // the rewrite holds every pending entry
 		if err := o.rewrite(); err != nil {
 			o.err = err
