@@ -275,3 +275,24 @@ func TestClosed(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestDefaultCapKeepsTenThousand: with the defaults the journal keeps at
+// least 10,000 records and overwrites the oldest beyond (篇3·二十二·7).
+func TestDefaultCapKeepsTenThousand(t *testing.T) {
+	if testing.Short() {
+		t.Skip("appends 12,500 records")
+	}
+	dir := t.TempDir()
+	j, reg := open(t, dir, Options{})
+	appendN(t, j, 0, 12_500, 250)
+	j.applyCaps()
+	if n := j.Len(); n < DefaultMaxRecords || n > DefaultMaxRecords+2*DefaultSegmentRecords || j.First() == 1 {
+		t.Fatalf("len %d first %d", n, j.First())
+	}
+	if r, err := Verify(dir); err != nil || !r.OK() || r.Last != 12_500 || r.Records != j.Len() {
+		t.Fatalf("Verify = %+v, %v", r, err)
+	}
+	if metric(t, reg, "facmon_journal_records") != float64(j.Len()) || metric(t, reg, "facmon_journal_bytes") <= 0 {
+		t.Fatal("records/bytes gauges wrong")
+	}
+}
