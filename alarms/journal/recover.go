@@ -14,6 +14,9 @@ func (j *Journal) recover(s *scan) error {
 	j.m.chain(s.brk == nil)
 	if s.brk != nil {
 		j.log.Error("alarm journal integrity chain broken", "dir", j.dir, "break", s.brk.String())
+		if err := writeBrokenMark(j.dir, s.brk); err != nil {
+			return err
+		}
 	}
 	for _, id := range s.stale {
 		if err := os.Remove(j.segPath(id)); err != nil && !errors.Is(err, os.ErrNotExist) {

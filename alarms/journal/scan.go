@@ -93,6 +93,10 @@ func scanDir(dir string) (*scan, error) {
 	case len(ids) > 0 && s.brk == nil:
 		s.breakAt(ids[0], anchorName, 0, "anchor file missing: the oldest records cannot be checked")
 	}
+	if s.hasAnchor && s.anchor.seq > 1 && len(ids) == 0 {
+		// The caps never drop the newest segment.
+		s.breakAt(s.anchor.seq, anchorName, 0, "no segment left after record %d: segments deleted", s.anchor.seq-1)
+	}
 	for i, id := range ids {
 		data, err := os.ReadFile(filepath.Join(dir, segName(id)))
 		if errors.Is(err, os.ErrNotExist) {
@@ -107,6 +111,9 @@ func scanDir(dir string) (*scan, error) {
 		s.bytes += sg.size
 	}
 	s.next = expect
+	if s.brk == nil {
+		s.brk = readBrokenMark(dir)
+	}
 	return s, nil
 }
 

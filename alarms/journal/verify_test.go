@@ -32,6 +32,7 @@ func TestVerifyDetectsTampering(t *testing.T) {
 		{"oldest segment deleted", removeSegment(0), 1, "records deleted"},
 		{"middle segment deleted", removeSegment(1), 11, "records deleted"},
 		{"anchor deleted", removeFile(anchorName), 1, "anchor file missing"},
+		{"all segments deleted after a drop", removeAllAfterDrop, 11, "segments deleted"},
 		{"snapshot beyond the end (tail removed)", snapshotBeyondEnd(40), 31, "records removed from the end"},
 	}
 	for _, tt := range tests {
@@ -197,4 +198,48 @@ func TestVerifyWhileAppending(t *testing.T) {
 		}
 	}
 	t.Logf("%d verifications during 400 appends", checks)
+}
+
+// removeAllAfterDrop writes the anchor a drop of the first segment would
+// write, then deletes every segment.
+func removeAllAfterDrop(t *testing.T, dir string, segs []string) {
+	if err := writeAnchor(dir, headOf(t, segs[1])); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range segs {
+		if err := os.Remove(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestBrokenMarkLatches: a break found on open stays reported after its
+// records are overwritten by the caps, until a person removes BROKEN.
+func TestBrokenMarkLatches(t *testing.T) {
+	dir := t.TempDir()
+	o := Options{MaxRecords: 20, SegmentRecords: 10}
+	j, _ := open(t, dir, o)
+	appendN(t, j, 0, 30, 1)
+	j.Close()
+	editPayload(0, 4, true)(t, dir, segments(t, dir))
+	j2, reg := open(t, dir, o)
+	if chainOK(t, reg) != 0 {
+		t.Fatal("edit not detected on open")
+	}
+	appendN(t, j2, 30, 80, 1) // the caps drop the edited record's segment
+	j2.applyCaps()
+	if j2.First() <= 10 {
+		t.Fatalf("first %d: the edited segment is still there", j2.First())
+	}
+	j2.Close()
+	r, err := Verify(dir)
+	if err != nil || r.OK() || r.Broken.Seq != 5 || !strings.Contains(r.Broken.Reason, "earlier open: hash does not match") {
+		t.Fatalf("Verify = %+v (break %v), %v", r, r.Broken, err)
+	}
+	if err := os.Remove(filepath.Join(dir, brokenName)); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := Verify(dir); err != nil || !r.OK() {
+		t.Fatalf("Verify after the reset = %+v (break %v), %v", r, r.Broken, err)
+	}
 }
