@@ -158,6 +158,9 @@ func Open(o Options) (*Journal, error) {
 		s.brk = checkSnapshots(filepath.Join(j.dir, snapDir), s.next.seq-1)
 	}
 	if err := j.recover(s); err != nil {
+		for _, sg := range j.segs {
+			sg.f.Close()
+		}
 		return nil, fmt.Errorf("journal %s: %w", j.dir, err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
