@@ -26,7 +26,8 @@ const (
 // TestKill9 (Must show, issue 5): a child process appends a burst of
 // 1,000 transitions and acknowledgements from 8 goroutines, printing each
 // seq once Append returned, while taking automatic snapshots of its state
-// (the set of records applied); the parent kills it with SIGKILL
+// (the set of records applied), a new segment every 50 records; the
+// parent kills it with SIGKILL
 // mid-burst and reopens the journal: every printed seq is there with its
 // record, none twice, the chain intact, and snapshot + replay give back
 // every acknowledged record exactly once.
@@ -49,7 +50,11 @@ func TestKill9(t *testing.T) {
 	if done {
 		t.Fatal("the child finished its burst before the kill; the test proved nothing")
 	}
-	t.Logf("killed after %d printed seqs", len(printed))
+	r, err := Verify(dir)
+	if err != nil || !r.OK() {
+		t.Fatalf("Verify after kill -9 = %+v (break %v), %v", r, r.Broken, err)
+	}
+	t.Logf("killed after %d printed seqs; on disk %d records in %d segments, torn tail %d bytes", len(printed), r.Records, r.Segments, r.TornBytes)
 
 	j, reg := open(t, dir, Options{})
 	if chainOK(t, reg) != 1 {
@@ -157,7 +162,7 @@ func TestKill9Child(t *testing.T) {
 		t.Skip("run by TestKill9")
 	}
 	m := &model{applied: map[uint64]string{}}
-	j, err := Open(Options{Dir: dir, SyncWindow: 2 * time.Millisecond, VerifyInterval: -1,
+	j, err := Open(Options{Dir: dir, SyncWindow: 2 * time.Millisecond, VerifyInterval: -1, SegmentRecords: 50,
 		Backups: Backups{Interval: 20 * time.Millisecond, Keep: 3, State: m.state}})
 	if err != nil {
 		t.Fatal(err)
