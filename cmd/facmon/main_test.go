@@ -173,9 +173,13 @@ func addTestUser(t *testing.T, args []string) {
 
 func startFacmon(t *testing.T, args ...string) *proc {
 	t.Helper()
+	return startFacmonAt(t, fmt.Sprintf("127.0.0.1:%d", testbed.FreePort(t)), args...)
+}
+
+// startFacmonAt runs facmon listening on addr.
+func startFacmonAt(t *testing.T, addr string, args ...string) *proc {
+	t.Helper()
 	addTestUser(t, args)
-	port := testbed.FreePort(t)
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	p := &proc{log: &syncBuffer{}, addr: addr}
 	p.cmd = exec.Command(facmonBin, append([]string{"run", "--listen", addr}, args...)...)
 	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log

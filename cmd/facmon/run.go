@@ -74,6 +74,10 @@ type service struct {
 	devices *devstatus.View
 	console *consoleParts
 
+	notify        *notifiers
+	notifyMetrics swapGatherer
+	notifyCtx     context.Context
+
 	reloadOK       prometheus.Gauge
 	reloadTime     prometheus.Gauge
 	runtimeMetrics swapGatherer
@@ -118,7 +122,7 @@ func newService(s *site.Site, f *runFlags, log *slog.Logger) (*service, error) {
 		sp.Close()
 		return nil, fmt.Errorf("influx writer: %w", err)
 	}
-	gather := prometheus.Gatherers{reg, &svc.runtimeMetrics}
+	gather := prometheus.Gatherers{reg, &svc.runtimeMetrics, &svc.notifyMetrics}
 	svc.web = web.New(web.Options{Listen: s.HTTP.Listen, Gatherer: gather, Logger: log.With("part", "http")})
 	set, err := rules.ForSite(f.config, s)
 	if err != nil {
@@ -145,6 +149,7 @@ func newService(s *site.Site, f *runFlags, log *slog.Logger) (*service, error) {
 	svc.fan = fanout.New(fanout.Options{Store: svc.writer, Consumers: consumers, Registerer: reg, Logger: log.With("part", "fanout")})
 	svc.web.Handle("GET /api/v1/signals", svc.table.Handler())
 	svc.web.Handle("GET /api/v1/devices", svc.devices.Handler())
+	svc.web.Handle("/ack/", svc.notify)
 	svc.web.AddCheck("storage", svc.writer.Ready)
 	return svc, nil
 }
@@ -191,6 +196,13 @@ func (svc *service) run(ctx context.Context) error {
 	alarmCtx, stopAlarms := context.WithCancel(context.Background())
 	defer stopAlarms()
 	svc.alarms.run(alarmCtx, &wg, svc.logExit)
+	// The notifiers outlive the dispatcher, which drains into them at stop.
+	notifyCtx, stopNotify := context.WithCancel(context.Background())
+	defer stopNotify()
+	if err := svc.notify.start(notifyCtx); err != nil {
+		svc.log.Error("notifiers not started", "err", err)
+	}
+	svc.notifyCtx = notifyCtx
 	changed := watchFiles(ctx, svc.watchedFiles, 2*time.Second)
 
 	var runErr error
@@ -226,6 +238,7 @@ loop:
 	stopWriter()
 	stopHTTP()
 	wg.Wait()
+	svc.notify.stop()
 	if err := svc.spool.Close(); err != nil {
 		svc.log.Error("close spool", "err", err)
 	}
@@ -265,6 +278,10 @@ func (svc *service) reload(ctx context.Context, old *siteRuntime) *siteRuntime {
 	svc.reloadOK.Set(1)
 	svc.reloadTime.SetToCurrentTime()
 	svc.log.Info("site file reloaded", "site", s.ID, "devices", len(s.Devices))
+	svc.notify.stop()
+	if err := svc.notify.start(svc.notifyCtx); err != nil {
+		svc.log.Error("notifiers not restarted", "err", err)
+	}
 	return svc.startRuntime(ctx, s)
 }
 
