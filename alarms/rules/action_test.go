@@ -27,7 +27,7 @@ func TestActions(t *testing.T) {
 	head := "rules:\n  - {name: r, severity: critical, cite: x, select: {kind: perimeter_zone}, signal: alarm, state: {equals: 1},\n     actions: ["
 	cases := []struct {
 		name, actions, err string
-		targets        map[string]string
+		targets            map[string]string
 	}{
 		{"floodlight by label", `{write: {device: '{{.DeviceLabels.floodlight}}', signal: "on", value: 1}}`, "",
 			map[string]string{"z1": "f1"}},
