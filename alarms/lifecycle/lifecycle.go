@@ -59,6 +59,9 @@ type Journal interface {
 type Options struct {
 	// Site gives the zones; required.
 	Site *site.Site
+	// CurrentSite, if set, returns the site file in force now (it changes
+	// on reload); the zones follow it, keeping their states by id.
+	CurrentSite func() *site.Site
 	// Latched says whether the alarms of a rule latch (LatchedRules).
 	Latched func(rule string) bool
 	// Journal records every transition and action; required.
@@ -113,6 +116,9 @@ func New(o Options) (*Manager, error) {
 	if o.Site == nil || o.Journal == nil || o.Output == nil || o.Clock == nil {
 		return nil, errors.New("alarm lifecycle: Site, Journal, Output and Clock are required")
 	}
+	if o.CurrentSite == nil {
+		o.CurrentSite = func() *site.Site { return o.Site }
+	}
 	if o.Latched == nil {
 		o.Latched = func(string) bool { return false }
 	}
@@ -126,7 +132,7 @@ func New(o Options) (*Manager, error) {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Manager{o: o, log: o.Logger, alarms: map[string]*record{}, points: map[string]*point{},
-		zones: newZoneSet(o.Site)}, nil
+		zones: newZoneSet(o.CurrentSite)}, nil
 }
 
 // pointKey identifies a (rule, device).

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"facmon/alarms"
+	"facmon/internal/site"
 )
 
 // step is one action at the simulated clock and the state the alarm of
@@ -192,5 +193,31 @@ func TestJournalFirst(t *testing.T) {
 	}
 	if err := x.m.Arm(bg, "op", "zone-3"); !errors.Is(err, ErrJournal) {
 		t.Fatalf("arm with a failing journal: %v", err)
+	}
+}
+
+// TestZonesFollowReload: a reloaded site file keeps the states of its
+// zones by id; a new zone starts armed; a removed zone is gone.
+func TestZonesFollowReload(t *testing.T) {
+	s := testSite()
+	cur := s
+	m, err := New(Options{Site: s, CurrentSite: func() *site.Site { return cur }, Journal: &memJournal{},
+		Clock: func() time.Time { return t0 }, Output: alarms.OutputFunc(func(context.Context, []alarms.Transition) error { return nil })})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Bypass(bg, "op", "zone-3", "works"); err != nil {
+		t.Fatal(err)
+	}
+	next := testSite()
+	next.Zones = append(next.Zones[:1], site.Zone{ID: "zone-new", Kind: site.Perimeter, Devices: []string{"pz-sos"}})
+	cur = next
+	got := map[string]ZoneState{}
+	for _, z := range m.Zones() {
+		got[z.ID] = z.State
+	}
+	want := map[string]ZoneState{"zone-3": Bypassed, "zone-new": Armed}
+	if len(got) != len(want) || got["zone-3"] != Bypassed || got["zone-new"] != Armed {
+		t.Fatalf("zones after reload %v, want %v", got, want)
 	}
 }

@@ -42,7 +42,7 @@ func (m *Manager) SnapshotSeq() ([]byte, uint64, error) {
 		s.Points[k] = *p
 	}
 	m.mu.Unlock()
-	for _, z := range m.zones.zones {
+	for _, z := range m.zones.list() {
 		s.Zones[z.ID] = m.zones.get(z.ID)
 	}
 	b, err := json.Marshal(nonFinite(s))
@@ -96,9 +96,7 @@ func (m *Manager) load(b []byte) error {
 		m.setPoint(k, p)
 	}
 	for id, st := range s.Zones {
-		if m.zones.byID[id] != nil {
-			m.zones.set(id, st)
-		}
+		m.zones.set(id, st)
 	}
 	return nil
 }
@@ -113,9 +111,7 @@ func (m *Manager) replay(e *Entry) error {
 		if err := json.Unmarshal(e.Payload, &z); err != nil {
 			return err
 		}
-		if m.zones.byID[z.Zone] != nil {
-			m.zones.set(z.Zone, z.State)
-		}
+		m.zones.set(z.Zone, z.State)
 		return nil
 	}
 	var t alarms.Transition

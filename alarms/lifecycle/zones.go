@@ -52,28 +52,51 @@ func (s *ZoneState) UnmarshalText(b []byte) error {
 const IntrusionSignal = "alarm"
 
 // zoneSet is the zones and their states, behind their own lock: the
-// engine's gate reads it with the engine's lock held.
+// engine's gate reads it with the engine's lock held. It follows the
+// current site file: after a reload, zones keep their states by id, and
+// new zones start armed.
 type zoneSet struct {
-	mu     sync.RWMutex
-	zones  []*site.Zone
-	state  map[string]ZoneState
-	byDev  map[string]*site.Zone
-	byID   map[string]*site.Zone
+	src    func() *site.Site
 	listen func() // called after a change, outside the lock
+
+	mu    sync.RWMutex
+	seen  *site.Site
+	zones []*site.Zone
+	state map[string]ZoneState
+	byDev map[string]*site.Zone
+	byID  map[string]*site.Zone
 }
 
-func newZoneSet(s *site.Site) *zoneSet {
-	z := &zoneSet{state: map[string]ZoneState{}, byDev: map[string]*site.Zone{}, byID: map[string]*site.Zone{}}
+func newZoneSet(src func() *site.Site) *zoneSet {
+	z := &zoneSet{src: src, state: map[string]ZoneState{}}
+	z.sync()
+	return z
+}
+
+// sync rebuilds the zones when the site changed.
+func (z *zoneSet) sync() {
+	s := z.src()
+	z.mu.RLock()
+	same := s == z.seen
+	z.mu.RUnlock()
+	if same {
+		return
+	}
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	z.seen, z.zones = s, nil
+	z.byDev, z.byID = map[string]*site.Zone{}, map[string]*site.Zone{}
+	state := map[string]ZoneState{}
 	for i := range s.Zones {
 		zn := &s.Zones[i]
 		z.zones = append(z.zones, zn)
 		z.byID[zn.ID] = zn
-		z.state[zn.ID] = Armed
+		state[zn.ID] = z.state[zn.ID] // Armed if new
 		for _, d := range zn.Devices {
 			z.byDev[d] = zn
 		}
 	}
-	return z
+	z.state = state
 }
 
 // gate reports whether rule may raise on device: yes unless it is an
@@ -82,6 +105,7 @@ func (z *zoneSet) gate(r *rules.Rule, device string) bool {
 	if r.Supervision != nil || r.Signal != IntrusionSignal {
 		return true
 	}
+	z.sync()
 	z.mu.RLock()
 	defer z.mu.RUnlock()
 	zn := z.byDev[device]
@@ -90,17 +114,38 @@ func (z *zoneSet) gate(r *rules.Rule, device string) bool {
 
 // zoneOf returns the id of the device's zone, or "".
 func (z *zoneSet) zoneOf(device string) string {
+	z.sync()
+	z.mu.RLock()
+	defer z.mu.RUnlock()
 	if zn := z.byDev[device]; zn != nil {
 		return zn.ID
 	}
 	return ""
 }
 
-// set changes a zone's state.
+// lookup returns the zone with id, nil if none.
+func (z *zoneSet) lookup(id string) *site.Zone {
+	z.sync()
+	z.mu.RLock()
+	defer z.mu.RUnlock()
+	return z.byID[id]
+}
+
+// list returns the zones in site-file order.
+func (z *zoneSet) list() []*site.Zone {
+	z.sync()
+	z.mu.RLock()
+	defer z.mu.RUnlock()
+	return slices.Clone(z.zones)
+}
+
+// set changes a known zone's state.
 func (z *zoneSet) set(id string, st ZoneState) {
 	z.mu.Lock()
-	z.state[id] = st
-	z.mu.Unlock()
+	defer z.mu.Unlock()
+	if z.byID[id] != nil {
+		z.state[id] = st
+	}
 }
 
 // get returns a zone's state.
@@ -132,8 +177,9 @@ func (m *Manager) Arm(ctx context.Context, user, id string) error {
 
 // ArmAll arms every zone in one action.
 func (m *Manager) ArmAll(ctx context.Context, user string) error {
-	ids := make([]string, len(m.zones.zones))
-	for i, z := range m.zones.zones {
+	zs := m.zones.list()
+	ids := make([]string, len(zs))
+	for i, z := range zs {
 		ids[i] = z.ID
 	}
 	return m.zoneAction(ctx, user, "arm", ids, Armed, "")
@@ -148,7 +194,7 @@ func (m *Manager) Bypass(ctx context.Context, user, id, reason string) error {
 // missing password, or a 24-hour zone, is refused and journaled as a
 // refused attempt.
 func (m *Manager) Disarm(ctx context.Context, user, id, password string, pc PasswordChecker) error {
-	if m.zones.byID[id] == nil {
+	if m.zones.lookup(id) == nil {
 		return fmt.Errorf("zone %q: %w", id, ErrNoZone)
 	}
 	if pc == nil || password == "" || !pc.CheckPassword(user, password) {
@@ -160,7 +206,7 @@ func (m *Manager) Disarm(ctx context.Context, user, id, password string, pc Pass
 // zoneAction journals and applies one zone action on ids.
 func (m *Manager) zoneAction(ctx context.Context, user, action string, ids []string, st ZoneState, reason string) error {
 	for _, id := range ids {
-		zn := m.zones.byID[id]
+		zn := m.zones.lookup(id)
 		if zn == nil {
 			return fmt.Errorf("zone %q: %w", id, ErrNoZone)
 		}
@@ -242,8 +288,9 @@ func (m *Manager) Zones() []Zone {
 		}
 	}
 	m.mu.Unlock()
-	out := make([]Zone, 0, len(m.zones.zones))
-	for _, z := range m.zones.zones {
+	zs := m.zones.list()
+	out := make([]Zone, 0, len(zs))
+	for _, z := range zs {
 		out = append(out, Zone{ID: z.ID, Name: z.Name, Kind: string(z.Kind), Area: z.Area, State: m.zones.get(z.ID),
 			AlwaysArmed: z.AlwaysArmed, Alarm: inAlarm[z.ID], Camera: z.Camera, Household: z.Household,
 			Devices: z.Devices, Map: rectOf(z.Map)})

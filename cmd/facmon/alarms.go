@@ -153,7 +153,7 @@ func (ap *alarmPipeline) buildLifecycle(svc *service, set *rules.Set) error {
 	if err != nil {
 		return fmt.Errorf("alarm journal: %w", err)
 	}
-	ap.life, err = lifecycle.New(lifecycle.Options{Site: set.Site, Latched: lifecycle.LatchedFrom(ap.engine.Rules),
+	ap.life, err = lifecycle.New(lifecycle.Options{Site: set.Site, CurrentSite: svc.currentSite, Latched: lifecycle.LatchedFrom(ap.engine.Rules),
 		Journal: journalAdapter{ap.journal}, Output: ap.disp, Clock: time.Now, Logger: svc.log.With("part", "lifecycle")})
 	if err == nil {
 		err = ap.restoreLifecycle(svc)
