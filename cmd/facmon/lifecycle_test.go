@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"facmon/alarms/journal"
 	"facmon/deploy/testbed"
 )
 
@@ -225,8 +226,30 @@ func TestKill9DuringAlarmBurst(t *testing.T) {
 			t.Fatalf("zone %s: %s after the restart, want %s", z, got[z], st)
 		}
 	}
+	_ = fm.cmd.Process.Signal(syscall.SIGKILL)
+	_ = fm.cmd.Wait()
 	if code, out := runVerify(filepath.Join(dir, "data")); code != 0 {
 		t.Fatalf("facmon journal verify after kill -9: exit %d\n%s", code, out)
+	}
+	checkRefusedDisarm(t, filepath.Join(dir, "data", "journal"))
+}
+
+// checkRefusedDisarm wants the refused disarm in the journal: who, which
+// zone, why (篇3·二十二·5).
+func checkRefusedDisarm(t *testing.T, dir string) {
+	t.Helper()
+	j, err := journal.Open(journal.Options{Dir: dir, VerifyInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	recs, err := j.Range(time.Time{}, time.Time{}, journal.Filter{Types: []journal.Type{journal.TypeRefusedAction}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 1 || recs[0].User != testUser || recs[0].Action != "disarm" || recs[0].Subject != "zone-d" ||
+		!strings.Contains(recs[0].Reason, "password") {
+		t.Fatalf("refused actions in the journal: %+v", recs)
 	}
 }
 
