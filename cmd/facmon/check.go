@@ -13,6 +13,7 @@ import (
 func cmdCheck(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	config := fs.String("config", "", "site file to check (required)")
+	dryRun := fs.Bool("dry-run", false, "also list every linkage action the rules would run, per device (check never runs one)")
 	if code, ok := parseFlags(fs, args, stderr); !ok {
 		return code
 	}
@@ -32,7 +33,36 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "%s: ok: site %q, %d areas, %d devices, %d signals, %d rules\n",
 		*config, s.ID, len(s.Areas), len(s.Devices), countSignals(s), len(set.Rules))
+	if *dryRun {
+		printActions(stdout, set, s)
+	}
 	return 0
+}
+
+// printActions lists the linkage actions of set as they would run, without
+// running any: check never writes to a device or publishes a command.
+func printActions(w io.Writer, set *rules.Set, s *site.Site) {
+	state := "enabled"
+	if e := s.Linkage.Enabled; e != nil && !*e {
+		state = "disabled for this site"
+	}
+	fmt.Fprintf(w, "linkage actions (%s; not run by check):\n", state)
+	for _, r := range set.Rules {
+		for _, a := range r.Actions {
+			when := a.When
+			if when == "" {
+				when = "raise"
+			}
+			switch {
+			case a.Write != nil:
+				for dev, target := range a.Targets {
+					fmt.Fprintf(w, "  %s on %s: %s → write %s.%s = %g\n", r.Name, dev, when, target, a.Write.Signal, a.Write.Value)
+				}
+			case a.Publish != nil:
+				fmt.Fprintf(w, "  %s: %s → publish %s (qos %d)\n", r.Name, when, a.Publish.Topic, a.Publish.QoS)
+			}
+		}
+	}
 }
 
 // printLoadErrors prints every error of a failed load on its own line, as

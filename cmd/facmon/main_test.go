@@ -303,3 +303,15 @@ func TestHealthProbe(t *testing.T) {
 		t.Fatalf("refused: exit %d, want 1", code)
 	}
 }
+
+func TestCheckDryRunListsActionsWithoutRunningThem(t *testing.T) {
+	code, out, errs := run("check", "--config", "../../seeds/sites/demo.yaml", "--dry-run")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, want := range []string{"not run by check", "floodlight", "pump_stop"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("dry-run output lacks %q:\n%s", want, out)
+		}
+	}
+}
