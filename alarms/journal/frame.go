@@ -7,9 +7,8 @@ import (
 	"hash/crc32"
 	"os"
 	"path/filepath"
-	"sort"
-	"strconv"
-	"strings"
+
+	"facmon/internal/durable"
 )
 
 // On-disk format (docs/journal.md has the full description):
@@ -107,30 +106,11 @@ func skipFrame(seg []byte, off int64) (int64, bool) {
 	return off + frameHeader + n, true
 }
 
-func segName(first uint64) string { return fmt.Sprintf("%020d%s", first, segSuffix) }
+func segName(first uint64) string { return durable.SegmentName(first, segSuffix) }
 
 // listSegments returns the first seqs of the segment files in dir, oldest
 // first.
-func listSegments(dir string) ([]uint64, error) {
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		return nil, err
-	}
-	var ids []uint64
-	for _, e := range ents {
-		name := e.Name()
-		if e.IsDir() || !strings.HasSuffix(name, segSuffix) {
-			continue
-		}
-		id, err := strconv.ParseUint(strings.TrimSuffix(name, segSuffix), 10, 64)
-		if err != nil || id == 0 {
-			continue
-		}
-		ids = append(ids, id)
-	}
-	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
-	return ids, nil
-}
+func listSegments(dir string) ([]uint64, error) { return durable.ListSegments(dir, segSuffix) }
 
 // readAnchor returns the anchor of dir; ok is false if it is missing,
 // err set if it is unreadable.
@@ -156,21 +136,7 @@ func writeAnchor(dir string, l link) error {
 }
 
 func writeFileAtomic(dir, name string, data []byte) error {
-	tmp := filepath.Join(dir, name+".tmp")
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	err = errors.Join(err, f.Sync(), f.Close())
-	if err == nil {
-		err = os.Rename(tmp, filepath.Join(dir, name))
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return syncDir(dir)
+	return durable.WriteFile(filepath.Join(dir, name), data)
 }
 
 // createSegment creates the segment that starts at l, with its header
@@ -192,11 +158,4 @@ func createSegment(dir string, l link) (*os.File, error) {
 	return f, nil
 }
 
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
-}
+func syncDir(dir string) error { return durable.SyncDir(dir) }

@@ -25,6 +25,7 @@ import (
 	"facmon/collectors"
 	"facmon/collectors/modbus"
 	"facmon/collectors/mqtt"
+	"facmon/internal/durable"
 )
 
 // alarmPipeline is the engine, its runner, the lifecycle with its journal
@@ -273,7 +274,10 @@ func (ap *alarmPipeline) save() error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(ap.state, b)
+	if err := os.MkdirAll(filepath.Dir(ap.state), 0o750); err != nil {
+		return err
+	}
+	return durable.WriteFile(ap.state, b)
 }
 
 func (ap *alarmPipeline) restore() (int, error) {
@@ -289,30 +293,6 @@ func (ap *alarmPipeline) restore() (int, error) {
 		return 0, fmt.Errorf("%s: %w", ap.state, err)
 	}
 	return ap.engine.Restore(s), nil
-}
-
-// writeFileAtomic replaces path with data: temp file, fsync, rename.
-func writeFileAtomic(path string, data []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
-		return err
-	}
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
 }
 
 // publisherSwitch forwards to the MQTT publisher of the current runtime,

@@ -3,10 +3,11 @@ package spool
 import (
 	"encoding/binary"
 	"errors"
-	"fmt"
 	"hash/crc32"
 	"os"
 	"path/filepath"
+
+	"facmon/internal/durable"
 )
 
 // The cursor file is segment(uint64 LE) offset(uint64 LE) crc(uint32 LE of
@@ -51,18 +52,5 @@ func readCursor(dir string) (Cursor, error) {
 
 // writeCursor persists c atomically and durably.
 func writeCursor(dir string, c Cursor) error {
-	tmp := filepath.Join(dir, cursorFile+".tmp")
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(encodeCursor(c))
-	err = errors.Join(err, f.Sync(), f.Close())
-	if err != nil {
-		return fmt.Errorf("write %s: %w", tmp, err)
-	}
-	if err := os.Rename(tmp, filepath.Join(dir, cursorFile)); err != nil {
-		return err
-	}
-	return syncDir(dir)
+	return durable.WriteFile(filepath.Join(dir, cursorFile), encodeCursor(c))
 }

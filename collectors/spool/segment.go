@@ -9,9 +9,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
-	"strconv"
-	"strings"
+
+	"facmon/internal/durable"
 )
 
 // On-disk format (docs/storage.md has the full description):
@@ -172,37 +171,11 @@ func scanSegment(path string, off int64, visit func([]byte)) (goodEnd int64, n i
 	}
 }
 
-func segName(id uint64) string { return fmt.Sprintf("%020d%s", id, segSuffix) }
+func segName(id uint64) string { return durable.SegmentName(id, segSuffix) }
 
 // listSegments returns the ids of the segment files in dir, oldest first.
-func listSegments(dir string) ([]uint64, error) {
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		return nil, err
-	}
-	var ids []uint64
-	for _, e := range ents {
-		name := e.Name()
-		if e.IsDir() || !strings.HasSuffix(name, segSuffix) {
-			continue
-		}
-		id, err := strconv.ParseUint(strings.TrimSuffix(name, segSuffix), 10, 64)
-		if err != nil || id == 0 {
-			continue
-		}
-		ids = append(ids, id)
-	}
-	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
-	return ids, nil
-}
+func listSegments(dir string) ([]uint64, error) { return durable.ListSegments(dir, segSuffix) }
 
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
-}
+func syncDir(dir string) error { return durable.SyncDir(dir) }
 
 func (s *Spool) segPath(id uint64) string { return filepath.Join(s.dir, segName(id)) }

@@ -18,6 +18,8 @@ import (
 	"sort"
 	"sync"
 	"time"
+
+	"facmon/internal/durable"
 )
 
 // Entry is one notification for one receiver.
@@ -204,15 +206,8 @@ func (o *Outbox) rewrite() error {
 		buf = appendRecord(buf, record{Op: "add", Entry: &e})
 	}
 	path := filepath.Join(o.dir, fileName)
-	tmp := path + ".tmp"
-	if err := writeSync(tmp, buf); err != nil {
-		return fmt.Errorf("outbox %s: %w", tmp, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("outbox %s: %w", path, err)
-	}
-	if err := syncDir(o.dir); err != nil {
-		return fmt.Errorf("outbox %s: %w", o.dir, err)
+	if err := durable.WriteFile(path, buf); err != nil {
+		return fmt.Errorf("outbox: %w", err)
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
@@ -238,33 +233,6 @@ func (o *Outbox) pendingLocked() []Entry {
 		return o.seqOf[key{out[i].ID, out[i].Receiver}] < o.seqOf[key{out[j].ID, out[j].Receiver}]
 	})
 	return out
-}
-
-// writeSync writes b to a new file at path and fsyncs it.
-func writeSync(path string, b []byte) error {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
-}
-
-// syncDir fsyncs a directory so that a rename in it is durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }
 
 // Add stores entries durably: when it returns nil they are on disk. An

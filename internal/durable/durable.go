@@ -1,0 +1,78 @@
+// Package durable holds the file-system steps that make facmon's on-disk
+// state survive a crash or kill -9: replacing a small file atomically and
+// durably, fsyncing a directory so that a create or rename in it sticks,
+// and naming and listing numbered segment files. The spool, the alarm
+// journal, the notification outbox and the service's own state files all
+// use them, so each of those gets the same, tested sequence of syscalls.
+package durable
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// WriteFile replaces path with data: a temporary file beside it (mode
+// 0600), written and fsync'd, renamed over path, then the directory
+// fsync'd. A crash leaves either the old content or the new, never a mix;
+// the temporary file is removed on error.
+func WriteFile(path string, data []byte) error {
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	err = errors.Join(err, f.Sync(), f.Close())
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return SyncDir(filepath.Dir(path))
+}
+
+// SyncDir fsyncs a directory so that files created, renamed or removed in
+// it stay so after a crash.
+func SyncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// SegmentName is the file name of segment id: the id zero-padded to 20
+// digits, so that names sort as numbers, then suffix.
+func SegmentName(id uint64, suffix string) string { return fmt.Sprintf("%020d%s", id, suffix) }
+
+// ListSegments returns the ids of the segment files (SegmentName with
+// suffix) in dir, smallest first. Other files, and names whose id does not
+// parse or is 0, are ignored.
+func ListSegments(dir, suffix string) ([]uint64, error) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var ids []uint64
+	for _, e := range ents {
+		name := e.Name()
+		if e.IsDir() || !strings.HasSuffix(name, suffix) {
+			continue
+		}
+		id, err := strconv.ParseUint(strings.TrimSuffix(name, suffix), 10, 64)
+		if err != nil || id == 0 {
+			continue
+		}
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	return ids, nil
+}
