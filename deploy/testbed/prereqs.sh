@@ -3,6 +3,12 @@
 # Debian packages (Mosquitto, Alertmanager, mbpoll, Chromium, CJK fonts)
 # through apt-get when root, and InfluxDB 1.8.10 built once with go install
 # into the cache directory. It is idempotent and quiet when all is present.
+#
+# It never stops, disables or kills anything: a broker, Alertmanager or
+# Prometheus the machine already runs (or that a Debian package starts when
+# it is installed) is left as it is. The tests start their own servers from
+# the installed binaries on free loopback ports (deploy/testbed), so they
+# work whatever else listens on 1883, 9093 or 8086.
 set -euo pipefail
 
 cache="${FACMON_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/facmon}"
@@ -26,10 +32,8 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq >/dev/null
     apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
-    # The Debian packages start their services; tests start their own.
-    systemctl disable --now mosquitto prometheus-alertmanager prometheus >/dev/null 2>&1 || true
-    pkill -x mosquitto >/dev/null 2>&1 || true
-    pkill -f '^/usr/bin/prometheus' >/dev/null 2>&1 || true
+    # The packages may start their own services; they are left running
+    # (the tests do not need their ports). Stop them yourself if unwanted.
   else
     echo "prereqs: missing Debian packages: ${need_pkgs[*]}" >&2
     echo "prereqs: run as root, or: sudo apt-get install ${need_pkgs[*]}" >&2
