@@ -232,7 +232,11 @@ type Transition struct {
 	// Labels are the rule's labels; the map is shared, read it only.
 	Labels map[string]string `json:"labels,omitempty"`
 	// Cite is the clause of the standard the rule comes from (篇3·十六·3).
-	Cite   string `json:"cite"`
+	Cite string `json:"cite"`
+	// Action is the rule's action text rendered for this device: what the
+	// person told should do (派保安到东围墙1防区查看); empty when the rule
+	// has none.
+	Action string `json:"action,omitempty"`
 	Change Change `json:"change"`
 	// Value is the value of the point that caused the transition (or the
 	// last value seen, for timer-driven transitions).

@@ -48,6 +48,7 @@ rules:
     select: {kind: water_tank}
     signal: level
     message: '{{.Device}} {{.Value}} {{.Duration}}'
+    action: '通知工程部给{{.Device}}补水'
     threshold: {below: 1.0, deadband: 0.2, on_delay: 30s, off_delay: 20s}
 `
 
@@ -113,6 +114,7 @@ func TestTransitions(t *testing.T) {
 		{"severity", tr.Severity, alarms.Critical},
 		{"cite", tr.Cite, "篇3·十六·3"},
 		{"message", tr.Message, "tank-1 0.8 30s"},
+		{"action", tr.Action, "通知工程部给tank-1补水"},
 		{"id", tr.ID, alarms.AlarmID("tank-low", "tank-1", t0.Add(30*time.Second))},
 		{"to", tr.To, alarms.ActiveUnacked},
 	}

@@ -174,11 +174,13 @@ func (e *Engine) emit(in *inst, c alarms.Change, from alarms.State, t time.Time,
 		Signal: in.Signal, Severity: in.rule.Severity, Labels: in.rule.Labels, Cite: in.rule.Cite,
 		Change: c, Value: in.Value, Time: t, ActiveSince: in.Since, From: from, To: in.Alarm, Hold: in.Hold,
 	}
-	tr.Message = in.rule.Render(&rules.Data{
+	data := &rules.Data{
 		Rule: in.rule.Name, Site: e.siteID, Device: in.label, DeviceName: d.name, Area: d.area,
 		Kind: d.kind, Signal: in.Signal, Value: in.Value, Duration: held, Fault: in.Fault,
 		Labels: in.rule.Labels, DeviceLabels: d.labels,
-	})
+	}
+	tr.Message = in.rule.Render(data)
+	tr.Action = in.rule.RenderTodo(data)
 	if c == alarms.Raise {
 		in.Message = tr.Message
 	}

@@ -63,6 +63,13 @@ func checkRule(r *Rule, ctx string, errs *errorList) {
 		errs.add(r.at("message"), "%s: message: %v", ctx, err)
 	}
 	r.Template = t
+	if strings.TrimSpace(r.Todo) != "" {
+		t, err := parseMessage(r.Name+".action", r.Todo)
+		if err != nil {
+			errs.add(r.at("action"), "%s: action: %v", ctx, err)
+		}
+		r.TodoTemplate = t
+	}
 	checkSchedule(r.Schedule, ctx, errs)
 	checkKind(r, ctx, errs)
 }

@@ -60,3 +60,16 @@ func (r *Rule) Render(d *Data) string {
 	}
 	return b.String()
 }
+
+// RenderTodo returns the rule's action text for d, "" when the rule has
+// none; a failing template yields the text unrendered.
+func (r *Rule) RenderTodo(d *Data) string {
+	if r.TodoTemplate == nil {
+		return ""
+	}
+	var b strings.Builder
+	if r.TodoTemplate.Execute(&b, d) != nil {
+		return r.Todo
+	}
+	return b.String()
+}

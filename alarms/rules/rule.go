@@ -57,8 +57,12 @@ type Rule struct {
 	// consumption).
 	Signal string `yaml:"signal"`
 	// Message is a Go text/template over Data.
-	Message string            `yaml:"message"`
-	Labels  map[string]string `yaml:"labels"`
+	Message string `yaml:"message"`
+	// Todo is the rule's `action:` text: what the person told should do
+	// (派保安到{{.DeviceName}}查看, 通知物业经理), a Go text/template over
+	// Data like Message. Optional; notifications and the console show it.
+	Todo   string            `yaml:"action"`
+	Labels map[string]string `yaml:"labels"`
 	// Schedule, when set, makes the rule active only inside these daily
 	// windows (site time zone); outside them its condition is false.
 	Schedule []Window `yaml:"schedule"`
@@ -75,6 +79,8 @@ type Rule struct {
 
 	// Template is Message parsed; set by Parse.
 	Template *template.Template `yaml:"-"`
+	// TodoTemplate is Todo parsed, nil when Todo is empty; set by Parse.
+	TodoTemplate *template.Template `yaml:"-"`
 	// Devices are the ids of the selected devices; set by Validate.
 	Devices []string `yaml:"-"`
 }

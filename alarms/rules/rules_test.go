@@ -71,6 +71,7 @@ rules:
     select: {kind: water_tank, all: true}
     signal: level
     message: '{{.DeviceName}} {{printf "%.1f" .Value}}'
+    action: '派人到{{.DeviceName}}查看'
     labels: {system: water}
     schedule: [{from: "22:00", to: "06:00"}]
     threshold: {below: 1, deadband: 0.1, on_delay: 30s, off_delay: 1m}
@@ -93,6 +94,8 @@ maintenance:
 	}{
 		{"devices", strings.Join(r.Devices, ","), "tank-1,tank-2"},
 		{"kind", r.Kind(), "threshold"},
+		{"action rendered", r.RenderTodo(&Data{DeviceName: "消防水箱1"}), "派人到消防水箱1查看"},
+		{"no action", set.Rules[1].RenderTodo(&Data{DeviceName: "x"}), ""},
 		{"on_delay", time.Duration(r.Threshold.OnDelay), 30 * time.Second},
 		{"window past midnight holds 23:00", r.Schedule[0].Contains(23 * 60), true},
 		{"window past midnight excludes 06:00", r.Schedule[0].Contains(6 * 60), false},
