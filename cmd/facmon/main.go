@@ -30,6 +30,7 @@ func commands() []command {
 		{"check", "validate a site file and its rules: facmon check --config SITE.yaml", cmdCheck},
 		{"simulate", "serve the site's devices as real Modbus slaves and MQTT publishers: facmon simulate --config SITE.yaml [--scenario NAME]", cmdSimulate},
 		{"rules test", "run rule unit tests (input series on a simulated clock, expected alarms): facmon rules test FILE...", cmdRulesTest},
+		{"rules backtest", "replay recorded history through the current and proposed rules: facmon rules backtest --config SITE.yaml --from 2026-11-01 --to 2026-12-01 [--rules NEW_GLOB] [--format table|json|html]", cmdRulesBacktest},
 		{"journal verify", "check the alarm journal's integrity chain: facmon journal verify --data-dir DIR", cmdJournalVerify},
 		{"version", "print the version", cmdVersion},
 		{"notify test", "send a test message to one receiver: facmon notify test --config SITE.yaml --receiver NAME", cmdNotifyTest},
