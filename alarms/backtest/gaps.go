@@ -24,9 +24,9 @@ func (g Gap) Duration() time.Duration { return g.To.Sub(g.From) }
 type gapFinder struct {
 	max     time.Duration
 	offline map[string]bool
-	order []string
-	last  map[string]time.Time
-	gaps  []Gap
+	order   []string
+	last    map[string]time.Time
+	gaps    []Gap
 }
 
 func newGapFinder(s *site.Site, from time.Time, max time.Duration) *gapFinder {
