@@ -198,9 +198,6 @@ func TestLoginThrottling(t *testing.T) {
 			t.Fatalf("attempt %d: %d", i+1, code)
 		}
 	}
-	if code := bad(); code != 401 {
-		t.Fatalf("6th attempt: %d (the 6th failure starts the wait)", code)
-	}
 	rec := f.do(req("POST", "/api/v1/session/login", `{"user":"op","password":"op-password"}`))
 	if rec.Code != 429 || rec.Header().Get("Retry-After") == "" {
 		t.Fatalf("right password while throttled: %d %q", rec.Code, rec.Header().Get("Retry-After"))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
+	"errors"
 	"log/slog"
 	"net"
 	"net/http"
@@ -110,7 +111,7 @@ func New(o Options) *Guard {
 	if err := ss.load(); err != nil {
 		o.Logger.Warn("sessions not restored: everyone logs in again", "file", o.SessionFile, "err", err)
 	}
-	return &Guard{o: o, sessions: ss, throttle: newThrottle(5, 15*time.Minute),
+	return &Guard{o: o, sessions: ss, throttle: newThrottle(throttleCap),
 		m: newMetrics(o.Registerer), basicCache: map[[32]byte]basicEntry{}}
 }
 
@@ -125,9 +126,9 @@ func (g *Guard) Wrap(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		id, sess, why := g.identify(r)
-		if why != "" {
-			g.refuse(w, r, http.StatusUnauthorized, why)
+		id, sess, err := g.identify(r)
+		if err != nil {
+			g.answerFailure(w, r, err)
 			return
 		}
 		if id.Role < need {
@@ -192,50 +193,50 @@ func safeMethod(m string) bool {
 }
 
 // identify finds the request's user from its session cookie, Basic
-// credentials or bearer token; why says what failed.
-func (g *Guard) identify(r *http.Request) (Identity, Session, string) {
+// credentials or bearer token; the error says what failed.
+func (g *Guard) identify(r *http.Request) (Identity, Session, error) {
 	if h := r.Header.Get("Authorization"); h != "" {
-		id, why := g.identifyHeader(r, h)
-		return id, Session{}, why
+		id, err := g.identifyHeader(r, h)
+		return id, Session{}, err
 	}
 	c, err := r.Cookie(CookieName)
 	if err != nil || c.Value == "" {
-		return Identity{}, Session{}, "login required"
+		return Identity{}, Session{}, errors.New("login required")
 	}
 	s, ok := g.sessions.get(c.Value, g.o.Clock())
 	if !ok {
-		return Identity{}, Session{}, "session expired: log in again"
+		return Identity{}, Session{}, errors.New("session expired: log in again")
 	}
-	return Identity{User: s.User, Role: s.Role, Via: "session", Session: s.ID}, s, ""
+	return Identity{User: s.User, Role: s.Role, Via: "session", Session: s.ID}, s, nil
 }
 
-func (g *Guard) identifyHeader(r *http.Request, h string) (Identity, string) {
+func (g *Guard) identifyHeader(r *http.Request, h string) (Identity, error) {
 	scheme, cred, _ := strings.Cut(h, " ")
 	switch strings.ToLower(scheme) {
 	case "bearer":
 		u, ok := g.o.Store.TokenUser(strings.TrimSpace(cred))
 		if !ok {
-			return Identity{}, "bad token"
+			return Identity{}, errors.New("bad token")
 		}
-		return Identity{User: u.Name, Role: u.Role, Via: "token"}, ""
+		return Identity{User: u.Name, Role: u.Role, Via: "token"}, nil
 	case "basic":
 		name, pw, ok := r.BasicAuth()
 		if !ok {
-			return Identity{}, "bad basic credentials"
+			return Identity{}, errors.New("bad basic credentials")
 		}
-		u, why := g.basic(r, name, pw)
-		if why != "" {
-			return Identity{}, why
+		u, err := g.basic(r, name, pw)
+		if err != nil {
+			return Identity{}, err
 		}
-		return Identity{User: u.Name, Role: u.Role, Via: "basic"}, ""
+		return Identity{User: u.Name, Role: u.Role, Via: "basic"}, nil
 	}
-	return Identity{}, "unsupported authorization scheme"
+	return Identity{}, errors.New("unsupported authorization scheme")
 }
 
 // basic checks Basic credentials, throttled like a login; a success is
 // remembered for a minute by the credentials' hash so that a script's
 // every call does not pay for bcrypt.
-func (g *Guard) basic(r *http.Request, name, pw string) (User, string) {
+func (g *Guard) basic(r *http.Request, name, pw string) (User, error) {
 	key := sha256.Sum256([]byte(name + "\x00" + pw))
 	now := g.o.Clock()
 	g.basicMu.Lock()
@@ -243,12 +244,12 @@ func (g *Guard) basic(r *http.Request, name, pw string) (User, string) {
 	g.basicMu.Unlock()
 	if ok && now.Before(e.until) {
 		if u, still := g.o.Store.Lookup(name); still && u.Hash == e.user.Hash {
-			return u, ""
+			return u, nil
 		}
 	}
-	u, why := g.checkLogin(r, name, pw)
-	if why != "" {
-		return User{}, why
+	u, err := g.checkLogin(r, name, pw)
+	if err != nil {
+		return User{}, err
 	}
 	g.basicMu.Lock()
 	if len(g.basicCache) > 1000 {
@@ -256,7 +257,7 @@ func (g *Guard) basic(r *http.Request, name, pw string) (User, string) {
 	}
 	g.basicCache[key] = basicEntry{user: u, until: now.Add(time.Minute)}
 	g.basicMu.Unlock()
-	return u, ""
+	return u, nil
 }
 
 // checkChange applies the rules of a state change: same origin, the CSRF

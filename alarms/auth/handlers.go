@@ -62,9 +62,9 @@ func (g *Guard) serveLogin(w http.ResponseWriter, r *http.Request) {
 	if !readJSON(w, r, &c) {
 		return
 	}
-	u, why := g.checkLogin(r, c.User, c.Password)
-	if why != "" {
-		g.answerFailure(w, r, why)
+	u, err := g.checkLogin(r, c.User, c.Password)
+	if err != nil {
+		g.answerFailure(w, r, err)
 		return
 	}
 	now := g.o.Clock()
@@ -77,75 +77,74 @@ func (g *Guard) serveLogin(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, g.info(Identity{User: u.Name, Role: u.Role, Via: "session"}, s, now))
 }
 
-// errThrottled marks a refusal because of too many failures.
-var errThrottled = errors.New("too many failed attempts")
+// throttledError is a refusal because of too many failed attempts.
+type throttledError struct{ wait time.Duration }
 
-func (g *Guard) answerFailure(w http.ResponseWriter, r *http.Request, why string) {
-	if d, ok := g.throttledFor(r, why); ok {
-		w.Header().Set("Retry-After", strconv.Itoa(int(d.Seconds())+1))
-		g.refuse(w, r, http.StatusTooManyRequests, why)
+func (e *throttledError) Error() string { return "too many failed attempts: try again later" }
+
+// Limits of the password throttle: a client address may fail 5 times, then
+// waits double from 1 s to 15 min; an account (from every address
+// together, and its disarm and bypass passwords) may fail 10 times, then
+// waits double up to 5 min — short, because locking an operator out of
+// the control room is itself a risk.
+var (
+	addressLimit = limit{free: 5, max: 15 * time.Minute}
+	accountLimit = limit{free: 10, max: 5 * time.Minute}
+)
+
+// throttleCap bounds the throttle's table.
+const throttleCap = 100_000
+
+func (g *Guard) answerFailure(w http.ResponseWriter, r *http.Request, err error) {
+	var te *throttledError
+	if errors.As(err, &te) {
+		w.Header().Set("Retry-After", strconv.Itoa(int(te.wait.Seconds())+1))
+		g.refuse(w, r, http.StatusTooManyRequests, err.Error())
 		return
 	}
-	g.refuse(w, r, http.StatusUnauthorized, why)
-}
-
-func (g *Guard) throttledFor(r *http.Request, why string) (time.Duration, bool) {
-	if why != errThrottled.Error() {
-		return 0, false
-	}
-	return g.throttle.wait("ip:"+clientIP(r), g.o.Clock()), true
+	g.refuse(w, r, http.StatusUnauthorized, err.Error())
 }
 
 // checkLogin checks a password, throttled per client address and per
-// user name from that address; why is "" on success. Failures from one
-// address never slow the operator's login from another: in a control
-// room a lockout is itself a risk.
-func (g *Guard) checkLogin(r *http.Request, name, pw string) (User, string) {
-	now := g.o.Clock()
-	ip := clientIP(r)
-	keys := []string{"user:" + name + "@" + ip, "ip:" + ip}
-	for _, k := range keys {
-		if g.throttle.wait(k, now) > 0 {
-			g.m.logins.WithLabelValues("throttled").Inc()
-			return User{}, errThrottled.Error()
-		}
-	}
+// account. The attempt is reserved before bcrypt runs.
+func (g *Guard) checkLogin(r *http.Request, name, pw string) (User, error) {
 	if g.o.Store.Empty() {
-		return User{}, "no users yet: create one with `facmon user add NAME --role admin`"
+		return User{}, errors.New("no users yet: create one with `facmon user add NAME --role admin`")
+	}
+	u, err := g.checkPassword(name, pw, throttleKey{"ip:" + clientIP(r), addressLimit})
+	if err != nil {
+		g.o.Logger.Warn("password refused", "user", name, "client", clientIP(r), "reason", err.Error())
+	}
+	return u, err
+}
+
+// checkPassword reserves an attempt on the account and the extra keys,
+// then checks the password with bcrypt.
+func (g *Guard) checkPassword(name, pw string, extra ...throttleKey) (User, error) {
+	now := g.o.Clock()
+	keys := append([]throttleKey{{"account:" + name, accountLimit}}, extra...)
+	a, wait := g.throttle.reserve(now, keys...)
+	if a == nil {
+		g.m.logins.WithLabelValues("throttled").Inc()
+		return User{}, &throttledError{wait: wait}
 	}
 	u, ok := g.o.Store.Authenticate(name, pw)
 	if !ok {
-		for _, k := range keys {
-			g.throttle.fail(k, now)
-		}
+		a.fail(g.o.Clock())
 		g.m.logins.WithLabelValues("failed").Inc()
-		g.o.Logger.Warn("password refused", "user", name, "client", clientIP(r))
-		return User{}, "wrong user name or password"
+		return User{}, errors.New("wrong user name or password")
 	}
-	for _, k := range keys {
-		g.throttle.ok(k)
-	}
+	a.ok()
 	g.m.logins.WithLabelValues("ok").Inc()
-	return u, ""
+	return u, nil
 }
 
 // CheckPassword checks user's password again before a sensitive action (a
-// disarm), throttled like a login. It is the lifecycle's PasswordChecker.
+// disarm or a bypass), throttled with the account's logins. It is the
+// lifecycle's PasswordChecker.
 func (g *Guard) CheckPassword(user, password string) bool {
-	now := g.o.Clock()
-	key := "user:" + user
-	if g.throttle.wait(key, now) > 0 {
-		g.m.logins.WithLabelValues("throttled").Inc()
-		return false
-	}
-	if _, ok := g.o.Store.Authenticate(user, password); !ok {
-		g.throttle.fail(key, now)
-		g.m.logins.WithLabelValues("failed").Inc()
-		return false
-	}
-	g.throttle.ok(key)
-	g.m.logins.WithLabelValues("ok").Inc()
-	return true
+	_, err := g.checkPassword(user, password)
+	return err == nil
 }
 
 func (g *Guard) serveLogout(w http.ResponseWriter, r *http.Request) {
@@ -170,8 +169,8 @@ func (g *Guard) serveUnlock(w http.ResponseWriter, r *http.Request) {
 	if !readJSON(w, r, &body) {
 		return
 	}
-	if _, why := g.checkLogin(r, id.User, body.Password); why != "" {
-		g.answerFailure(w, r, why)
+	if _, err := g.checkLogin(r, id.User, body.Password); err != nil {
+		g.answerFailure(w, r, err)
 		return
 	}
 	now := g.o.Clock()
