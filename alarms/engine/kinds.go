@@ -86,9 +86,9 @@ func valueConds(in *inst, v float64) (raise, clr bool) {
 		}
 		return v < *t.Below, v > *t.Below+t.Deadband
 	case r.State != nil && r.State.Equals != nil:
-		return v == *r.State.Equals, v != *r.State.Equals
+		return v == r.State.Equals.Value, v != r.State.Equals.Value
 	case r.State != nil:
-		x := *r.State.ChangesTo
+		x := r.State.ChangesTo.Value
 		if v != x {
 			in.Armed = true
 		}
@@ -102,7 +102,7 @@ func valueConds(in *inst, v float64) (raise, clr bool) {
 	case d.Below != nil:
 		c = v < *d.Below
 	default:
-		c = v == *d.Equals
+		c = v == d.Equals.Value
 	}
 	return c, !c
 }

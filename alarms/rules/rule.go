@@ -118,12 +118,13 @@ type Threshold struct {
 }
 
 // StateRule raises while a signal equals a value. With ChangesTo it raises
-// only on a change to the value from a different known one.
+// only on a change to the value from a different known one. The value is a
+// number or the state's name in the site file (`equals: alarm`).
 type StateRule struct {
 	Pos       `yaml:"-"`
-	Equals    *float64 `yaml:"equals"`
-	ChangesTo *float64 `yaml:"changes_to"`
-	OnDelay   Duration `yaml:"on_delay"`
+	Equals    *StateValue `yaml:"equals"`
+	ChangesTo *StateValue `yaml:"changes_to"`
+	OnDelay   Duration    `yaml:"on_delay"`
 }
 
 // Supervision watches a device's health, whatever a zone's arming
@@ -194,11 +195,12 @@ type Sequence struct {
 // Deadline raises when a condition has not cleared within a time (bin still
 // ≥ 2/3 after 1 h; door held open past its delay, 篇3·十七·3).
 type Deadline struct {
-	Pos    `yaml:"-"`
-	Above  *float64 `yaml:"above"`
-	Below  *float64 `yaml:"below"`
-	Equals *float64 `yaml:"equals"`
-	Within Duration `yaml:"within"`
+	Pos   `yaml:"-"`
+	Above *float64 `yaml:"above"`
+	Below *float64 `yaml:"below"`
+	// Equals is a number or a state name, as in StateRule.
+	Equals *StateValue `yaml:"equals"`
+	Within Duration    `yaml:"within"`
 }
 
 // Consumption raises when a counter's increase over a sliding window is

@@ -35,6 +35,7 @@ func Validate(files []*File, s *site.Site) (*Set, error) {
 			seen[r.Name] = r.at("name")
 			r.Devices = selectDevices(s, byID, &r.Select, r.at("select"), ctx, errs)
 			checkSignals(byID, r, ctx, errs)
+			resolveStateNames(byID, r, ctx, errs)
 			checkActions(byID, r, ctx, errs)
 			set.Rules = append(set.Rules, r)
 		}
@@ -168,4 +169,22 @@ func checkWindowOverlap(ms []*Maintenance, errs *errorList) {
 // empty reports whether the selector names nothing.
 func (sel *Selector) empty() bool {
 	return sel.Device == "" && sel.Kind == "" && len(sel.Kinds) == 0 && sel.Area == "" && len(sel.Labels) == 0
+}
+
+// Idle returns the rules and maintenance windows of the set that select no
+// device of its site (a kind the site lacks, labels no device carries):
+// valid, but they can never raise or hold anything. `facmon rules test
+// --site` reports them as errors.
+func (s *Set) Idle() (idle []*Rule, maintenance []*Maintenance) {
+	for _, r := range s.Rules {
+		if len(r.Devices) == 0 {
+			idle = append(idle, r)
+		}
+	}
+	for _, m := range s.Maintenance {
+		if len(m.Devices) == 0 {
+			maintenance = append(maintenance, m)
+		}
+	}
+	return idle, maintenance
 }
