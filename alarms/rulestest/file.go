@@ -79,6 +79,10 @@ type expected struct {
 	State  string `yaml:"state"`
 	// Hold is "maintenance" for an alarm held back by a maintenance window.
 	Hold string `yaml:"hold"`
+	// Severity, when given, must equal the alarm's severity (critical,
+	// major, minor, warning): it decides the sound, the popup and the
+	// escalation.
+	Severity string `yaml:"severity"`
 	// Message, when given, must equal the alarm's rendered message.
 	Message string `yaml:"message"`
 }

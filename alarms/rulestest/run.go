@@ -20,31 +20,67 @@ import (
 // true when any test failed or any file could not be loaded (its rules are
 // broken, its site is missing); err is set only when no file was given.
 func Run(files []string, out io.Writer) (failed bool, err error) {
-	if len(files) == 0 {
-		return true, errors.New("rules test: no test files given")
+	r, err := RunWith(Options{Files: files}, out)
+	return r.Failed, err
+}
+
+// Options are what RunWith runs.
+type Options struct {
+	// Files are the test files.
+	Files []string
+	// Site, when set, is a site file the rules under test must fit: each
+	// must validate against it and select at least one of its devices.
+	Site string
+}
+
+// Report is the outcome of RunWith.
+type Report struct {
+	// Failed is true when a test failed, a file could not be loaded, or a
+	// rule does not fit Options.Site.
+	Failed bool
+	// Uncovered lists the rules under test that no passing expectation
+	// raises and clears with its severity asserted ("file:line: rule
+	// \"x\": never cleared"); the pack's own test requires none.
+	Uncovered []string
+}
+
+// RunWith runs the test files, then checks the rules against the site of
+// o.Site, and writes a readable report to out, ending with the coverage.
+func RunWith(o Options, out io.Writer) (Report, error) {
+	if len(o.Files) == 0 {
+		return Report{Failed: true}, errors.New("rules test: no test files given")
 	}
-	for _, f := range files {
-		if !runFile(f, out) {
-			failed = true
+	var rep Report
+	cov := newCoverage()
+	for _, f := range o.Files {
+		if !runFile(f, out, cov) {
+			rep.Failed = true
 		}
 	}
-	return failed, nil
+	if o.Site != "" && !checkSite(o.Site, cov.ruleFiles(), out) {
+		rep.Failed = true
+	}
+	rep.Uncovered = cov.report(out)
+	return rep, nil
 }
 
 // runFile runs one test file and reports whether it passed.
-func runFile(path string, out io.Writer) bool {
+func runFile(path string, out io.Writer, cov *coverage) bool {
 	tf, s, set, err := loadAll(path)
 	if err != nil {
 		fmt.Fprintf(out, "FAIL %s: cannot load:\n%s\n", path, indent(err.Error()))
 		return false
 	}
+	cov.addRules(set)
 	ok := true
 	for i := range tf.Tests {
 		tc := &tf.Tests[i]
 		if problems := runTest(tf, tc, s, set); len(problems) > 0 {
 			ok = false
 			fmt.Fprintf(out, "FAIL %s: test %q:\n%s\n", path, tc.Name, indent(strings.Join(problems, "\n")))
+			continue
 		}
+		cov.addTest(tc, set)
 	}
 	if ok {
 		fmt.Fprintf(out, "PASS %s (%d tests)\n", path, len(tf.Tests))
@@ -134,7 +170,7 @@ func check(e *engine.Engine, ev *eval) []string {
 			got = append(got, alarmLine(al.Rule, al.Device, al.State.String(), al.Hold))
 		}
 	}
-	problems := checkMessages(time.Duration(ev.At), all, ev.Alarms)
+	problems := checkDetails(time.Duration(ev.At), all, ev.Alarms)
 	for _, x := range ev.Alarms {
 		st, err := alarms.ParseState(cmp.Or(x.State, "active-unacknowledged"))
 		if err != nil {
@@ -149,15 +185,21 @@ func check(e *engine.Engine, ev *eval) []string {
 	return append(diff(time.Duration(ev.At), ev.Rule, got, want), problems...)
 }
 
-// checkMessages compares the messages the test expects.
-func checkMessages(at time.Duration, got []engine.Alarm, want []expected) []string {
+// checkDetails compares the severities and messages the test expects.
+func checkDetails(at time.Duration, got []engine.Alarm, want []expected) []string {
 	var out []string
 	for _, w := range want {
-		if w.Message == "" {
-			continue
+		if _, err := alarms.ParseSeverity(w.Severity); w.Severity != "" && err != nil {
+			out = append(out, fmt.Sprintf("at %s, %s on %s: %v", at, w.Rule, w.Device, err))
 		}
 		for _, g := range got {
-			if g.Rule == w.Rule && g.Device == w.Device && g.Message != w.Message {
+			if g.Rule != w.Rule || g.Device != w.Device {
+				continue
+			}
+			if w.Severity != "" && g.Severity.String() != w.Severity {
+				out = append(out, fmt.Sprintf("at %s, %s on %s: severity\n  - want %s\n  + got  %s", at, w.Rule, w.Device, w.Severity, g.Severity))
+			}
+			if w.Message != "" && g.Message != w.Message {
 				out = append(out, fmt.Sprintf("at %s, %s on %s: message\n  - want %q\n  + got  %q", at, w.Rule, w.Device, w.Message, g.Message))
 			}
 		}

@@ -3,6 +3,7 @@ package rulestest
 import (
 	"bytes"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -34,6 +35,48 @@ func TestRun(t *testing.T) {
 				t.Errorf("output:\n%s\nwant:\n%s", out.String(), want)
 			}
 		})
+	}
+}
+
+// TestRunSite: with --site, a rule that selects no device of that site is
+// a failure, though its tests pass; without it, the run passes.
+func TestRunSite(t *testing.T) {
+	for _, tc := range []struct {
+		site       string
+		wantFailed bool
+		golden     string
+	}{
+		{"", false, "testdata/idle.out"},
+		{"testdata/site/other.yaml", true, "testdata/idle-site.out"},
+	} {
+		t.Run(tc.golden, func(t *testing.T) {
+			var out bytes.Buffer
+			rep, err := RunWith(Options{Files: []string{"testdata/idle_test.yaml"}, Site: tc.site}, &out)
+			if err != nil || rep.Failed != tc.wantFailed {
+				t.Fatalf("failed=%v err=%v, want failed=%v\n%s", rep.Failed, err, tc.wantFailed, out.String())
+			}
+			if os.Getenv("UPDATE") != "" {
+				os.WriteFile(tc.golden, out.Bytes(), 0o644)
+			}
+			want, _ := os.ReadFile(tc.golden)
+			if out.String() != string(want) {
+				t.Errorf("output:\n%s\nwant:\n%s", out.String(), want)
+			}
+		})
+	}
+}
+
+// TestCoverage: a rule raised with its severity asserted and cleared is
+// covered; one only raised, or raised without a severity, is a gap.
+func TestCoverage(t *testing.T) {
+	var out bytes.Buffer
+	rep, err := RunWith(Options{Files: []string{"testdata/pass_test.yaml", "testdata/idle_test.yaml"}}, &out)
+	if err != nil || rep.Failed {
+		t.Fatalf("failed=%v err=%v\n%s", rep.Failed, err, out.String())
+	}
+	want := []string{`testdata/idle.yaml:2:5: rule "tank-low": no test raises it with its severity asserted, none clears it`}
+	if !slices.Equal(rep.Uncovered, want) {
+		t.Errorf("uncovered %q, want %q", rep.Uncovered, want)
 	}
 }
 
