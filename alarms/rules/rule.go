@@ -115,6 +115,10 @@ type Threshold struct {
 	// raised; OffDelay how long it must be gone before it clears.
 	OnDelay  Duration `yaml:"on_delay"`
 	OffDelay Duration `yaml:"off_delay"`
+	// Unit is the unit the bounds are written in ("m", "%", "°C");
+	// optional. The engine compares numbers only; `facmon check` warns when
+	// a selected signal is in another unit.
+	Unit string `yaml:"unit"`
 }
 
 // StateRule raises while a signal equals a value. With ChangesTo it raises

@@ -5,8 +5,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 
 	"facmon/alarms/rules"
+	"facmon/internal/lint"
 	"facmon/internal/site"
 )
 
@@ -14,6 +16,7 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	config := fs.String("config", "", "site file to check (required)")
 	dryRun := fs.Bool("dry-run", false, "also list every linkage action the rules would run, per device (check never runs one)")
+	strict := fs.Bool("strict", false, "treat warnings (what would fail silently) as errors: exit 1")
 	if code, ok := parseFlags(fs, args, stderr); !ok {
 		return code
 	}
@@ -31,12 +34,35 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 		printLoadErrors(stderr, err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "%s: ok: site %q, %d areas, %d devices, %d signals, %d rules\n",
-		*config, s.ID, len(s.Areas), len(s.Devices), countSignals(s), len(set.Rules))
+	warned := printWarnings(stderr, *config, s, set)
+	if warned > 0 && *strict {
+		fmt.Fprintf(stderr, "%s: %d warning(s), --strict: failing\n", *config, warned)
+		return 1
+	}
+	fmt.Fprintf(stdout, "%s: ok: site %q, %d areas, %d devices, %d signals, %d rules%s\n",
+		*config, s.ID, len(s.Areas), len(s.Devices), countSignals(s), len(set.Rules), warnings(warned))
 	if *dryRun {
 		printActions(stdout, set, s)
 	}
 	return 0
+}
+
+// printWarnings prints what would fail silently (package lint), one
+// file:line:col: warning: line each, and returns how many.
+func printWarnings(w io.Writer, config string, s *site.Site, set *rules.Set) int {
+	text, _ := os.ReadFile(config) // only to place a warning; the loader read it already
+	ws := lint.Check(s, set, text)
+	for _, x := range ws {
+		fmt.Fprintln(w, x)
+	}
+	return len(ws)
+}
+
+func warnings(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf(", %d warnings (above)", n)
 }
 
 // printActions lists the linkage actions of set as they would run, without

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"io/fs"
 	"log/slog"
+	"os/user"
+	"path/filepath"
 	"strings"
 )
 
@@ -50,7 +52,7 @@ func (c *checker) readSecret(e env, envKey string, owner any, key, path string, 
 		if errors.As(err, &pe) {
 			err = pe.Err
 		}
-		c.errf(p, "%s: %s: cannot read the file: %v (relative paths start at the site file's directory)", ctx, key, err)
+		c.errf(p, "%s: %s: cannot read the file: %v%s", ctx, key, err, readHint(path, err))
 		return ""
 	}
 	v := strings.TrimSpace(string(b))
@@ -58,4 +60,35 @@ func (c *checker) readSecret(e env, envKey string, owner any, key, path string, 
 		c.errf(p, "%s: %s: the file is empty", ctx, key)
 	}
 	return Secret(v)
+}
+
+// readHint says what to change when a secret file cannot be read: who
+// needs access on a permission error, where a relative path starts.
+func readHint(path string, err error) string {
+	var hint []string
+	if errors.Is(err, fs.ErrPermission) {
+		hint = append(hint, "facmon runs as "+whoAmI()+" here; the file and its directory must be readable by it: "+
+			"group facmon, file 0640 root:facmon, directory 0750 root:facmon (docs/install.md §3)")
+	}
+	if !filepath.IsAbs(path) {
+		hint = append(hint, "relative paths start at the site file's directory")
+	}
+	if len(hint) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(hint, "; ") + ")"
+}
+
+// whoAmI names the process's user and primary group: `user "facmon"
+// (group "facmon")`.
+func whoAmI() string {
+	u, err := user.Current()
+	if err != nil {
+		return "this user"
+	}
+	g := u.Gid
+	if grp, err := user.LookupGroupId(u.Gid); err == nil {
+		g = grp.Name
+	}
+	return "user " + quote(u.Username) + " (group " + quote(g) + ")"
 }
