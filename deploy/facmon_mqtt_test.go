@@ -4,7 +4,6 @@ import (
 	"context"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,25 +13,22 @@ import (
 	"facmon/collectors"
 	fmqtt "facmon/collectors/mqtt"
 	"facmon/internal/site"
+
+	"facmon/internal/testsupport"
 )
 
 // pointSink hands the collector's points to the test.
 type pointSink struct {
-	mu     sync.Mutex
-	points []collectors.Point
+	testsupport.Collected[collectors.Point]
 }
 
 func (s *pointSink) Publish(_ context.Context, ps []collectors.Point) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.points = append(s.points, ps...)
+	s.Add(ps...)
 	return nil
 }
 
 func (s *pointSink) find(device, signal string) (collectors.Point, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, p := range s.points {
+	for _, p := range s.All() {
 		if p.Device == device && p.Signal == signal {
 			return p, true
 		}

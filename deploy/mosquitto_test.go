@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -16,6 +15,8 @@ import (
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 
 	"facmon/deploy/testbed"
+
+	"facmon/internal/testsupport"
 )
 
 // brokerUnderTest is deploy/mosquitto/mosquitto.conf started for real, its
@@ -23,25 +24,7 @@ import (
 type brokerUnderTest struct {
 	URL     string
 	secrets string // the secrets folder create.sh made
-	log     *syncBuffer
-}
-
-// syncBuffer is a process log that tests may read while it is written.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	log     *testsupport.LockedBuffer
 }
 
 // mosquittoPathKeys are the directives whose argument is a container path.
@@ -135,7 +118,7 @@ func startDeployBroker(t *testing.T, devices ...string) *brokerUnderTest {
 	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	b := &brokerUnderTest{URL: fmt.Sprintf("tcp://127.0.0.1:%d", port), secrets: secrets, log: &syncBuffer{}}
+	b := &brokerUnderTest{URL: fmt.Sprintf("tcp://127.0.0.1:%d", port), secrets: secrets, log: &testsupport.LockedBuffer{}}
 	cmd := exec.Command(bin, "-c", path)
 	cmd.Stdout, cmd.Stderr = b.log, b.log
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
@@ -153,7 +136,7 @@ func startDeployBroker(t *testing.T, devices ...string) *brokerUnderTest {
 }
 
 // waitListening polls addr until it accepts, the process exits, or 30 s pass.
-func waitListening(t testing.TB, addr string, exited <-chan error, log *syncBuffer) {
+func waitListening(t testing.TB, addr string, exited <-chan error, log *testsupport.LockedBuffer) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {

@@ -6,29 +6,17 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"facmon/internal/testsupport"
 )
-
-// fakeClock is a settable clock.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *fakeClock) add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 type fixture struct {
 	store *Store
-	clock *fakeClock
+	clock *testsupport.Clock
 	guard *Guard
 	srv   http.Handler
 }
@@ -48,8 +36,8 @@ func newFixture(t *testing.T) *fixture {
 			t.Fatal(err)
 		}
 	}
-	clk := &fakeClock{t: time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)}
-	g := New(Options{Store: st, Clock: clk.now, IdleLock: 10 * time.Minute})
+	clk := testsupport.NewClock(time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC))
+	g := New(Options{Store: st, Clock: clk.Now, IdleLock: 10 * time.Minute})
 	mux := http.NewServeMux()
 	g.Mount(mux.Handle)
 	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(UserOf(r))) })
@@ -161,15 +149,15 @@ func TestIdleLock(t *testing.T) {
 		r.AddCookie(c)
 		return f.do(r).Code
 	}
-	f.clock.add(9 * time.Minute)
+	f.clock.Add(9 * time.Minute)
 	if code := post("/api/v1/session/activity", ""); code != 204 {
 		t.Fatalf("activity: %d", code)
 	}
-	f.clock.add(9 * time.Minute)
+	f.clock.Add(9 * time.Minute)
 	if code := post("/api/v1/alarms/a/ack", ""); code != 200 {
 		t.Fatalf("ack before the lock: %d", code)
 	}
-	f.clock.add(11 * time.Minute)
+	f.clock.Add(11 * time.Minute)
 	steps := []struct {
 		name string
 		do   func() int
@@ -207,13 +195,13 @@ func TestLoginThrottling(t *testing.T) {
 	if code := f.do(other).Code; code != 200 {
 		t.Fatalf("login from another address while the first is throttled: %d", code)
 	}
-	f.clock.add(2 * time.Second)
+	f.clock.Add(2 * time.Second)
 	f.login(t, "op")
 }
 
 func TestAPICredentials(t *testing.T) {
 	f := newFixture(t)
-	_, tok, err := f.store.CreateToken("eng", "script", f.clock.now())
+	_, tok, err := f.store.CreateToken("eng", "script", f.clock.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -274,16 +262,16 @@ func TestPasswordRules(t *testing.T) {
 func TestSessionsSurviveARestart(t *testing.T) {
 	f := newFixture(t)
 	file := filepath.Join(t.TempDir(), "sessions.json")
-	g := New(Options{Store: f.store, Clock: f.clock.now, SessionFile: file})
-	s := g.sessions.create(User{Name: "op", Role: Operator}, f.clock.now())
-	again := New(Options{Store: f.store, Clock: f.clock.now, SessionFile: file})
-	got, ok := again.sessions.get(s.ID, f.clock.now())
+	g := New(Options{Store: f.store, Clock: f.clock.Now, SessionFile: file})
+	s := g.sessions.create(User{Name: "op", Role: Operator}, f.clock.Now())
+	again := New(Options{Store: f.store, Clock: f.clock.Now, SessionFile: file})
+	got, ok := again.sessions.get(s.ID, f.clock.Now())
 	if !ok || got.User != "op" || got.CSRF != s.CSRF {
 		t.Fatalf("session after restart: %+v %v", got, ok)
 	}
 	again.sessions.end(s.ID)
-	third := New(Options{Store: f.store, Clock: f.clock.now, SessionFile: file})
-	if _, ok := third.sessions.get(s.ID, f.clock.now()); ok {
+	third := New(Options{Store: f.store, Clock: f.clock.Now, SessionFile: file})
+	if _, ok := third.sessions.get(s.ID, f.clock.Now()); ok {
 		t.Fatal("ended session came back")
 	}
 }

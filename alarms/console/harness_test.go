@@ -1,7 +1,6 @@
 package console_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -29,6 +28,8 @@ import (
 	paho "github.com/eclipse/paho.mqtt.golang"
 
 	"facmon/deploy/testbed"
+
+	"facmon/internal/testsupport"
 )
 
 const chromium = "/usr/bin/chromium"
@@ -156,22 +157,10 @@ type facmon struct {
 	args []string
 	addr string
 	cmd  *exec.Cmd
-	log  *syncBuffer
+	log  *testsupport.LockedBuffer
 	// scheme is http or https.
 	scheme string
 }
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 // startFacmon adds the users op (operator) and eng (engineer) and starts
 // `facmon run` on a free port.
@@ -190,7 +179,7 @@ func startFacmonScheme(t testing.TB, site, data, scheme string) *facmon {
 			t.Fatalf("user add %s: %v\n%s", u[0], err, out)
 		}
 	}
-	f := &facmon{t: t, bin: bin, addr: fmt.Sprintf("127.0.0.1:%d", testbed.FreePort(t)), log: &syncBuffer{}, scheme: scheme}
+	f := &facmon{t: t, bin: bin, addr: fmt.Sprintf("127.0.0.1:%d", testbed.FreePort(t)), log: &testsupport.LockedBuffer{}, scheme: scheme}
 	f.args = []string{"run", "--config", site, "--data-dir", data, "--log-level", "debug"}
 	f.start()
 	t.Cleanup(f.stop)

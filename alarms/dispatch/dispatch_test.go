@@ -12,6 +12,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"facmon/alarms"
+
+	"facmon/internal/testsupport"
 )
 
 // recorder is an output that keeps what it got and can be held up.
@@ -42,17 +44,6 @@ func (r *recorder) got() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]string(nil), r.ids...)
-}
-
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within 10s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 func batch(ids ...string) []alarms.Transition {
@@ -108,7 +99,7 @@ func TestOrderKeptPerOutput(t *testing.T) {
 		_ = d.Transitions(context.Background(), batch(id))
 	}
 	for name, r := range map[string]*recorder{"a": a, "b": b} {
-		waitUntil(t, name+" gets all", func() bool { return len(r.got()) == len(want) })
+		testsupport.Eventually(t, 10*time.Second, name+" gets all", func() bool { return len(r.got()) == len(want) })
 		if got := r.got(); strings.Join(got, ",") != strings.Join(want, ",") {
 			t.Fatalf("%s: order %v", name, got)
 		}
@@ -128,7 +119,7 @@ func TestSlowOutputDropsOnlyItsOwn(t *testing.T) {
 	stop := start(t, d)
 	const n = 50
 	_ = d.Transitions(context.Background(), batch("t0"))
-	waitUntil(t, "slow output holds the first batch", func() bool {
+	testsupport.Eventually(t, 10*time.Second, "slow output holds the first batch", func() bool {
 		return testutil.ToFloat64(d.queues[0].depth) == 0
 	})
 	done := make(chan struct{})
@@ -143,16 +134,16 @@ func TestSlowOutputDropsOnlyItsOwn(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("Transitions blocked behind a stuck output")
 	}
-	waitUntil(t, "fast output gets all", func() bool { return len(fast.got()) == n })
+	testsupport.Eventually(t, 10*time.Second, "fast output gets all", func() bool { return len(fast.got()) == n })
 	// The slow output holds one batch in hand and two queued; the rest drop.
-	waitUntil(t, "drops counted", func() bool {
+	testsupport.Eventually(t, 10*time.Second, "drops counted", func() bool {
 		return testutil.ToFloat64(d.queues[0].dropped) == n-3
 	})
 	if got := testutil.ToFloat64(d.queues[1].dropped); got != 0 {
 		t.Fatalf("fast output dropped %v", got)
 	}
 	close(slow.gate)
-	waitUntil(t, "slow output gets what was queued", func() bool { return len(slow.got()) == 3 })
+	testsupport.Eventually(t, 10*time.Second, "slow output gets what was queued", func() bool { return len(slow.got()) == 3 })
 	stop()
 }
 
@@ -182,7 +173,7 @@ func TestOutputErrorsCounted(t *testing.T) {
 	}
 	start(t, d)
 	_ = d.Transitions(context.Background(), batch("a", "b"))
-	waitUntil(t, "error counted", func() bool { return testutil.ToFloat64(d.queues[0].errs) == 1 })
+	testsupport.Eventually(t, 10*time.Second, "error counted", func() bool { return testutil.ToFloat64(d.queues[0].errs) == 1 })
 }
 
 func TestCallerMayReuseItsSlice(t *testing.T) {
@@ -194,7 +185,7 @@ func TestCallerMayReuseItsSlice(t *testing.T) {
 	_ = d.Transitions(context.Background(), ts)
 	ts[0].ID = "overwritten"
 	close(gate)
-	waitUntil(t, "delivered", func() bool { return len(r.got()) == 1 })
+	testsupport.Eventually(t, 10*time.Second, "delivered", func() bool { return len(r.got()) == 1 })
 	if r.got()[0] != "first" {
 		t.Fatalf("got %q: the dispatcher kept the caller's slice", r.got()[0])
 	}

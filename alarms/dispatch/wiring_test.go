@@ -25,6 +25,8 @@ import (
 	"facmon/collectors/mqtt"
 	"facmon/collectors/spool"
 	"facmon/deploy/testbed"
+
+	"facmon/internal/testsupport"
 )
 
 var t0 = time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)
@@ -44,17 +46,6 @@ func run(t *testing.T, f func(ctx context.Context) error) {
 	var wg sync.WaitGroup
 	wg.Go(func() { _ = f(ctx) })
 	t.Cleanup(func() { cancel(); wg.Wait() })
-}
-
-func waitUntil(t *testing.T, what string, within time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %v", what, within)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 // stack is every alarm output wired as main wires them, on real servers.
@@ -205,10 +196,10 @@ func TestWiredOutputs(t *testing.T) {
 	if got := next(t, stream, 5*time.Second); got.ID != r.ID || got.Change != alarms.Raise {
 		t.Fatalf("stream got %+v", got)
 	}
-	waitUntil(t, "board shows the raise", 5*time.Second, func() bool {
+	testsupport.Eventually(t, 5*time.Second, "board shows the raise", func() bool {
 		return boardStates(t, s.web.URL) == "zone-1=active-unacknowledged"
 	})
-	waitUntil(t, "MQTT subscriber gets the raise", 10*time.Second, func() bool {
+	testsupport.Eventually(t, 10*time.Second, "MQTT subscriber gets the raise", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return len(mqttGot) == 1 && strings.Contains(mqttGot[0], `"change":"raise"`)
@@ -224,7 +215,7 @@ func TestWiredOutputs(t *testing.T) {
 	if got := next(t, stream, 5*time.Second); got.Change != alarms.Ack || got.By != "op1" {
 		t.Fatalf("stream got %+v, want the ack by op1", got)
 	}
-	waitUntil(t, "board shows the ack", 5*time.Second, func() bool {
+	testsupport.Eventually(t, 5*time.Second, "board shows the ack", func() bool {
 		return boardStates(t, s.web.URL) == "zone-1=active-acknowledged"
 	})
 
@@ -239,7 +230,7 @@ func TestWiredOutputs(t *testing.T) {
 	if d := time.Since(start); d > 2*time.Second {
 		t.Fatalf("with MQTT dead the stream took %v for 5 alarms", d)
 	}
-	waitUntil(t, "InfluxDB has all 7 transitions", 30*time.Second, func() bool {
+	testsupport.Eventually(t, 30*time.Second, "InfluxDB has all 7 transitions", func() bool {
 		n, err := s.db.Count(`SELECT count("id") FROM "alarm"`)
 		return err == nil && n == 7
 	})

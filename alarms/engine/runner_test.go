@@ -13,26 +13,23 @@ import (
 
 	"facmon/alarms"
 	"facmon/collectors"
+
+	"facmon/internal/testsupport"
 )
 
 // recorder is an Output that keeps what it got.
 type recorder struct {
-	mu  sync.Mutex
-	trs []alarms.Transition
+	testsupport.Collected[alarms.Transition]
 }
 
 func (r *recorder) Transitions(_ context.Context, ts []alarms.Transition) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.trs = append(r.trs, ts...)
+	r.Add(ts...)
 	return nil
 }
 
 func (r *recorder) changes() []alarms.Change {
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	var out []alarms.Change
-	for _, t := range r.trs {
+	for _, t := range r.All() {
 		out = append(out, t.Change)
 	}
 	return out
@@ -65,7 +62,7 @@ func TestRunner(t *testing.T) {
 		if got := rec.changes(); len(got) != 1 || got[0] != alarms.Raise {
 			t.Fatalf("after the on-delay: %v", got)
 		}
-		if _, ok := r.Ack(ctx, rec.trs[0].ID, "op"); !ok {
+		if _, ok := r.Ack(ctx, rec.All()[0].ID, "op"); !ok {
 			t.Fatal("ack refused")
 		}
 		r.Reload(ctx, nil, errors.New("bad.yaml:3:1: boom"))

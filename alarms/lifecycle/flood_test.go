@@ -2,7 +2,6 @@ package lifecycle
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
 
@@ -12,26 +11,21 @@ import (
 	"facmon/alarms/rules"
 	"facmon/collectors"
 	"facmon/internal/site"
+
+	"facmon/internal/testsupport"
 )
 
 // recorder is a dispatch target that keeps what it is handed.
 type recorder struct {
-	mu sync.Mutex
-	ts []alarms.Transition
+	testsupport.Collected[alarms.Transition]
 }
 
 func (r *recorder) Transitions(_ context.Context, ts []alarms.Transition) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.ts = append(r.ts, ts...)
+	r.Add(ts...)
 	return nil
 }
 
-func (r *recorder) got() []alarms.Transition {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]alarms.Transition(nil), r.ts...)
-}
+func (r *recorder) got() []alarms.Transition { return r.All() }
 
 // TestFlood: the demo community with its rule pack. A power failure takes
 // every device of the pump-room PLC offline while their values fall to 0,

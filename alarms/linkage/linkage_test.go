@@ -19,6 +19,8 @@ import (
 	"facmon/collectors/modbus"
 	"facmon/collectors/sim"
 	"facmon/internal/site"
+
+	"facmon/internal/testsupport"
 )
 
 // memJournal keeps the journal in memory.
@@ -164,17 +166,6 @@ func readCoil(t *testing.T, addr string, unit uint8, coil uint16) bool {
 	return v
 }
 
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // TestAgainstSimulator: an intrusion on zone 3 (east-wall-1) turns on its
 // floodlight (coil 2 of perimeter-io unit 1), read back over Modbus; low
 // fountain water stops the fountain pump (coil 30 of pump-room-plc unit 1)
@@ -187,17 +178,17 @@ func TestAgainstSimulator(t *testing.T) {
 		t.Fatal("floodlight-east-1 on before any intrusion")
 	}
 	p.point(0, "east-wall-1", "alarm", 1)
-	eventually(t, "floodlight-east-1 on", func() bool { return readCoil(t, addrs["perimeter-io"], 1, 2) })
+	testsupport.Eventually(t, 10*time.Second, "floodlight-east-1 on", func() bool { return readCoil(t, addrs["perimeter-io"], 1, 2) })
 	if readCoil(t, addrs["perimeter-io"], 1, 0) {
 		t.Fatal("floodlight-north-1 switched on by an intrusion on the east wall")
 	}
 
 	p.point(time.Second, "fountain-1", "low_level", 1)
 	p.point(11*time.Second, "fountain-1", "low_level", 1)
-	eventually(t, "fountain pump stopped", func() bool { return readCoil(t, addrs["pump-room-plc"], 1, 30) })
+	testsupport.Eventually(t, 10*time.Second, "fountain pump stopped", func() bool { return readCoil(t, addrs["pump-room-plc"], 1, 30) })
 	p.point(time.Second, "fountain-1", "low_level", 0)
-	eventually(t, "fountain pump back to auto", func() bool { return !readCoil(t, addrs["pump-room-plc"], 1, 30) })
-	eventually(t, "three journaled writes", func() bool { return len(p.j.linkage()) == 3 })
+	testsupport.Eventually(t, 10*time.Second, "fountain pump back to auto", func() bool { return !readCoil(t, addrs["pump-room-plc"], 1, 30) })
+	testsupport.Eventually(t, 10*time.Second, "three journaled writes", func() bool { return len(p.j.linkage()) == 3 })
 	for _, e := range p.j.linkage() {
 		if e.Reason != "ok" {
 			t.Fatalf("linkage entry %+v: want result ok", e)
@@ -222,7 +213,7 @@ func TestFailedWriteRaisesAlarm(t *testing.T) {
 	p := newPipeline(t, set, failing{})
 	p.point(0, "east-wall-1", "alarm", 1)
 	var id string
-	eventually(t, "linkage-failed alarm", func() bool {
+	testsupport.Eventually(t, 10*time.Second, "linkage-failed alarm", func() bool {
 		for _, a := range p.m.Board() {
 			if a.Rule == lifecycle.LinkageFailedRule && a.Device == "floodlight-east-1" {
 				id = a.ID
@@ -253,7 +244,7 @@ func TestDisabled(t *testing.T) {
 	set.Site.Linkage.Enabled = &off
 	p := newPipeline(t, set, failing{})
 	p.point(0, "east-wall-1", "alarm", 1)
-	eventually(t, "skipped entry", func() bool { return len(p.j.linkage()) == 1 })
+	testsupport.Eventually(t, 10*time.Second, "skipped entry", func() bool { return len(p.j.linkage()) == 1 })
 	if e := p.j.linkage()[0]; !strings.HasPrefix(e.Reason, "skipped") {
 		t.Fatalf("entry %+v", e)
 	}

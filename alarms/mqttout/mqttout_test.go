@@ -16,20 +16,11 @@ import (
 	"facmon/collectors"
 	"facmon/collectors/mqtt"
 	"facmon/deploy/testbed"
+
+	"facmon/internal/testsupport"
 )
 
 var t0 = time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)
-
-func waitUntil(t *testing.T, what string, within time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %v", what, within)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
 
 func connect(t *testing.T, url, id string) paho.Client {
 	t.Helper()
@@ -99,7 +90,7 @@ func TestAlarmsReachRealSubscriber(t *testing.T) {
 	if err := o.Transitions(context.Background(), want); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, "subscriber gets 3 messages", 10*time.Second, func() bool { return len(sub.all()) == 3 })
+	testsupport.Eventually(t, 10*time.Second, "subscriber gets 3 messages", func() bool { return len(sub.all()) == 3 })
 	for i, m := range sub.all() {
 		var got alarms.Transition
 		if err := json.Unmarshal(m.Payload(), &got); err != nil {
@@ -135,7 +126,7 @@ func TestStatusRetained(t *testing.T) {
 		t.Fatal(err)
 	}
 	late := subscribe(t, broker.URL, "late", "facmon/demo/status/+")
-	waitUntil(t, "late subscriber gets the retained status", 10*time.Second, func() bool { return len(late.all()) == 1 })
+	testsupport.Eventually(t, 10*time.Second, "late subscriber gets the retained status", func() bool { return len(late.all()) == 1 })
 	m := late.all()[0]
 	var got mqtt.StatusMessage
 	if err := json.Unmarshal(m.Payload(), &got); err != nil {
@@ -170,7 +161,7 @@ func TestDeadBroker(t *testing.T) {
 	}
 	broker.Start(t)
 	sub := subscribe(t, broker.URL, "centre", "facmon/demo/alarm")
-	waitUntil(t, "publishing again after the broker is back", 20*time.Second, func() bool {
+	testsupport.Eventually(t, 20*time.Second, "publishing again after the broker is back", func() bool {
 		_ = o.Transitions(context.Background(), transitions()[1:2])
 		return len(sub.all()) > 0
 	})

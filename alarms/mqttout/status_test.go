@@ -13,6 +13,8 @@ import (
 	"facmon/collectors"
 	"facmon/collectors/mqtt"
 	"facmon/deploy/testbed"
+
+	"facmon/internal/testsupport"
 )
 
 func statusPoint(dev string, s collectors.DeviceStatus, sec int) collectors.Point {
@@ -83,7 +85,7 @@ func TestStatusForwarderCoalescesAndBacksOff(t *testing.T) {
 	if fmt.Sprint(got) != "[1s 2s 4s 4s]" {
 		t.Fatalf("waits %v, want [1s 2s 4s 4s]", got)
 	}
-	waitUntil(t, "published after recovery", 5*time.Second, func() bool { return pub.got() != "" && len(strings.Fields(pub.got())) == 2 })
+	testsupport.Eventually(t, 5*time.Second, "published after recovery", func() bool { return pub.got() != "" && len(strings.Fields(pub.got())) == 2 })
 	if pub.got() != "pump-1=fault@7 meter-1=fault@6" {
 		t.Fatalf("published %q, want only the newest status per device", pub.got())
 	}
@@ -106,7 +108,7 @@ func TestStatusForwarderRealBroker(t *testing.T) {
 
 	_ = f.Publish(ctx, []collectors.Point{statusPoint("pump-1", collectors.Online, 0)})
 	first := subscribe(t, broker.URL, "first", "facmon/demo/status/#")
-	waitUntil(t, "online retained", 10*time.Second, func() bool { return len(first.all()) == 1 })
+	testsupport.Eventually(t, 10*time.Second, "online retained", func() bool { return len(first.all()) == 1 })
 
 	broker.Stop()
 	_ = f.Publish(ctx, []collectors.Point{statusPoint("pump-1", collectors.Offline, 1), statusPoint("tank-1", collectors.Offline, 2)})
@@ -114,12 +116,12 @@ func TestStatusForwarderRealBroker(t *testing.T) {
 	broker.Start(t)
 
 	watch := subscribe(t, broker.URL, "watch", "facmon/demo/status/#")
-	waitUntil(t, "the newest statuses reach the broker", 20*time.Second, func() bool {
+	testsupport.Eventually(t, 20*time.Second, "the newest statuses reach the broker", func() bool {
 		st := statuses(watch, false)
 		return st["pump-1"] == "fault" && st["tank-1"] == "offline"
 	})
 	late := subscribe(t, broker.URL, "late", "facmon/demo/status/#")
-	waitUntil(t, "a late subscriber gets them retained", 10*time.Second, func() bool {
+	testsupport.Eventually(t, 10*time.Second, "a late subscriber gets them retained", func() bool {
 		st := statuses(late, true)
 		return st["pump-1"] == "fault" && st["tank-1"] == "offline"
 	})

@@ -11,6 +11,8 @@ import (
 	"facmon/alarms"
 	"facmon/deploy/testbed"
 	"facmon/internal/site"
+
+	"facmon/internal/testsupport"
 )
 
 // amWebhook is the body Alertmanager posts to a webhook receiver.
@@ -84,7 +86,7 @@ func TestThroughRealAlertmanager(t *testing.T) {
 func waitForAM(t *testing.T, hook *sink, status string) amWebhook {
 	t.Helper()
 	var found amWebhook
-	waitFor(t, 30*time.Second, "alertmanager "+status, func() bool {
+	testsupport.Eventually(t, 30*time.Second, "alertmanager "+status, func() bool {
 		for _, g := range hook.requests() {
 			var w amWebhook
 			if json.Unmarshal(g.Body, &w) == nil && w.Status == status && len(w.Alerts) > 0 {

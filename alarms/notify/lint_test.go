@@ -9,6 +9,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"facmon/alarms"
+
+	"facmon/internal/testsupport"
 )
 
 // TestMetricsLint checks the notifier's metric names and help texts with
@@ -31,7 +33,7 @@ func TestMetricsLint(t *testing.T) {
 	go func() { s.Run(ctx); close(done) }()
 	defer func() { cancel(); <-done }()
 	s.Transitions(ctx, []alarms.Transition{raise("fire", "panel", alarms.Major, time.Now())})
-	waitFor(t, 5*time.Second, "the message", func() bool { return s.ob.Len() == 0 && len(hook.requests()) == 1 })
+	testsupport.Eventually(t, 5*time.Second, "the message", func() bool { return s.ob.Len() == 0 && len(hook.requests()) == 1 })
 	problems, err := testutil.GatherAndLint(reg)
 	if err != nil {
 		t.Fatal(err)

@@ -6,28 +6,17 @@ import (
 	"net/http"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"facmon/alarms"
 	"facmon/alarms/notify/acklink"
 	"facmon/alarms/notify/outbox"
 	"facmon/internal/site"
+
+	"facmon/internal/testsupport"
 )
-
-// clock is a settable clock for tests.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	c.t = t
-	c.mu.Unlock()
-}
 
 var t0 = time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC) // a Monday
 
@@ -58,7 +47,13 @@ func testSite(urls map[string]string) *site.Notify {
 // newService builds a service on n with webhook receivers.
 func newService(t *testing.T, n *site.Notify, dir string, now func() time.Time) *Service {
 	t.Helper()
-	b, err := Build(n, &http.Client{}, now)
+	return newServiceClient(t, n, dir, now, &http.Client{})
+}
+
+// newServiceClient is newService whose receivers post with client.
+func newServiceClient(t *testing.T, n *site.Notify, dir string, now func() time.Time, client *http.Client) *Service {
+	t.Helper()
+	b, err := Build(n, client, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +115,7 @@ func summary(t *testing.T, e outbox.Entry) string {
 // 3 at the next; acknowledgement stops it; the clear reaches everyone who
 // heard.
 func TestEscalation(t *testing.T) {
-	c := &clock{t: t0}
+	c := testsupport.NewClock(t0)
 	n := testSite(map[string]string{"control-room": "http://127.0.0.1:1", "phone-hook": "http://127.0.0.1:1"})
 	n.FloodHold = 0
 	s := newService(t, n, t.TempDir(), c.Now)
@@ -168,7 +163,7 @@ func TestEscalation(t *testing.T) {
 // TestEscalationMajorDefault: a major alarm escalates at 10 minutes, a
 // minor one never.
 func TestEscalationMajorDefault(t *testing.T) {
-	c := &clock{t: t0}
+	c := testsupport.NewClock(t0)
 	n := testSite(map[string]string{"control-room": "http://127.0.0.1:1", "phone-hook": "http://127.0.0.1:1"})
 	n.FloodHold = 0
 	n.Routes = []site.Route{{Duty: true}}
@@ -189,7 +184,7 @@ func TestEscalationMajorDefault(t *testing.T) {
 // TestFloodGroupsOnSimulatedClock: 50 zone alarms in 2 s make one grouped
 // message per receiver and per person.
 func TestFloodGroupsOnSimulatedClock(t *testing.T) {
-	c := &clock{t: t0}
+	c := testsupport.NewClock(t0)
 	n := testSite(map[string]string{"control-room": "http://127.0.0.1:1", "phone-hook": "http://127.0.0.1:1"})
 	s := newService(t, n, t.TempDir(), c.Now)
 	defer s.ob.Close()
@@ -214,7 +209,7 @@ func TestFloodGroupsOnSimulatedClock(t *testing.T) {
 // TestSingleAlarmWaitsOnlyTheHold: a lone alarm goes out after the hold,
 // not the window.
 func TestSingleAlarmWaitsOnlyTheHold(t *testing.T) {
-	c := &clock{t: t0}
+	c := testsupport.NewClock(t0)
 	n := testSite(map[string]string{"control-room": "http://127.0.0.1:1", "phone-hook": "http://127.0.0.1:1"})
 	s := newService(t, n, t.TempDir(), c.Now)
 	defer s.ob.Close()
@@ -232,7 +227,7 @@ func TestSingleAlarmWaitsOnlyTheHold(t *testing.T) {
 // TestClearDuringHoldKeepsOrder: an alarm cleared while its group is held
 // goes out firing, then resolved.
 func TestClearDuringHoldKeepsOrder(t *testing.T) {
-	c := &clock{t: t0}
+	c := testsupport.NewClock(t0)
 	n := testSite(map[string]string{"control-room": "http://127.0.0.1:1", "phone-hook": "http://127.0.0.1:1"})
 	s := newService(t, n, t.TempDir(), c.Now)
 	defer s.ob.Close()
@@ -259,7 +254,7 @@ func TestFloodToRealReceivers(t *testing.T) {
 		s.Transitions(ctx, []alarms.Transition{raise("perimeter-intrusion", fmt.Sprintf("zone-%02d", i), alarms.Critical, now)})
 		time.Sleep(30 * time.Millisecond) // spread the 50 over 1.5 s
 	}
-	waitFor(t, 10*time.Second, "both receivers, nothing left to send", func() bool {
+	testsupport.Eventually(t, 10*time.Second, "both receivers, nothing left to send", func() bool {
 		s.mu.Lock()
 		held := !s.flood.Next().IsZero()
 		s.mu.Unlock()
@@ -273,71 +268,78 @@ func TestFloodToRealReceivers(t *testing.T) {
 	}
 }
 
-// TestReceiverDownThenUp: messages queued while the receiver is down, with
-// facmon restarted in between, all arrive once it is up; none is lost.
-// The outage is 60 s, or 3 s with -short.
+// TestReceiverDownThenUp: messages queued while the receiver is down for
+// 60 s, with facmon restarted in between, all arrive once it is up; none is
+// lost. It runs in a synctest bubble: the outage and the retry backoff pass
+// on the fake clock, the receiver is reached over an in-memory network, the
+// outbox is written to real files.
 func TestReceiverDownThenUp(t *testing.T) {
-	outage := 60 * time.Second
-	if testing.Short() {
-		outage = 3 * time.Second
-	}
-	hook := newSink(t)
-	hook.Stop()
-	n := testSite(map[string]string{"control-room": hook.URL(), "phone-hook": hook.URL()})
-	n.FloodHold = 0
-	n.Routes = []site.Route{{Receivers: []string{"control-room"}}}
-	dir := t.TempDir()
-	start := time.Now()
+	synctest.Test(t, func(t *testing.T) {
+		const outage = 60 * time.Second
+		var mem testsupport.MemNet // nothing listens: the receiver is down
+		tr := &http.Transport{DialContext: mem.DialContext}
+		defer tr.CloseIdleConnections()
+		hook := &sink{t: t, addr: "hook.invalid", status: 200, answer: "ok"}
+		defer hook.Stop()
+		n := testSite(map[string]string{"control-room": hook.URL(), "phone-hook": hook.URL()})
+		n.FloodHold = 0
+		n.Routes = []site.Route{{Receivers: []string{"control-room"}}}
+		dir := t.TempDir()
+		start := time.Now()
 
-	run := func(s *Service) (stop func()) {
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		go func() { s.Run(ctx); close(done) }()
-		return func() { cancel(); <-done }
-	}
-	want := map[string]bool{}
-	send := func(s *Service, from, to int) {
-		for i := from; i < to; i++ {
-			r := raise(fmt.Sprintf("rule-%d", i), "dev", alarms.Major, time.Now())
-			ts := []alarms.Transition{r}
-			want["firing "+r.ID] = true
-			if i%2 == 0 {
-				ts = append(ts, clearOf(r, time.Now()))
-				want["resolved "+r.ID] = true
-			}
-			if err := s.Transitions(context.Background(), ts); err != nil {
-				t.Fatal(err)
+		run := func(s *Service) (stop func()) {
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan struct{})
+			go func() { s.Run(ctx); close(done) }()
+			return func() { cancel(); <-done }
+		}
+		want := map[string]bool{}
+		send := func(s *Service, from, to int) {
+			for i := from; i < to; i++ {
+				r := raise(fmt.Sprintf("rule-%d", i), "dev", alarms.Major, time.Now())
+				ts := []alarms.Transition{r}
+				want["firing "+r.ID] = true
+				if i%2 == 0 {
+					ts = append(ts, clearOf(r, time.Now()))
+					want["resolved "+r.ID] = true
+				}
+				if err := s.Transitions(context.Background(), ts); err != nil {
+					t.Fatal(err)
+				}
 			}
 		}
-	}
-	s1 := newService(t, n, dir, time.Now)
-	stop := run(s1)
-	send(s1, 0, 20)
-	time.Sleep(outage / 2)
-	stop() // facmon stops with everything still pending
-	s2 := newService(t, n, dir, time.Now)
-	if got := s2.ob.Len(); got != len(want) {
-		t.Fatalf("after restart %d messages pending, want %d", got, len(want))
-	}
-	stop = run(s2)
-	defer stop()
-	send(s2, 20, 30)
-	time.Sleep(time.Until(start.Add(outage)))
-	hook.Start()
-	waitFor(t, 60*time.Second, "every message", func() bool { return len(hook.keys()) == len(want) })
-	got := map[string]bool{}
-	for _, m := range hook.messages(t) {
-		got[string(m.Event)+" "+m.Alerts[0].ID] = true
-	}
-	var missing []string
-	for k := range want {
-		if !got[k] {
-			missing = append(missing, k)
+		s1 := newServiceClient(t, n, dir, time.Now, &http.Client{Transport: tr})
+		stop := run(s1)
+		send(s1, 0, 20)
+		time.Sleep(outage / 2)
+		stop() // facmon stops with everything still pending
+		s2 := newServiceClient(t, n, dir, time.Now, &http.Client{Transport: tr})
+		if got := s2.ob.Len(); got != len(want) {
+			t.Fatalf("after restart %d messages pending, want %d", got, len(want))
 		}
-	}
-	sort.Strings(missing)
-	if len(missing) > 0 || len(got) != len(want) {
-		t.Fatalf("missing %q; got %d distinct, want %d", missing, len(got), len(want))
-	}
-	t.Logf("outage %s: %d messages, %d requests (duplicates share their key)", outage, len(want), len(hook.requests()))
+		stop = run(s2)
+		defer stop()
+		send(s2, 20, 30)
+		time.Sleep(time.Until(start.Add(outage)))
+		if n := len(hook.requests()); n != 0 {
+			t.Fatalf("%d requests arrived while the receiver was down", n)
+		}
+		hook.serve(mem.Listen())
+		testsupport.Eventually(t, 60*time.Second, "every message", func() bool { return len(hook.keys()) == len(want) })
+		got := map[string]bool{}
+		for _, m := range hook.messages(t) {
+			got[string(m.Event)+" "+m.Alerts[0].ID] = true
+		}
+		var missing []string
+		for k := range want {
+			if !got[k] {
+				missing = append(missing, k)
+			}
+		}
+		sort.Strings(missing)
+		if len(missing) > 0 || len(got) != len(want) {
+			t.Fatalf("missing %q; got %d distinct, want %d", missing, len(got), len(want))
+		}
+		t.Logf("outage %s (fake clock): %d messages, %d requests (duplicates share their key)", outage, len(want), len(hook.requests()))
+	})
 }

@@ -12,13 +12,15 @@ import (
 
 	"facmon/alarms"
 	"facmon/internal/site"
+
+	"facmon/internal/testsupport"
 )
 
 // TestHeartbeatAndRefresh steps a simulated clock: the heartbeat goes out
 // every interval, active alerts are posted again to Alertmanager every
 // resend, and a cleared alarm leaves the refresh.
 func TestHeartbeatAndRefresh(t *testing.T) {
-	c := &clock{t: t0}
+	c := testsupport.NewClock(t0)
 	n := amSite("http://127.0.0.1:1")
 	n.Heartbeat = site.Heartbeat{Interval: site.Duration(30 * time.Second), Receivers: []string{"am"}}
 	s := newService(t, n, t.TempDir(), c.Now)
@@ -73,7 +75,7 @@ func TestDeadReceiverDelaysNoOther(t *testing.T) {
 	for i := range 5 {
 		s.Transitions(ctx, []alarms.Transition{raise("fire", "panel-"+string(rune('a'+i)), alarms.Critical, time.Now())})
 	}
-	waitFor(t, 5*time.Second, "the live receiver", func() bool { return len(live.requests()) == 5 })
+	testsupport.Eventually(t, 5*time.Second, "the live receiver", func() bool { return len(live.requests()) == 5 })
 	if s.ob.Len() != 5 {
 		t.Errorf("%d pending, want the dead receiver's 5", s.ob.Len())
 	}
@@ -82,7 +84,7 @@ func TestDeadReceiverDelaysNoOther(t *testing.T) {
 // TestResume: alarms active at start clear with a recovery notice and
 // escalate from a fresh deadline.
 func TestResume(t *testing.T) {
-	c := &clock{t: t0}
+	c := testsupport.NewClock(t0)
 	n := testSite(map[string]string{"control-room": "http://127.0.0.1:1", "phone-hook": "http://127.0.0.1:1"})
 	s := newService(t, n, t.TempDir(), c.Now)
 	defer s.ob.Close()
@@ -129,7 +131,7 @@ notify:
 	defer func() { cancel(); <-done }()
 	r := raise("fire", "panel", alarms.Critical, time.Now())
 	su.Service.Transitions(ctx, []alarms.Transition{r})
-	waitFor(t, 5*time.Second, "the message", func() bool { return len(hook.requests()) == 1 })
+	testsupport.Eventually(t, 5*time.Second, "the message", func() bool { return len(hook.requests()) == 1 })
 	m := hook.messages(t)[0]
 	if !strings.HasPrefix(m.AckURL, "https://facmon.example/ack/") {
 		t.Fatalf("ack url %q", m.AckURL)
@@ -165,7 +167,7 @@ func TestBackoffAndLimiter(t *testing.T) {
 			}
 		}
 	}
-	c := &clock{t: t0}
+	c := testsupport.NewClock(t0)
 	l := newLimiter(60, c.Now) // one a second, burst 15
 	for i := range 15 {
 		if d := l.take(); d != 0 {
@@ -184,7 +186,7 @@ func TestBackoffAndLimiter(t *testing.T) {
 // TestMaintenanceHold: a held alarm is not notified, raise or clear; an
 // alarm notified before its device went into maintenance still clears.
 func TestMaintenanceHold(t *testing.T) {
-	c := &clock{t: t0}
+	c := testsupport.NewClock(t0)
 	n := testSite(map[string]string{"control-room": "http://127.0.0.1:1", "phone-hook": "http://127.0.0.1:1"})
 	n.FloodHold = 0
 	n.Routes = []site.Route{{Receivers: []string{"control-room"}}}

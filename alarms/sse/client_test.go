@@ -139,14 +139,3 @@ func startHub(t *testing.T, o Options) *testHub {
 	t.Cleanup(func() { th.stop(); th.srv.Close() })
 	return th
 }
-
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within 15s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}

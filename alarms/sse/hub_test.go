@@ -18,6 +18,8 @@ import (
 
 	"facmon/alarms"
 	"facmon/collectors"
+
+	"facmon/internal/testsupport"
 )
 
 var t0 = time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)
@@ -93,7 +95,7 @@ func TestResumeGetsExactlyTheMissed(t *testing.T) {
 			publish(h.Hub, "a", "b", "c")
 			_, evIDs := readIDs(t, c, 3)
 			c.close()
-			waitUntil(t, "hub sees the client go", func() bool { return testutil.ToFloat64(h.m.clients) == 0 })
+			testsupport.Eventually(t, 15*time.Second, "hub sees the client go", func() bool { return testutil.ToFloat64(h.m.clients) == 0 })
 			missed := []string{"d", "e", "f", "g", "h"}
 			publish(h.Hub, missed...)
 			last := strconv.FormatUint(evIDs[2], 10)
@@ -208,7 +210,7 @@ func TestSlowClientDropped(t *testing.T) {
 			break
 		}
 	}
-	waitUntil(t, "slow client's handler ends", func() bool { return testutil.ToFloat64(h.m.clients) == 1 })
+	testsupport.Eventually(t, 15*time.Second, "slow client's handler ends", func() bool { return testutil.ToFloat64(h.m.clients) == 1 })
 	t.Logf("slow client dropped after %d events of 8 KiB", sent)
 	_ = slow
 }

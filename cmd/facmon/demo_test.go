@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"facmon/deploy/testbed"
+
+	"facmon/internal/testsupport"
 )
 
 // hasAlarm reports whether a running facmon's /api/v1/alarms lists an
@@ -55,7 +57,7 @@ func TestDemoScenarios(t *testing.T) {
 		t.Run(tc.scenario, func(t *testing.T) {
 			t.Parallel()
 			addr := fmt.Sprintf("127.0.0.1:%d", testbed.FreePort(t))
-			log := &syncBuffer{}
+			log := &testsupport.LockedBuffer{}
 			cmd := exec.Command(facmonBin, "demo", "--scenario", tc.scenario, "--listen", addr, "--data-dir", t.TempDir())
 			cmd.Env = append(os.Environ(), "FACMON_DEMO_PASSWORD="+testPassword)
 			cmd.Stdout, cmd.Stderr = log, log
@@ -65,11 +67,11 @@ func TestDemoScenarios(t *testing.T) {
 			}
 			t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 			url := "http://" + addr
-			eventually(t, 60*time.Second, tc.alarm+" active", func() bool {
+			testsupport.Eventually(t, 60*time.Second, tc.alarm+" active", func() bool {
 				return hasAlarmAs(url, "demo", tc.alarm, "active-unacknowledged")
 			}, log)
 			if tc.clears {
-				eventually(t, 90*time.Second, tc.alarm+" cleared", func() bool {
+				testsupport.Eventually(t, 90*time.Second, tc.alarm+" cleared", func() bool {
 					return hasAlarmAs(url, "demo", tc.alarm, "cleared-unacknowledged")
 				}, log)
 			}

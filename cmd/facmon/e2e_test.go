@@ -12,6 +12,8 @@ import (
 	paho "github.com/eclipse/paho.mqtt.golang"
 
 	"facmon/deploy/testbed"
+
+	"facmon/internal/testsupport"
 )
 
 // e2eSite is a site of n MQTT devices that each publish a sequence number
@@ -98,7 +100,7 @@ func TestNothingLostAcrossBrokerRestartsAndKill9(t *testing.T) {
 	fm := startFacmon(t, args...)
 	// The collector's persistent session must exist before the first
 	// publish, or the broker has nowhere to queue while facmon is down.
-	eventually(t, 30*time.Second, "facmon subscribed", func() bool { return fm.metric("facmon_mqtt_connected") == "1" }, fm.log)
+	testsupport.Eventually(t, 30*time.Second, "facmon subscribed", func() bool { return fm.metric("facmon_mqtt_connected") == "1" }, fm.log)
 
 	pub := newPublisher(t, mq.URL)
 	t0 := time.Now().Add(-time.Hour).Truncate(time.Millisecond)

@@ -15,6 +15,8 @@ import (
 
 	"facmon/alarms/journal"
 	"facmon/deploy/testbed"
+
+	"facmon/internal/testsupport"
 )
 
 const burstRules = `rules:
@@ -122,7 +124,7 @@ func TestKill9DuringAlarmBurst(t *testing.T) {
 	}
 	args := []string{"--config", cfg, "--data-dir", filepath.Join(dir, "data")}
 	fm := startFacmon(t, args...)
-	eventually(t, 30*time.Second, "mqtt connected", func() bool { return fm.metric("facmon_mqtt_connected") == "1" }, fm.log)
+	testsupport.Eventually(t, 30*time.Second, "mqtt connected", func() bool { return fm.metric("facmon_mqtt_connected") == "1" }, fm.log)
 
 	zones := func(p *proc) {
 		t.Helper()
@@ -187,10 +189,10 @@ func TestKill9DuringAlarmBurst(t *testing.T) {
 	wg.Wait()
 
 	fm = startFacmon(t, args...)
-	eventually(t, 30*time.Second, "mqtt connected after restart", func() bool { return fm.metric("facmon_mqtt_connected") == "1" }, fm.log)
+	testsupport.Eventually(t, 30*time.Second, "mqtt connected after restart", func() bool { return fm.metric("facmon_mqtt_connected") == "1" }, fm.log)
 	publishAll() // the detectors report again; a standing alarm must not be raised twice
 	var as []boardAlarm
-	eventually(t, 60*time.Second, "all 1,000 alarms after restart", func() bool {
+	testsupport.Eventually(t, 60*time.Second, "all 1,000 alarms after restart", func() bool {
 		var ok bool
 		as, ok = boardOf(fm)
 		return ok && len(as) >= n

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"facmon/deploy/testbed"
+
+	"facmon/internal/testsupport"
 )
 
 // facmonBin is the binary built once for the tests that run facmon as a
@@ -145,7 +147,7 @@ func TestRunRefusesBadSiteFile(t *testing.T) {
 // proc is facmon run as a child process.
 type proc struct {
 	cmd  *exec.Cmd
-	log  *syncBuffer
+	log  *testsupport.LockedBuffer
 	addr string
 }
 
@@ -180,7 +182,7 @@ func startFacmon(t *testing.T, args ...string) *proc {
 func startFacmonAt(t *testing.T, addr string, args ...string) *proc {
 	t.Helper()
 	addTestUser(t, args)
-	p := &proc{log: &syncBuffer{}, addr: addr}
+	p := &proc{log: &testsupport.LockedBuffer{}, addr: addr}
 	p.cmd = exec.Command(facmonBin, append([]string{"run", "--listen", addr}, args...)...)
 	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
@@ -188,7 +190,7 @@ func startFacmonAt(t *testing.T, addr string, args ...string) *proc {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = p.cmd.Process.Kill(); _ = p.cmd.Wait() })
-	eventually(t, 30*time.Second, "facmon /healthz", func() bool { return httpGet(p.url("/healthz")) != "" }, p.log)
+	testsupport.Eventually(t, 30*time.Second, "facmon /healthz", func() bool { return httpGet(p.url("/healthz")) != "" }, p.log)
 	return p
 }
 
@@ -227,23 +229,6 @@ func httpGetAs(url, user string) string {
 	return string(b)
 }
 
-// eventually polls cond until it holds or the deadline passes.
-func eventually(t *testing.T, d time.Duration, what string, cond func() bool, log *syncBuffer) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for time.Now().Before(deadline) {
-		if cond() {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	msg := ""
-	if log != nil {
-		msg = log.String()
-	}
-	t.Fatalf("timed out waiting for %s; log:\n%s", what, msg)
-}
-
 func TestSIGHUPKeepsRunningOnBadFileAndAppliesGoodOne(t *testing.T) {
 	dir := t.TempDir()
 	cfg := writeSite(t, dir, minimalSite)
@@ -256,7 +241,7 @@ func TestSIGHUPKeepsRunningOnBadFileAndAppliesGoodOne(t *testing.T) {
 	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 10*time.Second, "reload failure", func() bool { return p.metric("facmon_config_last_reload_successful") == "0" }, p.log)
+	testsupport.Eventually(t, 10*time.Second, "reload failure", func() bool { return p.metric("facmon_config_last_reload_successful") == "0" }, p.log)
 	if !regexp.MustCompile(`site\.yaml:\d+:\d+: .*rocket`).MatchString(p.log.String()) {
 		t.Fatalf("the log does not name the bad line:\n%s", p.log.String())
 	}
@@ -272,8 +257,8 @@ func TestSIGHUPKeepsRunningOnBadFileAndAppliesGoodOne(t *testing.T) {
       - {name: level, type: analog, unit: m}
 `)
 	_ = p.cmd.Process.Signal(syscall.SIGHUP)
-	eventually(t, 10*time.Second, "reload success", func() bool { return p.metric("facmon_config_last_reload_successful") == "1" }, p.log)
-	eventually(t, 10*time.Second, "tank-2 in /api/v1/devices", func() bool {
+	testsupport.Eventually(t, 10*time.Second, "reload success", func() bool { return p.metric("facmon_config_last_reload_successful") == "1" }, p.log)
+	testsupport.Eventually(t, 10*time.Second, "tank-2 in /api/v1/devices", func() bool {
 		return strings.Contains(httpGet(p.url("/api/v1/devices")), `"tank-2"`)
 	}, p.log)
 

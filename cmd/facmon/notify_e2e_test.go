@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"facmon/deploy/testbed"
+
+	"facmon/internal/testsupport"
 )
 
 // receiver is a webhook receiver that keeps every body it gets.
@@ -87,12 +89,12 @@ devices:
       - {name: level, type: analog, unit: m}
 `, mq.URL, addr, hook.URL))
 	p := startFacmonAt(t, addr, "--config", cfg, "--data-dir", filepath.Join(dir, "data"))
-	eventually(t, 20*time.Second, "mqtt connected", func() bool { return p.metric("facmon_mqtt_connected") == "1" }, p.log)
+	testsupport.Eventually(t, 20*time.Second, "mqtt connected", func() bool { return p.metric("facmon_mqtt_connected") == "1" }, p.log)
 	newPublisher(t, mq.URL).publish("t/tank-1", []byte(`{"level":0.5}`))
 
 	link := regexp.MustCompile(`http://` + regexp.QuoteMeta(addr) + `/ack/[A-Za-z0-9_\-.~%]+`)
 	var ack string
-	eventually(t, 20*time.Second, "the duty person's message with an ack link", func() bool {
+	testsupport.Eventually(t, 20*time.Second, "the duty person's message with an ack link", func() bool {
 		ack = rc.find(link)
 		return ack != ""
 	}, p.log)
@@ -110,7 +112,7 @@ devices:
 	if code := post(); code != http.StatusOK {
 		t.Fatalf("ack link POST = %d", code)
 	}
-	eventually(t, 10*time.Second, "alarm acknowledged by zhang", func() bool {
+	testsupport.Eventually(t, 10*time.Second, "alarm acknowledged by zhang", func() bool {
 		return hasAlarm(p.url(""), "tank-low/tank-1", "active-acknowledged") &&
 			strings.Contains(httpGet(p.url("/api/v1/alarms")), `"zhang"`)
 	}, p.log)

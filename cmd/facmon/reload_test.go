@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"facmon/deploy/testbed"
+
+	"facmon/internal/testsupport"
 )
 
 const reloadRules = `rules:
@@ -52,28 +54,28 @@ devices:
 		t.Fatal(err)
 	}
 	p := startFacmon(t, "--config", cfg, "--data-dir", filepath.Join(dir, "data"))
-	eventually(t, 20*time.Second, "mqtt connected", func() bool { return p.metric("facmon_mqtt_connected") == "1" }, p.log)
+	testsupport.Eventually(t, 20*time.Second, "mqtt connected", func() bool { return p.metric("facmon_mqtt_connected") == "1" }, p.log)
 	pub := newPublisher(t, mq.URL)
 	level := func(v float64) { pub.publish("t/tank-1", fmt.Appendf(nil, `{"level":%g}`, v)) }
 	has := func(state string) bool { return hasAlarm(p.url(""), "tank-low/tank-1", state) }
 
 	level(0.5)
-	eventually(t, 10*time.Second, "tank-low raised", func() bool { return has("active-unacknowledged") }, p.log)
+	testsupport.Eventually(t, 10*time.Second, "tank-low raised", func() bool { return has("active-unacknowledged") }, p.log)
 
 	if err := os.WriteFile(rulesFile, []byte(reloadRules+"    bogus: 1\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	_ = p.cmd.Process.Signal(syscall.SIGHUP)
-	eventually(t, 10*time.Second, "failed rule reload reported", func() bool {
+	testsupport.Eventually(t, 10*time.Second, "failed rule reload reported", func() bool {
 		return p.metric("facmon_rules_last_reload_successful") == "0"
 	}, p.log)
 	if !regexp.MustCompile(`rules\.yaml:\d+:\d+: .*bogus`).MatchString(p.log.String()) {
 		t.Fatalf("log does not name the broken line:\n%s", p.log.String())
 	}
 	level(2)
-	eventually(t, 10*time.Second, "old rule clears", func() bool { return has("cleared-unacknowledged") }, p.log)
+	testsupport.Eventually(t, 10*time.Second, "old rule clears", func() bool { return has("cleared-unacknowledged") }, p.log)
 	level(0.5)
-	eventually(t, 10*time.Second, "old rule raises again", func() bool {
+	testsupport.Eventually(t, 10*time.Second, "old rule raises again", func() bool {
 		return has("active-unacknowledged") && has("cleared-unacknowledged")
 	}, p.log)
 }

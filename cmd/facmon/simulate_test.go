@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"facmon/deploy/testbed"
+
+	"facmon/internal/testsupport"
 )
 
 // simSite is a small site with one Modbus gateway on port and one MQTT
@@ -70,7 +72,7 @@ func TestSimulateServes(t *testing.T) {
 	broker := testbed.StartMosquitto(t, testbed.MosquittoOptions{})
 	port := testbed.FreePort(t)
 	path := simSite(t, port, broker.URL)
-	var out, errb syncBuffer
+	var out, errb testsupport.LockedBuffer
 	code := make(chan int, 1)
 	go func() { code <- cmdSimulate([]string{"--config", path, "--speed", "10"}, &out, &errb) }()
 	addr := fmt.Sprintf("127.0.0.1:%d", port)

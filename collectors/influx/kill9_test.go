@@ -18,6 +18,8 @@ import (
 	"facmon/collectors"
 	"facmon/collectors/spool"
 	"facmon/deploy/testbed"
+
+	"facmon/internal/testsupport"
 )
 
 // The kill -9 test re-executes this test binary as the child: a writer
@@ -46,7 +48,7 @@ func TestKill9(t *testing.T) {
 	acks := make(chan int, 1<<16)
 	done := make(chan struct{})
 	go func() { readAcks(child.stdout, acks); close(done) }()
-	eventually(t, 30*time.Second, "child under load, some of it in InfluxDB", func() bool {
+	testsupport.Eventually(t, 30*time.Second, "child under load, some of it in InfluxDB", func() bool {
 		return len(acks) >= 1000 && count(t, in, `SELECT count(v) FROM kill9`) > 0
 	})
 	_ = child.cmd.Process.Signal(syscall.SIGKILL)

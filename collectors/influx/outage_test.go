@@ -10,6 +10,8 @@ import (
 
 	"facmon/collectors"
 	"facmon/deploy/testbed"
+
+	"facmon/internal/testsupport"
 )
 
 // TestOutage is the Must-show of issue 2: 2,000 points/s flow for 45 s,
@@ -41,7 +43,7 @@ func TestOutage(t *testing.T) {
 	pause(ctx, down)
 	in.Stop()
 	acceptedAtStop := h.value(t, "facmon_points_accepted_total")
-	eventually(t, 10*time.Second, "writer notices the outage", func() bool { return h.value(t, "facmon_influx_up") == 0 })
+	testsupport.Eventually(t, 10*time.Second, "writer notices the outage", func() bool { return h.value(t, "facmon_influx_up") == 0 })
 	pause(ctx, outage-2*time.Second)
 	if got := h.value(t, "facmon_points_accepted_total"); got < acceptedAtStop+20000 {
 		t.Errorf("during the outage accepted only grew from %v to %v", acceptedAtStop, got)
@@ -53,7 +55,7 @@ func TestOutage(t *testing.T) {
 	if sent.Load() != want {
 		t.Fatalf("producer published %d points, want %d", sent.Load(), want)
 	}
-	eventually(t, 30*time.Second, "every point written", func() bool {
+	testsupport.Eventually(t, 30*time.Second, "every point written", func() bool {
 		return h.value(t, "facmon_points_spooled") == 0 && count(t, in, `SELECT count(v) FROM outage`) == want
 	})
 	checkSeries(t, in, base, series, ticks, period)

@@ -17,6 +17,8 @@ import (
 	"facmon/collectors"
 	"facmon/collectors/spool"
 	"facmon/deploy/testbed"
+
+	"facmon/internal/testsupport"
 )
 
 // harness is a spool and a writer on one registry, with Run started.
@@ -84,18 +86,6 @@ func matches(m *dto.Metric, labels []string) bool {
 	return true
 }
 
-// eventually polls ok until it holds or the deadline passes.
-func eventually(t testing.TB, d time.Duration, what string, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("not within %v: %s", d, what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 func count(t testing.TB, in *testbed.Influx, q string) int64 {
 	t.Helper()
 	n, err := in.Count(q)
@@ -125,7 +115,7 @@ func TestWriterWritesAndDrains(t *testing.T) {
 	}
 	// Two full batches go at once; the tail waits for the (hour-long)
 	// flush interval, which Close cuts short.
-	eventually(t, 20*time.Second, "two full batches written", func() bool {
+	testsupport.Eventually(t, 20*time.Second, "two full batches written", func() bool {
 		return count(t, in, `SELECT count(level) FROM water_tank`) >= 200
 	})
 	cctx, cancel := context.WithTimeout(ctx, 20*time.Second)
@@ -166,10 +156,10 @@ func TestWriterDropsRejectedBatch(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	eventually(t, 20*time.Second, "good points written past the rejected one", func() bool {
+	testsupport.Eventually(t, 20*time.Second, "good points written past the rejected one", func() bool {
 		return count(t, in, `SELECT count(f) FROM m`) == 2
 	})
-	eventually(t, 5*time.Second, "rejected batch counted", func() bool {
+	testsupport.Eventually(t, 5*time.Second, "rejected batch counted", func() bool {
 		return h.value(t, "facmon_points_dropped_total", "reason", ReasonRejected) == 1 &&
 			h.value(t, "facmon_write_errors_total", "kind", kindRejected) == 1
 	})
@@ -206,11 +196,11 @@ func TestWriterRetriesUntilInfluxComesBack(t *testing.T) {
 	if err := h.w.Publish(context.Background(), []collectors.Point{pt("pump", "p1", "a", 1)}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 10*time.Second, "network errors counted", func() bool {
+	testsupport.Eventually(t, 10*time.Second, "network errors counted", func() bool {
 		return h.value(t, "facmon_write_errors_total", "kind", kindNetwork) >= 2 && h.value(t, "facmon_influx_up") == 0
 	})
 	in.Start(t)
-	eventually(t, 20*time.Second, "point written after restart", func() bool {
+	testsupport.Eventually(t, 20*time.Second, "point written after restart", func() bool {
 		return count(t, in, `SELECT count(a) FROM pump`) == 1
 	})
 }
@@ -324,7 +314,7 @@ func TestFlushIntervalOnClock(t *testing.T) {
 		t.Fatal(err)
 	}
 	var timer fakeTimer
-	eventually(t, 5*time.Second, "sender waits on the flush timer", func() bool {
+	testsupport.Eventually(t, 5*time.Second, "sender waits on the flush timer", func() bool {
 		var ok bool
 		timer, ok = clock.waiting()
 		return ok
@@ -336,7 +326,7 @@ func TestFlushIntervalOnClock(t *testing.T) {
 		t.Fatalf("%d points written before the flush timer fired", n)
 	}
 	timer.ch <- t0
-	eventually(t, 10*time.Second, "partial batch written", func() bool { return count(t, in, `SELECT count(a) FROM pump`) == 1 })
+	testsupport.Eventually(t, 10*time.Second, "partial batch written", func() bool { return count(t, in, `SELECT count(a) FROM pump`) == 1 })
 }
 
 func TestPublishLinesRejects(t *testing.T) {

@@ -74,9 +74,7 @@ func BenchmarkRequestsPerPoll(b *testing.B) {
 	sink := c.sink.(*pointLog)
 	b.ResetTimer()
 	for b.Loop() {
-		sink.mu.Lock()
-		sink.points = sink.points[:0]
-		sink.mu.Unlock()
+		sink.Reset()
 		for _, sl := range p.slots {
 			p.poll(ctx, client, sl)
 		}

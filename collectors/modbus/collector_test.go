@@ -11,6 +11,8 @@ import (
 	"facmon/collectors/modbus/codec"
 	"facmon/collectors/sim/modbussim"
 	"facmon/internal/site"
+
+	"facmon/internal/testsupport"
 )
 
 // mixedSignals covers every table, type and order, with scale and
@@ -66,7 +68,7 @@ func TestMixedMapValues(t *testing.T) {
 	s := &site.Site{ID: "demo", Modbus: site.Modbus{Gateways: []site.Gateway{gateway("gw", "tcp", sim.Addr())}},
 		Devices: []site.Device{dev("plc", "gw", 4, 50*time.Millisecond, time.Second, sigs...)}}
 	h := run(t, s)
-	eventually(t, 5*time.Second, "three polls", func() bool { return len(h.sink.find("plc", "door")) >= 3 })
+	testsupport.Eventually(t, 5*time.Second, "three polls", func() bool { return len(h.sink.find("plc", "door")) >= 3 })
 	for name, w := range want {
 		t.Run(name, func(t *testing.T) {
 			pts := h.sink.find("plc", name)
@@ -127,7 +129,7 @@ func TestFaults(t *testing.T) {
 					dev("far", "b", 9, interval, timeout, sig("v", "holding", 0, "uint16", "")),
 				}}
 			h := run(t, s)
-			eventually(t, 5*time.Second, "sick online", func() bool { st, ok := h.sink.lastStatus("sick"); return ok && st == collectors.Online })
+			testsupport.Eventually(t, 5*time.Second, "sick online", func() bool { st, ok := h.sink.lastStatus("sick"); return ok && st == collectors.Online })
 			before := faulty.Requests(1)
 			from := time.Now()
 			if tc.kind == "connection" {
@@ -137,7 +139,7 @@ func TestFaults(t *testing.T) {
 			} else {
 				faulty.SetFault(1, tc.fault)
 			}
-			eventually(t, 20*time.Second, "sick offline", func() bool { st, _ := h.sink.lastStatus("sick"); return st == collectors.Offline })
+			testsupport.Eventually(t, 20*time.Second, "sick offline", func() bool { st, _ := h.sink.lastStatus("sick"); return st == collectors.Offline })
 			until := time.Now()
 			attempts := faulty.Requests(1) - before
 			// Three poll cycles, each a first try and one retry, plus one
@@ -177,11 +179,11 @@ func TestRecoversOnline(t *testing.T) {
 	s := &site.Site{ID: "demo", Modbus: site.Modbus{Gateways: []site.Gateway{gateway("a", "tcp", sim.Addr())}},
 		Devices: []site.Device{dev("d", "a", 1, 50*time.Millisecond, 100*time.Millisecond, sig("v", "holding", 0, "uint16", ""))}}
 	h := run(t, s)
-	eventually(t, 5*time.Second, "online", func() bool { st, ok := h.sink.lastStatus("d"); return ok && st == collectors.Online })
+	testsupport.Eventually(t, 5*time.Second, "online", func() bool { st, ok := h.sink.lastStatus("d"); return ok && st == collectors.Online })
 	sim.SetFault(1, modbussim.Fault{Kind: modbussim.Silent})
-	eventually(t, 5*time.Second, "offline", func() bool { st, _ := h.sink.lastStatus("d"); return st == collectors.Offline })
+	testsupport.Eventually(t, 5*time.Second, "offline", func() bool { st, _ := h.sink.lastStatus("d"); return st == collectors.Offline })
 	sim.SetFault(1, modbussim.Fault{})
-	eventually(t, 5*time.Second, "online again", func() bool { st, _ := h.sink.lastStatus("d"); return st == collectors.Online })
+	testsupport.Eventually(t, 5*time.Second, "online again", func() bool { st, _ := h.sink.lastStatus("d"); return st == collectors.Online })
 	want := []collectors.DeviceStatus{collectors.Online, collectors.Offline, collectors.Online}
 	if got := h.sink.statuses("d"); len(got) != 3 || got[0] != want[0] || got[1] != want[1] || got[2] != want[2] {
 		t.Errorf("statuses %v, want %v", got, want)
@@ -248,7 +250,7 @@ func TestWriteRoundTrip(t *testing.T) {
 			}
 		})
 	}
-	eventually(t, 5*time.Second, "setpoint read back", func() bool {
+	testsupport.Eventually(t, 5*time.Second, "setpoint read back", func() bool {
 		pts := h.sink.find("pump", "setpoint")
 		return len(pts) > 0 && pts[len(pts)-1].Value == 42
 	})
@@ -283,19 +285,19 @@ func TestRTUOverTCP(t *testing.T) {
 	s := &site.Site{ID: "demo", Modbus: site.Modbus{Gateways: []site.Gateway{gateway("rtu", "rtu-over-tcp", sim.Addr())}},
 		Devices: []site.Device{dev("meter", "rtu", 7, 50*time.Millisecond, 200*time.Millisecond, sigs...)}}
 	h := run(t, s)
-	eventually(t, 5*time.Second, "a poll", func() bool { return len(h.sink.find("meter", "door")) > 0 })
+	testsupport.Eventually(t, 5*time.Second, "a poll", func() bool { return len(h.sink.find("meter", "door")) > 0 })
 	for name, w := range want {
 		if got := h.sink.find("meter", name)[0].Value; got != w {
 			t.Errorf("%s = %v, want %v", name, got, w)
 		}
 	}
 	sim.SetFault(7, modbussim.Fault{Kind: modbussim.Garbled})
-	eventually(t, 5*time.Second, "offline", func() bool { st, _ := h.sink.lastStatus("meter"); return st == collectors.Offline })
+	testsupport.Eventually(t, 5*time.Second, "offline", func() bool { st, _ := h.sink.lastStatus("meter"); return st == collectors.Offline })
 	if k := h.state("meter").LastErrorKind; k != "frame" {
 		t.Errorf("garbled RTU frame: kind %q, want frame", k)
 	}
 	sim.SetFault(7, modbussim.Fault{Kind: modbussim.WrongTransaction})
-	eventually(t, 5*time.Second, "transaction error", func() bool { return h.errorsOf("meter", "transaction") > 0 })
+	testsupport.Eventually(t, 5*time.Second, "transaction error", func() bool { return h.errorsOf("meter", "transaction") > 0 })
 }
 
 // TestDevicesOnOneUnitShareReads: four logical devices served by one PLC
@@ -319,14 +321,14 @@ func TestDevicesOnOneUnitShareReads(t *testing.T) {
 	if len(groups) != 2 || len(groups[0].devices) != 4 || len(groups[0].plan) != 2 {
 		t.Fatalf("%d groups, first of %d devices in %d reads; want 2 groups, 4 tank devices in 2 reads", len(groups), len(groups[0].devices), len(groups[0].plan))
 	}
-	eventually(t, 5*time.Second, "every tank read", func() bool { return len(h.sink.find("tank-3", "level")) >= 2 })
+	testsupport.Eventually(t, 5*time.Second, "every tank read", func() bool { return len(h.sink.find("tank-3", "level")) >= 2 })
 	for i := range 4 {
 		if got := h.sink.find(fmt.Sprintf("tank-%d", i), "level")[0].Value; got != float64(100+i) {
 			t.Errorf("tank-%d level %v, want %d", i, got, 100+i)
 		}
 	}
 	sim.SetFault(1, modbussim.Fault{Kind: modbussim.Silent})
-	eventually(t, 10*time.Second, "all tanks offline", func() bool {
+	testsupport.Eventually(t, 10*time.Second, "all tanks offline", func() bool {
 		for i := range 4 {
 			if st, _ := h.sink.lastStatus(fmt.Sprintf("tank-%d", i)); st != collectors.Offline {
 				return false

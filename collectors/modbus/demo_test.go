@@ -10,6 +10,8 @@ import (
 	"facmon/collectors"
 	"facmon/collectors/sim/modbussim"
 	"facmon/internal/site"
+
+	"facmon/internal/testsupport"
 )
 
 // TestDemoSite loads the demo community through the real site loader,
@@ -58,7 +60,7 @@ func TestDemoSite(t *testing.T) {
 		}
 	}
 	h := run(t, s)
-	eventually(t, 10*time.Second, "every Modbus signal read", func() bool {
+	testsupport.Eventually(t, 10*time.Second, "every Modbus signal read", func() bool {
 		for k := range want {
 			if len(h.sink.find(k[0], k[1])) == 0 {
 				return false

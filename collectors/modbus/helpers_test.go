@@ -3,7 +3,6 @@ package modbus
 import (
 	"context"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,27 +12,24 @@ import (
 	"facmon/collectors"
 	"facmon/collectors/sim/modbussim"
 	"facmon/internal/site"
+
+	"facmon/internal/testsupport"
 )
 
 // pointLog is a Sink that keeps every point.
 type pointLog struct {
-	mu     sync.Mutex
-	points []collectors.Point
+	testsupport.Collected[collectors.Point]
 }
 
 func (r *pointLog) Publish(_ context.Context, batch []collectors.Point) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.points = append(r.points, batch...)
+	r.Add(batch...)
 	return nil
 }
 
 // find returns the points of device and signal so far.
 func (r *pointLog) find(device, signal string) []collectors.Point {
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	var out []collectors.Point
-	for _, p := range r.points {
+	for _, p := range r.All() {
 		if p.Device == device && p.Signal == signal {
 			out = append(out, p)
 		}
@@ -48,18 +44,6 @@ func (r *pointLog) statuses(device string) []collectors.DeviceStatus {
 		out = append(out, collectors.DeviceStatus(p.Value))
 	}
 	return out
-}
-
-// eventually polls cond every 10 ms until it holds or the deadline passes.
-func eventually(t *testing.T, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", within, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 // lastStatus is the device's last emitted status, ok false if none yet.

@@ -14,6 +14,8 @@ import (
 	"facmon/collectors"
 	"facmon/collectors/sim/modbussim"
 	"facmon/internal/site"
+
+	"facmon/internal/testsupport"
 )
 
 // openPTY opens a pseudo-terminal pair and returns the master and the
@@ -63,7 +65,7 @@ func TestRTUSerialLine(t *testing.T) {
 			dev("other", "line", 3, 100*time.Millisecond, 300*time.Millisecond, sig("v", "holding", 0, "uint16", "")),
 		}}
 	h := run(t, s)
-	eventually(t, 10*time.Second, "a poll of both", func() bool {
+	testsupport.Eventually(t, 10*time.Second, "a poll of both", func() bool {
 		return len(h.sink.find("meter", "door")) > 0 && len(h.sink.find("other", "v")) > 0
 	})
 	for name, w := range want {
@@ -72,7 +74,7 @@ func TestRTUSerialLine(t *testing.T) {
 		}
 	}
 	sim.SetFault(2, modbussim.Fault{Kind: modbussim.Exception, Code: 2})
-	eventually(t, 10*time.Second, "offline", func() bool { st, _ := h.sink.lastStatus("meter"); return st == collectors.Offline })
+	testsupport.Eventually(t, 10*time.Second, "offline", func() bool { st, _ := h.sink.lastStatus("meter"); return st == collectors.Offline })
 	if k := h.state("meter").LastErrorKind; k != "exception" {
 		t.Errorf("kind %q, want exception", k)
 	}

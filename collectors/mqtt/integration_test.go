@@ -25,19 +25,9 @@ import (
 	"facmon/collectors"
 	"facmon/deploy/testbed"
 	"facmon/internal/site"
-)
 
-// waitUntil polls cond until it holds or the deadline passes.
-func waitUntil(t testing.TB, what string, within time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %v", what, within)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
+	"facmon/internal/testsupport"
+)
 
 // runCollector runs a real collector until the test ends.
 func runCollector(t testing.TB, o Options) *Collector {
@@ -84,7 +74,7 @@ func TestMosquittoEndToEnd(t *testing.T) {
 	broker := testbed.StartMosquitto(t, testbed.MosquittoOptions{})
 	sink := &memSink{}
 	c := runCollector(t, Options{Site: testSite(broker.URL), Sink: sink})
-	waitUntil(t, "collector connected", 10*time.Second, func() bool { return testutil.ToFloat64(c.metrics.connected) == 1 })
+	testsupport.Eventually(t, 10*time.Second, "collector connected", func() bool { return testutil.ToFloat64(c.metrics.connected) == 1 })
 	pub := testPublisher(t, broker.URL, "device-sim", nil)
 	msgs := []struct{ topic, body string }{
 		{"estate/pump-room/tank/tank-1/level", "250"},
@@ -97,7 +87,7 @@ func TestMosquittoEndToEnd(t *testing.T) {
 	for _, m := range msgs {
 		mustPublish(t, pub, m.topic, m.body, false)
 	}
-	waitUntil(t, "all messages acked", 10*time.Second, func() bool { return testutil.ToFloat64(c.metrics.acked) == float64(len(msgs)) })
+	testsupport.Eventually(t, 10*time.Second, "all messages acked", func() bool { return testutil.ToFloat64(c.metrics.acked) == float64(len(msgs)) })
 	want := map[string]pv{
 		"tank-1/level": {"tank-1", "level", 2.5, false}, "bin-1/fill": {"bin-1", "fill", 81.5, false},
 		"bin-1/lid": {"bin-1", "lid", 1, false}, "bin-1/tilt": {"bin-1", "tilt", 1, true},
@@ -191,7 +181,7 @@ require_certificate true
 		s := testSite(broker.URL)
 		s.MQTT.Username, s.MQTT.Password, s.MQTT.ClientID = "facmon", "guess", "facmon-wrong"
 		c := runCollector(t, Options{Site: s, Sink: &memSink{}})
-		waitUntil(t, "connection attempts retried", 20*time.Second, func() bool { return testutil.ToFloat64(c.metrics.reconnects) >= 2 })
+		testsupport.Eventually(t, 20*time.Second, "connection attempts retried", func() bool { return testutil.ToFloat64(c.metrics.reconnects) >= 2 })
 		if v := testutil.ToFloat64(c.metrics.connected); v != 0 {
 			t.Errorf("connected = %v with a wrong password", v)
 		}
@@ -202,7 +192,7 @@ require_certificate true
 			s.MQTT.Username, s.MQTT.Password, s.MQTT.TLS = "facmon", "s3cret", tc.tls
 			s.MQTT.ClientID = "facmon-" + tc.name
 			c := runCollector(t, Options{Site: s, Sink: &memSink{}})
-			waitUntil(t, "connected with credentials", 10*time.Second, func() bool { return testutil.ToFloat64(c.metrics.connected) == 1 })
+			testsupport.Eventually(t, 10*time.Second, "connected with credentials", func() bool { return testutil.ToFloat64(c.metrics.connected) == 1 })
 		})
 	}
 }
@@ -267,7 +257,7 @@ func TestBackPressureNoDeadlock(t *testing.T) {
 	broker := testbed.StartMosquitto(t, testbed.MosquittoOptions{})
 	sink := &slowSink{delay: time.Millisecond}
 	c := runCollector(t, Options{Site: testSite(broker.URL), Sink: sink, QueueSize: 2, MaxBatch: 4})
-	waitUntil(t, "collector connected", 10*time.Second, func() bool { return testutil.ToFloat64(c.metrics.connected) == 1 })
+	testsupport.Eventually(t, 10*time.Second, "collector connected", func() bool { return testutil.ToFloat64(c.metrics.connected) == 1 })
 	pub := testPublisher(t, broker.URL, "backpressure-pub", func(o *paho.ClientOptions) { o.SetCleanSession(false) })
 	const n = 2000
 	toks := make([]paho.Token, 0, n)
@@ -284,7 +274,7 @@ func TestBackPressureNoDeadlock(t *testing.T) {
 	}
 	waitTokens(t, toks)
 	seen := map[float64]bool{}
-	waitUntil(t, "every value stored", 30*time.Second, func() bool {
+	testsupport.Eventually(t, 30*time.Second, "every value stored", func() bool {
 		for _, p := range sink.snapshot() {
 			if p.Signal == "temperature" {
 				seen[p.Value] = true

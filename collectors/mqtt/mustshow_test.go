@@ -22,6 +22,8 @@ import (
 	"facmon/collectors"
 	"facmon/deploy/testbed"
 	"facmon/internal/site"
+
+	"facmon/internal/testsupport"
 )
 
 // The no-loss test's load: devices × messages each, QoS 1, with a
@@ -271,7 +273,7 @@ func noLoss(t *testing.T, ch *child, stored storedFunc) {
 	events := map[int]func(){
 		lossMessages / 4: func() { t.Log("broker restart 1"); broker.Stop(); broker.Start(t) },
 		lossMessages / 2: func() {
-			waitUntil(t, "child sink stalled", 20*time.Second, func() bool { _, err := os.Stat(stall); return err == nil })
+			testsupport.Eventually(t, 20*time.Second, "child sink stalled", func() bool { _, err := os.Stat(stall); return err == nil })
 			t.Log("SIGKILL collector, its sink stalled with hundreds of messages received")
 			ch.stop(syscall.SIGKILL)
 			ch.start()
@@ -311,7 +313,7 @@ func missingSeqs(seen map[string]bool) []string {
 // must exist before the load starts, or the broker would not queue for it.
 func warmUp(t *testing.T, pub paho.Client, stored storedFunc) {
 	t.Helper()
-	waitUntil(t, "child collector subscribed", 30*time.Second, func() bool {
+	testsupport.Eventually(t, 30*time.Second, "child collector subscribed", func() bool {
 		mustPublish(t, pub, "load/dev-00/seq", "-1", false)
 		seen, _ := stored()
 		return seen["dev-00/-1"]

@@ -17,6 +17,8 @@ import (
 	"facmon/collectors/modbus"
 	"facmon/deploy/testbed"
 	"facmon/internal/site"
+
+	"facmon/internal/testsupport"
 )
 
 // running starts a Sim of s until the test ends.
@@ -31,17 +33,6 @@ func running(t *testing.T, o Options) *Sim {
 	go func() { s.Run(ctx); close(done) }()
 	t.Cleanup(func() { cancel(); <-done })
 	return s
-}
-
-func eventually(t *testing.T, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", within, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 // mbpoll reads one value with the outside Modbus master mbpoll.
@@ -211,11 +202,11 @@ func TestDemoEndToEnd(t *testing.T) {
 			"estate/bins/bin-b1-1/fill_level":      "",
 			"estate/building-1/env/elevator-pit-1": "elevator_pit,device=elevator-pit-1 ",
 		} {
-			eventually(t, 10*time.Second, topic, func() bool { return strings.Contains(sub.last(topic), want) && sub.count(topic) > 0 })
+			testsupport.Eventually(t, 10*time.Second, topic, func() bool { return strings.Contains(sub.last(topic), want) && sub.count(topic) > 0 })
 		}
 	})
 	t.Run("meters answer behind the RTU-over-TCP gateway", func(t *testing.T) {
-		eventually(t, 10*time.Second, "meter-pv/energy and water-meter-makeup/volume", func() bool {
+		testsupport.Eventually(t, 10*time.Second, "meter-pv/energy and water-meter-makeup/volume", func() bool {
 			_, pv := points.get("meter-pv/energy")
 			_, wm := points.get("water-meter-makeup/volume")
 			return pv && wm
@@ -225,7 +216,7 @@ func TestDemoEndToEnd(t *testing.T) {
 		if err := s.Trigger(Intrusion); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, 5*time.Second, "north-wall-1 alarm on MQTT", func() bool {
+		testsupport.Eventually(t, 5*time.Second, "north-wall-1 alarm on MQTT", func() bool {
 			var m map[string]float64
 			return json.Unmarshal([]byte(sub.last("estate/perimeter/north-wall-1")), &m) == nil && m["alarm"] == 1
 		})
@@ -235,7 +226,7 @@ func TestDemoEndToEnd(t *testing.T) {
 			t.Fatal(err)
 		}
 		// At speed 60 the 10 s start delay is a sixth of a second.
-		eventually(t, 10*time.Second, "mains lost and generator running, via the collector", func() bool {
+		testsupport.Eventually(t, 10*time.Second, "mains lost and generator running, via the collector", func() bool {
 			p, _ := points.get("mains-1/present")
 			r, _ := points.get("generator-1/running")
 			return p == 0 && r == 1
@@ -245,7 +236,7 @@ func TestDemoEndToEnd(t *testing.T) {
 		if err := s.Trigger(BinFill); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, 20*time.Second, "bin-b1-1 at 95 % or more on MQTT", func() bool {
+		testsupport.Eventually(t, 20*time.Second, "bin-b1-1 at 95 % or more on MQTT", func() bool {
 			v, err := strconv.ParseFloat(sub.last("estate/bins/bin-b1-1/fill_level"), 64)
 			return err == nil && v >= 95
 		})
@@ -254,7 +245,7 @@ func TestDemoEndToEnd(t *testing.T) {
 		if err := s.Trigger(TankDrain); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, 10*time.Second, "domestic-inlet-valve-1 fault and closed via the collector", func() bool {
+		testsupport.Eventually(t, 10*time.Second, "domestic-inlet-valve-1 fault and closed via the collector", func() bool {
 			f, _ := points.get("domestic-inlet-valve-1/fault")
 			o, _ := points.get("domestic-inlet-valve-1/open")
 			return f == 1 && o == 0
@@ -262,7 +253,7 @@ func TestDemoEndToEnd(t *testing.T) {
 		// The world test follows the level down to the low float; here,
 		// at speed 60, it must visibly fall.
 		start, _ := points.get("domestic-tank-1/level")
-		eventually(t, 20*time.Second, "domestic-tank-1 level falling via the collector", func() bool {
+		testsupport.Eventually(t, 20*time.Second, "domestic-tank-1 level falling via the collector", func() bool {
 			v, _ := points.get("domestic-tank-1/level")
 			return v <= start-0.03
 		})
@@ -271,7 +262,7 @@ func TestDemoEndToEnd(t *testing.T) {
 		if err := s.Trigger(Unplug); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, 15*time.Second, "transfer-switch-1 offline at the collector", func() bool {
+		testsupport.Eventually(t, 15*time.Second, "transfer-switch-1 offline at the collector", func() bool {
 			v, ok := points.get("transfer-switch-1/" + collectors.StatusSignal)
 			return ok && collectors.DeviceStatus(v) == collectors.Offline
 		})
@@ -280,7 +271,7 @@ func TestDemoEndToEnd(t *testing.T) {
 			t.Errorf("generator-1, on the unplugged device's gateway, is %v", collectors.DeviceStatus(v))
 		}
 		n := sub.count("estate/perimeter/north-wall-1")
-		eventually(t, 5*time.Second, "another device still publishing", func() bool {
+		testsupport.Eventually(t, 5*time.Second, "another device still publishing", func() bool {
 			return sub.count("estate/perimeter/north-wall-2") > 0
 		})
 		if got := sub.count("estate/perimeter/north-wall-1"); got > n+1 {
