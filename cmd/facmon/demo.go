@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"syscall"
+	"time"
 
 	"facmon/collectors/sim"
 	"facmon/collectors/sim/broker"
@@ -27,6 +28,7 @@ func cmdDemo(args []string, stdout, stderr io.Writer) int {
 	f.register(fs)
 	scenario := fs.String("scenario", sim.Normal, fmt.Sprintf("scenario to play: %v", sim.Scenarios))
 	speed := fs.Float64("speed", 1, "run the simulated physics this many times faster than real time")
+	start := fs.String("start", "", "simulated time to start at: HH:MM (site time, today) or RFC 3339 (default: now)")
 	if code, ok := parseFlags(fs, args, stderr); !ok {
 		return code
 	}
@@ -47,7 +49,7 @@ func cmdDemo(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := runDemo(ctx, &f, *scenario, *speed, stdout, stderr, log); err != nil {
+	if err := runDemo(ctx, &f, *scenario, *speed, *start, stdout, stderr, log); err != nil {
 		log.Error("facmon demo stopped", "err", err)
 		return 1
 	}
@@ -56,11 +58,15 @@ func cmdDemo(args []string, stdout, stderr io.Writer) int {
 
 // runDemo starts the broker and the simulator, points the site at them and
 // serves it.
-func runDemo(ctx context.Context, f *runFlags, scenario string, speed float64, stdout, stderr io.Writer, log *slog.Logger) error {
+func runDemo(ctx context.Context, f *runFlags, scenario string, speed float64, start string, stdout, stderr io.Writer, log *slog.Logger) error {
 	s, err := f.loadSite()
 	if err != nil {
 		printLoadErrors(stderr, err)
 		return fmt.Errorf("site file %s is invalid", f.config)
+	}
+	simStart, err := sim.ParseStart(start, time.Now(), s.Location)
+	if err != nil {
+		return err
 	}
 	b, err := broker.Start(ctx, "127.0.0.1:0", log.With("part", "broker"))
 	if err != nil {
@@ -69,7 +75,7 @@ func runDemo(ctx context.Context, f *runFlags, scenario string, speed float64, s
 	defer b.Close()
 	s.MQTT.URL = b.URL()
 	sm, err := sim.New(sim.Options{Site: s, BrokerURL: b.URL(), ListenAny: true, Scenario: scenario, Speed: speed,
-		Logger: log.With("part", "sim")})
+		Start: simStart, Logger: log.With("part", "sim")})
 	if err != nil {
 		return fmt.Errorf("simulator: %w", err)
 	}

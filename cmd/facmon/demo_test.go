@@ -58,7 +58,8 @@ func TestDemoScenarios(t *testing.T) {
 			t.Parallel()
 			addr := fmt.Sprintf("127.0.0.1:%d", testbed.FreePort(t))
 			log := &testsupport.LockedBuffer{}
-			cmd := exec.Command(facmonBin, "demo", "--scenario", tc.scenario, "--listen", addr, "--data-dir", t.TempDir())
+			cmd := exec.Command(facmonBin, "demo", "--scenario", tc.scenario, "--listen", addr, "--data-dir", t.TempDir(),
+				"--start", testsupport.SimStartClock(t))
 			cmd.Env = append(os.Environ(), "FACMON_DEMO_PASSWORD="+testPassword)
 			cmd.Stdout, cmd.Stderr = log, log
 			cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -26,6 +27,7 @@ func cmdSimulate(args []string, stdout, stderr io.Writer) int {
 	scenario := fs.String("scenario", sim.Normal, "scenario to play: "+strings.Join(sim.Scenarios, ", ")+", or unplug:DEVICE")
 	broker := fs.String("broker", "", "MQTT broker URL for the MQTT devices (default: the site's mqtt.url)")
 	speed := fs.Float64("speed", 1, "run the physics N times faster than the clock (timestamps stay real)")
+	start := fs.String("start", "", "simulated time to start at: HH:MM (site time, today) or RFC 3339 (default: now)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	logFormat := fs.String("log-format", "text", "text or json")
 	if code, ok := parseFlags(fs, args, stderr); !ok {
@@ -45,10 +47,15 @@ func cmdSimulate(args []string, stdout, stderr io.Writer) int {
 		printLoadErrors(stderr, err)
 		return 1
 	}
+	simStart, err := sim.ParseStart(*start, time.Now(), s.Location)
+	if err != nil {
+		fmt.Fprintln(stderr, "facmon simulate:", err)
+		return 2
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	sm, err := sim.New(sim.Options{Site: s, BrokerURL: *broker, Scenario: *scenario, Speed: *speed,
-		Logger: log, Registerer: prometheus.NewRegistry()})
+		Start: simStart, Logger: log, Registerer: prometheus.NewRegistry()})
 	if err != nil {
 		fmt.Fprintln(stderr, "facmon simulate:", err)
 		return 1

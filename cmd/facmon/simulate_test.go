@@ -55,6 +55,7 @@ func TestSimulateFlags(t *testing.T) {
 		{"bad site file", []string{"--config", bad}, 1, "bad.yaml:2:"},
 		{"unknown scenario", []string{"--config", good, "--scenario", "earthquake"}, 1, `scenario "earthquake" unknown`},
 		{"negative speed", []string{"--config", good, "--speed", "-1"}, 1, "speed -1 is negative"},
+		{"bad start", []string{"--config", good, "--start", "25:00"}, 2, `start "25:00": want HH:MM (site time) or RFC 3339`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -74,7 +75,7 @@ func TestSimulateServes(t *testing.T) {
 	path := simSite(t, port, broker.URL)
 	var out, errb testsupport.LockedBuffer
 	code := make(chan int, 1)
-	go func() { code <- cmdSimulate([]string{"--config", path, "--speed", "10"}, &out, &errb) }()
+	go func() { code <- cmdSimulate([]string{"--config", path, "--speed", "10", "--start", testsupport.SimStartClock(t)}, &out, &errb) }()
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	deadline := time.Now().Add(10 * time.Second)
 	for {

@@ -42,6 +42,11 @@ type Options struct {
 	// Speed runs the physics that many times faster than the clock
 	// (default 1). Point timestamps stay on the clock: see docs/simulator.md.
 	Speed float64
+	// Start is the simulated world's time when New runs; zero is the
+	// clock's. The physics that follow the hour (bins, rooms, lighting)
+	// start from it, so a test can run the world at any hour of the day;
+	// point timestamps stay on the clock.
+	Start time.Time
 	// Now is the clock; nil is time.Now. Run's ticker uses the runtime's
 	// timers, so tests fake both with testing/synctest.
 	Now func() time.Time
@@ -64,7 +69,8 @@ type Sim struct {
 
 	mu        sync.Mutex
 	world     *World
-	realStart time.Time
+	realStart time.Time // the clock when New ran
+	simStart  time.Time // the world's time then
 
 	closeOnce sync.Once
 }
@@ -77,11 +83,14 @@ func New(o Options) (*Sim, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Sim{opts: o, log: o.Logger, realStart: o.Now()}
+	s := &Sim{opts: o, log: o.Logger, realStart: o.Now(), simStart: o.Start}
+	if s.simStart.IsZero() {
+		s.simStart = s.realStart
+	}
 	if s.metrics, err = newMetrics(o.Registerer); err != nil {
 		return nil, err
 	}
-	s.world = NewWorld(o.Site, s.realStart)
+	s.world = NewWorld(o.Site, s.simStart)
 	if err := s.world.Trigger(o.Scenario); err != nil {
 		return nil, err
 	}
@@ -187,10 +196,10 @@ func (s *Sim) Run(ctx context.Context) error {
 	}
 }
 
-// simTime is the world's time for a clock reading: the start plus the
-// elapsed real time times Speed.
+// simTime is the world's time for a clock reading: the world's start plus
+// the elapsed real time times Speed.
 func (s *Sim) simTime(now time.Time) time.Time {
-	return s.realStart.Add(time.Duration(float64(now.Sub(s.realStart)) * s.opts.Speed))
+	return s.simStart.Add(time.Duration(float64(now.Sub(s.realStart)) * s.opts.Speed))
 }
 
 // tick advances the world to the clock and refreshes every device.

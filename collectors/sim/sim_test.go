@@ -21,9 +21,13 @@ import (
 	"facmon/internal/testsupport"
 )
 
-// running starts a Sim of s until the test ends.
+// running starts a Sim of s until the test ends; its world starts at the
+// tests' simulated start time unless o says otherwise.
 func running(t *testing.T, o Options) *Sim {
 	t.Helper()
+	if o.Start.IsZero() {
+		o.Start = testsupport.SimStart(t, o.Site.Location)
+	}
 	s, err := New(o)
 	if err != nil {
 		t.Fatal(err)

@@ -90,8 +90,8 @@ func (b *bin) step(w *World, dt time.Duration) {
 	}
 	b.last = h
 	rate := b.rate * b.factor
-	if h < 6 || h >= 23 {
-		rate *= 0.1 // nobody takes out rubbish at night
+	if (h < 6 || h >= 23) && b.factor == 1 {
+		rate *= 0.1 // nobody takes out rubbish at night (bin-fill overflows at any hour)
 	}
 	b.fill = math.Min(100, b.fill+rate*hours(dt))
 	w.set(b.id, "fill_level", math.Round(b.fill))

@@ -217,3 +217,30 @@ func TestUnplugAndNormal(t *testing.T) {
 }
 
 func siteType(s string) site.SignalType { return site.SignalType(s) }
+
+func TestParseStart(t *testing.T) {
+	sh, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 3, 10, 20, 0, 0, 0, time.UTC) // 04:00 on the 11th in Shanghai
+	for _, tc := range []struct {
+		in   string
+		want time.Time
+	}{
+		{"", time.Time{}},
+		{"23:30", time.Date(2026, 3, 11, 23, 30, 0, 0, sh)},
+		{"00:05", time.Date(2026, 3, 11, 0, 5, 0, 0, sh)},
+		{"2026-01-02T03:04:05Z", time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)},
+	} {
+		got, err := ParseStart(tc.in, now, sh)
+		if err != nil || !got.Equal(tc.want) {
+			t.Errorf("ParseStart(%q) = %v, %v; want %v", tc.in, got, err, tc.want)
+		}
+	}
+	for _, bad := range []string{"25:00", "noon", "2026-01-02"} {
+		if _, err := ParseStart(bad, now, sh); err == nil {
+			t.Errorf("ParseStart(%q) accepted", bad)
+		}
+	}
+}
