@@ -66,7 +66,7 @@ func TestParallelGuessesAreThrottled(t *testing.T) {
 		if got := f.guess("192.0.2.10:4000", "eng", "eng-password"); got != 200 {
 			t.Fatalf("another operator at another address: %d", got)
 		}
-		f.clock.add(accountLimit.max)
+		f.clock.Add(accountLimit.max)
 		if got := f.guess("192.0.2.11:4000", "op", "op-password"); got != 200 {
 			t.Fatalf("the account after its wait: %d", got)
 		}

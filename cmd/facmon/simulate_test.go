@@ -75,7 +75,8 @@ func TestSimulateServes(t *testing.T) {
 	path := simSite(t, port, broker.URL)
 	var out, errb testsupport.LockedBuffer
 	code := make(chan int, 1)
-	go func() { code <- cmdSimulate([]string{"--config", path, "--speed", "10", "--start", testsupport.SimStartClock(t)}, &out, &errb) }()
+	args := []string{"--config", path, "--speed", "10", "--start", testsupport.SimStartClock(t)}
+	go func() { code <- cmdSimulate(args, &out, &errb) }()
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
