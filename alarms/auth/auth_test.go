@@ -201,7 +201,7 @@ func TestLoginThrottling(t *testing.T) {
 
 func TestAPICredentials(t *testing.T) {
 	f := newFixture(t)
-	_, tok, err := f.store.CreateToken("eng", "script", f.clock.Now())
+	_, tok, err := f.store.CreateToken("eng", TokenOptions{Note: "script"}, f.clock.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -231,7 +231,7 @@ func TestAPICredentials(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if u, ok := reopened.TokenUser(tok); !ok || u.Name != "eng" {
+	if u, _, ok := reopened.TokenUser(tok, f.clock.Now()); !ok || u.Name != "eng" {
 		t.Fatal("token lost across a reopen")
 	}
 }

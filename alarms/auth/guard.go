@@ -54,6 +54,10 @@ type Identity struct {
 	Via string
 	// Session is the session id when Via is "session".
 	Session string
+	// Token is the token id when Via is "token".
+	Token string
+	// stamp is the user's Stamp when the request was identified.
+	stamp string
 }
 
 type identityKey struct{}
@@ -80,6 +84,8 @@ type Guard struct {
 
 	basicMu    sync.Mutex
 	basicCache map[[32]byte]basicEntry
+
+	streams streams
 }
 
 type basicEntry struct {
@@ -112,7 +118,7 @@ func New(o Options) *Guard {
 		o.Logger.Warn("sessions not restored: everyone logs in again", "file", o.SessionFile, "err", err)
 	}
 	return &Guard{o: o, sessions: ss, throttle: newThrottle(throttleCap),
-		m: newMetrics(o.Registerer), basicCache: map[[32]byte]basicEntry{}}
+		m: newMetrics(o.Registerer), basicCache: map[[32]byte]basicEntry{}, streams: streams{m: map[*stream]struct{}{}}}
 }
 
 // idleLock is the configured lock time, 0 for never.
@@ -141,7 +147,12 @@ func (g *Guard) Wrap(next http.Handler) http.Handler {
 				return
 			}
 		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), identityKey{}, id)))
+		// The request ends when its credentials do (logout, a password or
+		// role change, a removed user, a revoked token): an open event
+		// stream stops delivering at once.
+		ctx, end := g.streams.open(r.Context(), id)
+		defer end()
+		next.ServeHTTP(w, r.WithContext(context.WithValue(ctx, identityKey{}, id)))
 	})
 }
 
@@ -207,18 +218,23 @@ func (g *Guard) identify(r *http.Request) (Identity, Session, error) {
 	if !ok {
 		return Identity{}, Session{}, errors.New("session expired: log in again")
 	}
-	return Identity{User: s.User, Role: s.Role, Via: "session", Session: s.ID}, s, nil
+	u, ok := g.o.Store.Lookup(s.User)
+	if !ok || u.Stamp() != s.Stamp {
+		g.endSession(s.ID)
+		return Identity{}, Session{}, errors.New("session ended: the user was changed or removed; log in again")
+	}
+	return Identity{User: u.Name, Role: u.Role, Via: "session", Session: s.ID, stamp: s.Stamp}, s, nil
 }
 
 func (g *Guard) identifyHeader(r *http.Request, h string) (Identity, error) {
 	scheme, cred, _ := strings.Cut(h, " ")
 	switch strings.ToLower(scheme) {
 	case "bearer":
-		u, ok := g.o.Store.TokenUser(strings.TrimSpace(cred))
+		u, tok, ok := g.o.Store.TokenUser(strings.TrimSpace(cred), g.o.Clock())
 		if !ok {
-			return Identity{}, errors.New("bad token")
+			return Identity{}, errors.New("bad, expired or revoked token")
 		}
-		return Identity{User: u.Name, Role: u.Role, Via: "token"}, nil
+		return Identity{User: u.Name, Role: u.Role, Via: "token", Token: tok.ID, stamp: u.Stamp()}, nil
 	case "basic":
 		name, pw, ok := r.BasicAuth()
 		if !ok {
@@ -228,7 +244,7 @@ func (g *Guard) identifyHeader(r *http.Request, h string) (Identity, error) {
 		if err != nil {
 			return Identity{}, err
 		}
-		return Identity{User: u.Name, Role: u.Role, Via: "basic"}, nil
+		return Identity{User: u.Name, Role: u.Role, Via: "basic", stamp: u.Stamp()}, nil
 	}
 	return Identity{}, errors.New("unsupported authorization scheme")
 }

@@ -74,7 +74,7 @@ func (g *Guard) serveLogin(w http.ResponseWriter, r *http.Request) {
 		SameSite: http.SameSiteStrictMode, MaxAge: int(g.o.SessionMaxAge / time.Second),
 	})
 	g.o.Logger.Info("login", "user", u.Name, "role", u.Role.String(), "client", clientIP(r))
-	writeJSON(w, http.StatusOK, g.info(Identity{User: u.Name, Role: u.Role, Via: "session"}, s, now))
+	writeJSON(w, http.StatusOK, g.info(Identity{User: u.Name, Role: u.Role, Via: "session", Session: s.ID}, s, now))
 }
 
 // throttledError is a refusal because of too many failed attempts.
@@ -149,7 +149,7 @@ func (g *Guard) CheckPassword(user, password string) bool {
 
 func (g *Guard) serveLogout(w http.ResponseWriter, r *http.Request) {
 	if id, ok := IdentityFrom(r.Context()); ok && id.Via == "session" {
-		g.sessions.end(id.Session)
+		g.endSession(id.Session)
 		g.o.Logger.Info("logout", "user", id.User)
 	}
 	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
@@ -203,9 +203,6 @@ func (g *Guard) info(id Identity, s Session, now time.Time) SessionInfo {
 	}
 	return i
 }
-
-// EndSessions logs a user out everywhere (after a password or role change).
-func (g *Guard) EndSessions(user string) { g.sessions.endUser(user) }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")

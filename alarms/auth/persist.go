@@ -14,7 +14,7 @@ import (
 // SHA-256 of its id, so the file alone opens no session.
 type savedSession struct {
 	User       string    `json:"user"`
-	Role       Role      `json:"role"`
+	Stamp      string    `json:"stamp"`
 	CSRF       string    `json:"csrf"`
 	Created    time.Time `json:"created"`
 	LastAction time.Time `json:"last_action"`
@@ -55,7 +55,7 @@ func (t *sessions) restoreLocked(id string) (*Session, bool) {
 		return nil, false
 	}
 	delete(t.saved, hashID(id))
-	return &Session{ID: id, User: s.User, Role: s.Role, CSRF: s.CSRF, Created: s.Created, LastAction: s.LastAction}, true
+	return &Session{ID: id, User: s.User, Stamp: s.Stamp, CSRF: s.CSRF, Created: s.Created, LastAction: s.LastAction}, true
 }
 
 // saveLocked writes the sessions file (mode 0600, atomically).
@@ -68,7 +68,7 @@ func (t *sessions) saveLocked() {
 		m[k] = s
 	}
 	for id, s := range t.m {
-		m[hashID(id)] = savedSession{User: s.User, Role: s.Role, CSRF: s.CSRF, Created: s.Created, LastAction: s.LastAction}
+		m[hashID(id)] = savedSession{User: s.User, Stamp: s.Stamp, CSRF: s.CSRF, Created: s.Created, LastAction: s.LastAction}
 	}
 	b, err := json.Marshal(m)
 	if err != nil {

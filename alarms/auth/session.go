@@ -11,7 +11,9 @@ import (
 type Session struct {
 	ID   string
 	User string
-	Role Role
+	// Stamp is the user's Stamp at login: a password or role change ends
+	// the session.
+	Stamp string
 	// CSRF must come back in the X-CSRF-Token header of every state change.
 	CSRF    string
 	Created time.Time
@@ -53,7 +55,7 @@ func randomID() string {
 
 // create starts a session for u.
 func (t *sessions) create(u User, now time.Time) Session {
-	s := &Session{ID: randomID(), User: u.Name, Role: u.Role, CSRF: randomID(), Created: now, LastAction: now, LastSeen: now}
+	s := &Session{ID: randomID(), User: u.Name, Stamp: u.Stamp(), CSRF: randomID(), Created: now, LastAction: now, LastSeen: now}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.sweepLocked(now)
@@ -101,21 +103,35 @@ func (t *sessions) end(id string) {
 	t.saveLocked()
 }
 
-// endUser removes every session of a user (password or role changed).
-func (t *sessions) endUser(name string) {
+// retain keeps the sessions for which keep holds and returns the ids of
+// the others, which it removes.
+func (t *sessions) retain(keep func(user, stamp string) bool) []string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	var ended []string
 	for id, s := range t.m {
-		if s.User == name {
+		if !keep(s.User, s.Stamp) {
 			delete(t.m, id)
+			ended = append(ended, id)
 		}
 	}
 	for k, s := range t.saved {
-		if s.User == name {
+		if !keep(s.User, s.Stamp) {
 			delete(t.saved, k)
 		}
 	}
-	t.saveLocked()
+	if len(ended) > 0 {
+		t.saveLocked()
+	}
+	return ended
+}
+
+// has reports whether session id is live.
+func (t *sessions) has(id string) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	_, ok := t.m[id]
+	return ok
 }
 
 func (t *sessions) sweepLocked(now time.Time) {

@@ -11,8 +11,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"regexp"
+	"slices"
 	"sync"
 	"time"
 
@@ -33,12 +33,22 @@ var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 // ErrNoSuchUser is returned for an unknown user name.
 var ErrNoSuchUser = errors.New("no such user")
 
+// ErrNoSuchToken is returned for an unknown token id.
+var ErrNoSuchToken = errors.New("no such token")
+
 // User is one named user.
 type User struct {
 	Name string `json:"name"`
 	Role Role   `json:"role"`
 	// Hash is the bcrypt hash of the password.
 	Hash string `json:"hash"`
+}
+
+// Stamp changes whenever the user's password or role changes; a session
+// remembers the stamp of its login and ends when it differs.
+func (u User) Stamp() string {
+	s := sha256.Sum256([]byte(u.Role.String() + "\x00" + u.Hash))
+	return hex.EncodeToString(s[:8])
 }
 
 // Token is one API token; only its SHA-256 is stored.
@@ -48,7 +58,14 @@ type Token struct {
 	SHA256  string    `json:"sha256"`
 	Created time.Time `json:"created"`
 	Note    string    `json:"note,omitempty"`
+	// Expires ends the token (nil: never).
+	Expires *time.Time `json:"expires,omitempty"`
+	// Role narrows the token below its user's role (NoRole: the user's).
+	Role Role `json:"role,omitempty"`
 }
+
+// Expired reports whether the token has expired at now.
+func (t Token) Expired(now time.Time) bool { return t.Expires != nil && !now.Before(*t.Expires) }
 
 // file is the users file on disk.
 type file struct {
@@ -57,35 +74,67 @@ type file struct {
 }
 
 // Store is the users file: users with their password hashes and the API
-// tokens. It is safe for concurrent use; changes are written at once
-// (temp file, fsync, rename, mode 0600).
+// tokens. It is safe for concurrent use and shares the file with other
+// processes (`facmon user add` beside a running facmon): every change
+// takes an exclusive lock on the file, re-reads it, applies itself to what
+// it read and writes the result atomically (mode 0600), so no writer loses
+// another's change; Reload picks up changes made by others.
 type Store struct {
 	path string
 	cost int
 	mu   sync.RWMutex
 	f    file
+	raw  []byte // the file's bytes as last read or written
 }
 
 // SetCost sets the bcrypt cost of passwords saved from now on (default
 // bcrypt.DefaultCost; tests use bcrypt.MinCost to stay fast).
 func (s *Store) SetCost(c int) { s.cost = c }
 
+// Path is the users file.
+func (s *Store) Path() string { return s.path }
+
 // Open reads the users file at path; a missing file is an empty store.
 func Open(path string) (*Store, error) {
 	s := &Store{path: path, cost: bcrypt.DefaultCost}
-	b, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return s, nil
-	}
+	f, raw, err := readFile(path)
 	if err != nil {
 		return nil, err
 	}
+	s.f, s.raw = f, raw
+	return s, nil
+}
+
+// readFile reads and checks the users file; a missing file is empty.
+func readFile(path string) (file, []byte, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return file{}, nil, nil
+	}
+	if err != nil {
+		return file{}, nil, accessHint(err, path)
+	}
 	f, err := parseFile(b)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return file{}, nil, fmt.Errorf("%s: %w", path, err)
 	}
-	s.f = f
-	return s, nil
+	return f, b, nil
+}
+
+// Reload re-reads the file and reports whether it changed; on an error the
+// store keeps what it had.
+func (s *Store) Reload() (bool, error) {
+	f, raw, err := readFile(s.path)
+	if err != nil {
+		return false, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if bytes.Equal(raw, s.raw) {
+		return false, nil
+	}
+	s.f, s.raw = f, raw
+	return true, nil
 }
 
 // parseFile decodes and checks a users file strictly.
@@ -134,10 +183,21 @@ func (s *Store) Users() []User {
 	return append([]User(nil), s.f.Users...)
 }
 
+// Tokens lists the tokens (hashes included).
+func (s *Store) Tokens() []Token {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return append([]Token(nil), s.f.Tokens...)
+}
+
 // Lookup finds a user by name.
 func (s *Store) Lookup(name string) (User, bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
+	return s.lookupLocked(name)
+}
+
+func (s *Store) lookupLocked(name string) (User, bool) {
 	for _, u := range s.f.Users {
 		if u.Name == name {
 			return u, true
@@ -172,17 +232,30 @@ func (s *Store) Put(name string, role Role, password string) error {
 	if err != nil {
 		return err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	u := User{Name: name, Role: role, Hash: string(h)}
-	for i := range s.f.Users {
-		if s.f.Users[i].Name == name {
-			s.f.Users[i] = u
-			return s.saveLocked()
+	return s.update(func(f *file) error {
+		for i := range f.Users {
+			if f.Users[i].Name == name {
+				f.Users[i] = u
+				return nil
+			}
 		}
-	}
-	s.f.Users = append(s.f.Users, u)
-	return s.saveLocked()
+		f.Users = append(f.Users, u)
+		return nil
+	})
+}
+
+// Remove deletes the user and its tokens.
+func (s *Store) Remove(name string) error {
+	return s.update(func(f *file) error {
+		n := len(f.Users)
+		f.Users = slices.DeleteFunc(f.Users, func(u User) bool { return u.Name == name })
+		if len(f.Users) == n {
+			return fmt.Errorf("user %q: %w", name, ErrNoSuchUser)
+		}
+		f.Tokens = slices.DeleteFunc(f.Tokens, func(t Token) bool { return t.User == name })
+		return nil
+	})
 }
 
 // dummyHash is compared against when the user is unknown, so a wrong name
@@ -202,19 +275,25 @@ func (s *Store) Authenticate(name, password string) (User, bool) {
 	return u, true
 }
 
-// CheckPassword reports whether password is user's; the zone engine asks
-// it again before a disarm (the lifecycle's PasswordChecker).
+// CheckPassword reports whether password is user's, without throttling;
+// the service asks the guard's CheckPassword, which throttles.
 func (s *Store) CheckPassword(user, password string) bool {
 	_, ok := s.Authenticate(user, password)
 	return ok
 }
 
+// TokenOptions are the optional limits of a new token.
+type TokenOptions struct {
+	Note string
+	// Expires ends the token (zero: never).
+	Expires time.Time
+	// Role narrows the token below the user's role (NoRole: the user's).
+	Role Role
+}
+
 // CreateToken makes a new API token for user and returns it; only its
 // hash is kept, so it is shown once.
-func (s *Store) CreateToken(user, note string, now time.Time) (id, secret string, err error) {
-	if _, ok := s.Lookup(user); !ok {
-		return "", "", fmt.Errorf("user %q: %w", user, ErrNoSuchUser)
-	}
+func (s *Store) CreateToken(user string, o TokenOptions, now time.Time) (id, secret string, err error) {
 	var b [32]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		return "", "", err
@@ -222,54 +301,75 @@ func (s *Store) CreateToken(user, note string, now time.Time) (id, secret string
 	secret = TokenPrefix + base64.RawURLEncoding.EncodeToString(b[:])
 	sum := sha256.Sum256([]byte(secret))
 	id = hex.EncodeToString(sum[:4])
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.f.Tokens = append(s.f.Tokens, Token{ID: id, User: user, SHA256: hex.EncodeToString(sum[:]), Created: now.UTC(), Note: note})
-	return id, secret, s.saveLocked()
+	t := Token{ID: id, User: user, SHA256: hex.EncodeToString(sum[:]), Created: now.UTC(), Note: o.Note, Role: o.Role}
+	if !o.Expires.IsZero() {
+		e := o.Expires.UTC()
+		t.Expires = &e
+	}
+	err = s.update(func(f *file) error {
+		i := slices.IndexFunc(f.Users, func(u User) bool { return u.Name == user })
+		if i < 0 {
+			return fmt.Errorf("user %q: %w", user, ErrNoSuchUser)
+		}
+		if o.Role > f.Users[i].Role {
+			return fmt.Errorf("token role %s is above user %q's role %s", o.Role, user, f.Users[i].Role)
+		}
+		f.Tokens = append(f.Tokens, t)
+		return nil
+	})
+	if err != nil {
+		return "", "", err
+	}
+	return id, secret, nil
 }
 
-// TokenUser finds the user of an API token.
-func (s *Store) TokenUser(secret string) (User, bool) {
+// RevokeToken deletes the token with that id.
+func (s *Store) RevokeToken(id string) error {
+	return s.update(func(f *file) error {
+		n := len(f.Tokens)
+		f.Tokens = slices.DeleteFunc(f.Tokens, func(t Token) bool { return t.ID == id })
+		if len(f.Tokens) == n {
+			return fmt.Errorf("token %q: %w", id, ErrNoSuchToken)
+		}
+		return nil
+	})
+}
+
+// TokenUser finds the user of an unexpired API token at now; the user's
+// role is narrowed to the token's.
+func (s *Store) TokenUser(secret string, now time.Time) (User, Token, bool) {
 	sum := sha256.Sum256([]byte(secret))
 	want := hex.EncodeToString(sum[:])
 	s.mu.RLock()
-	var user string
+	defer s.mu.RUnlock()
+	var tok Token
+	found := false
 	for _, t := range s.f.Tokens {
 		if subtle.ConstantTimeCompare([]byte(t.SHA256), []byte(want)) == 1 {
-			user = t.User
+			tok, found = t, true
 		}
 	}
-	s.mu.RUnlock()
-	if user == "" {
-		return User{}, false
+	if !found || tok.Expired(now) {
+		return User{}, Token{}, false
 	}
-	return s.Lookup(user)
+	u, ok := s.lookupLocked(tok.User)
+	if !ok {
+		return User{}, Token{}, false
+	}
+	if tok.Role != NoRole && tok.Role < u.Role {
+		u.Role = tok.Role
+	}
+	return u, tok, true
 }
 
-// saveLocked writes the file atomically with mode 0600.
-func (s *Store) saveLocked() error {
-	b, err := json.MarshalIndent(s.f, "", "  ")
-	if err != nil {
-		return err
+// tokenByID finds a token by its id.
+func (s *Store) tokenByID(id string) (Token, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, t := range s.f.Tokens {
+		if t.ID == id {
+			return t, true
+		}
 	}
-	if err := os.MkdirAll(filepath.Dir(s.path), 0o700); err != nil {
-		return err
-	}
-	tmp := s.path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(append(b, '\n')); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, s.path)
+	return Token{}, false
 }

@@ -38,7 +38,7 @@ func (g *Guard) servePutUser(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	g.EndSessions(body.Name)
+	g.SyncUsers()
 	by, _ := IdentityFrom(r.Context())
 	g.o.Logger.Info("user saved", "user", body.Name, "role", body.Role.String(), "by", by.User)
 	writeJSON(w, http.StatusOK, UserInfo{Name: body.Name, Role: body.Role})

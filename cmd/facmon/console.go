@@ -58,6 +58,18 @@ func (svc *service) mountConsole() error {
 	return svc.useTLS(s)
 }
 
+// reloadUsers applies a changed users file (`facmon user add` beside the
+// running service): new users log in, changed or removed users' sessions
+// and event streams end.
+func (svc *service) reloadUsers() {
+	if svc.console == nil {
+		return
+	}
+	if err := svc.console.guard.ReloadUsers(); err != nil {
+		svc.log.Error("users file not applied; keeping the users as they were", "err", err)
+	}
+}
+
 // idleLock maps the site file's idle_lock to the guard's: unset is the
 // default, 0s is off.
 func idleLock(h site.HTTP) time.Duration {

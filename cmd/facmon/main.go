@@ -36,7 +36,11 @@ func commands() []command {
 		{"notify test", "send a test message to one receiver: facmon notify test --config SITE.yaml --receiver NAME", cmdNotifyTest},
 		{"health", "probe a running facmon's /healthz (exit 0 when healthy): facmon health [--url URL]", cmdHealth},
 		{"user add", "add a console user or change one (password from the terminal or stdin): facmon user add NAME --role operator|engineer|admin", cmdUserAdd},
-		{"token create", "create a bearer token for the JSON API, printed once: facmon token create --user NAME", cmdTokenCreate},
+		{"user remove", "remove a console user and its tokens: facmon user remove NAME", cmdUserRemove},
+		{"user list", "list the console users and their roles: facmon user list", cmdUserList},
+		{"token create", "create a bearer token for the JSON API, printed once: facmon token create --user NAME [--expires 90d] [--role operator]", cmdTokenCreate},
+		{"token list", "list the API tokens (id, user, role, expiry; never the secret): facmon token list", cmdTokenList},
+		{"token revoke", "revoke an API token: facmon token revoke ID", cmdTokenRevoke},
 		{"help", "list the commands", nil},
 	}
 }

@@ -204,6 +204,7 @@ func (svc *service) run(ctx context.Context) error {
 	}
 	svc.notifyCtx = notifyCtx
 	changed := watchFiles(ctx, svc.watchedFiles, 2*time.Second)
+	usersChanged := watchFiles(ctx, func() []string { return []string{usersFile(svc.flags.dataDir)} }, time.Second)
 
 	var runErr error
 	rt := svc.startRuntime(ctx, svc.currentSite())
@@ -221,6 +222,9 @@ loop:
 		case <-hup:
 			svc.log.Info("SIGHUP: reloading site and rule files", "file", svc.flags.config)
 			rt = svc.reload(ctx, rt)
+			svc.reloadUsers()
+		case <-usersChanged:
+			svc.reloadUsers()
 		case <-changed:
 			svc.log.Info("site or rule file changed: reloading", "file", svc.flags.config)
 			rt = svc.reload(ctx, rt)

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -79,7 +80,7 @@ func TestTokenCreate(t *testing.T) {
 	}
 	tok := strings.TrimSpace(out.String())
 	st, _ := auth.Open(usersFile(data))
-	if u, ok := st.TokenUser(tok); !ok || u.Name != "bot" {
+	if u, _, ok := st.TokenUser(tok, time.Now()); !ok || u.Name != "bot" {
 		t.Fatalf("token %q does not name bot", tok)
 	}
 	if code := cmdTokenCreate([]string{"--user", "nobody", "--data-dir", data}, &out, &errb); code != 1 {
