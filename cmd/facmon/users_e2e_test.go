@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"facmon/internal/testsupport"
 )
 
 // cli runs the facmon binary with stdin and returns its output.
@@ -86,7 +88,7 @@ func TestCLIChangeEndsSession(t *testing.T) {
 	t.Cleanup(func() { resp.Body.Close() })
 
 	cli(t, "a-new-password-1\n", "user", "add", testUser, "--role", "operator", "--data-dir", data)
-	eventually(t, 10*time.Second, "the old session to end", func() bool {
+	testsupport.Eventually(t, 10*time.Second, "the old session to end", func() bool {
 		code, _ := sessionRole(p, cookie)
 		return code == 401
 	}, p.log)
@@ -100,7 +102,7 @@ func TestCLIChangeEndsSession(t *testing.T) {
 	// the CLI meanwhile is not lost when the admin changes a user through
 	// the running service.
 	cli(t, "boss-password-1\n", "user", "add", "boss", "--role", "admin", "--data-dir", data)
-	eventually(t, 10*time.Second, "the new admin to log in", func() bool {
+	testsupport.Eventually(t, 10*time.Second, "the new admin to log in", func() bool {
 		body := `{"user":"boss","password":"boss-password-1"}`
 		resp, err := http.Post(p.url("/api/v1/session/login"), "application/json", strings.NewReader(body))
 		if err != nil {
@@ -124,7 +126,7 @@ func TestCLIChangeEndsSession(t *testing.T) {
 	if !strings.Contains(list, "bridge") {
 		t.Fatalf("the CLI's token was lost by the service's write:\n%s", list)
 	}
-	eventually(t, 10*time.Second, "the CLI's token to work", func() bool {
+	testsupport.Eventually(t, 10*time.Second, "the CLI's token to work", func() bool {
 		req, _ := http.NewRequest("GET", p.url("/api/v1/alarms"), nil)
 		req.Header.Set("Authorization", "Bearer "+token)
 		resp, err := http.DefaultClient.Do(req)
