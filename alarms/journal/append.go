@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"time"
+
+	"facmon/internal/durable"
 )
 
 // Append journals recs, in order, and returns the seq of the last one once
@@ -27,29 +29,22 @@ func (j *Journal) Append(ctx context.Context, recs ...Record) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	notify(j.kick)
+	j.syncer.Kick()
 	select {
-	case <-g.done:
+	case <-g.Done():
 	case <-ctx.Done():
 		return 0, fmt.Errorf("journal append: %w", ctx.Err())
 	}
-	if g.err != nil {
-		return 0, g.err
+	if err := g.Err(); err != nil {
+		return 0, err
 	}
 	j.m.append.Observe(time.Since(start).Seconds())
 	return last, nil
 }
 
-func notify(ch chan struct{}) {
-	select {
-	case ch <- struct{}{}:
-	default:
-	}
-}
-
 // write encodes recs onto the newest segment and returns the group commit
 // that will make them durable.
-func (j *Journal) write(recs []Record) (*group, uint64, error) {
+func (j *Journal) write(recs []Record) (*durable.Group, uint64, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	switch {
@@ -78,7 +73,7 @@ func (j *Journal) write(recs []Record) (*group, uint64, error) {
 	j.next = next
 	j.updateMetrics()
 	if j.pending == nil {
-		j.pending = &group{done: make(chan struct{})}
+		j.pending = durable.NewGroup()
 	}
 	return j.pending, j.next.seq - 1, nil
 }
@@ -187,22 +182,6 @@ func (j *Journal) applyCaps() {
 	j.updateMetrics()
 }
 
-// syncLoop is the group-commit syncer: woken by an appender, it waits the
-// sync window for others, then fsyncs once for all of them.
-func (j *Journal) syncLoop(ctx context.Context) {
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-j.kick:
-		}
-		if !sleep(ctx, j.o.SyncWindow) {
-			return
-		}
-		_ = j.syncOnce()
-	}
-}
-
 // sleep waits d (nothing if d <= 0); false if ctx ended first.
 func sleep(ctx context.Context, d time.Duration) bool {
 	if d <= 0 {
@@ -248,8 +227,7 @@ func (j *Journal) syncOnce() error {
 	}
 	caps := j.capsDue && err == nil
 	j.mu.Unlock()
-	g.err = err
-	close(g.done)
+	g.Release(err)
 	if caps {
 		j.applyCaps()
 	}

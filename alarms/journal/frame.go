@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"os"
 	"path/filepath"
 
@@ -15,7 +14,7 @@ import (
 //
 //	segment file = header frame*
 //	header       = "FMJL" version 0 0 0 | first-seq(8) | prev(32) | crc(4)   (52 bytes)
-//	frame        = length(uint32 LE) crc(uint32 LE) payload                 (8 + length)
+//	frame        = durable frame: length(uint32 LE) crc(uint32 LE) payload   (8 + length)
 //	anchor file  = "FMJA" version 0 0 0 | seq(8) | hash(32) | crc(4)         (52 bytes)
 //
 // CRCs are CRC-32C (Castagnoli); integers in headers are big-endian. A
@@ -25,7 +24,7 @@ import (
 // the chain verifiable and deleting one by hand does not.
 const (
 	headerSize  = 52
-	frameHeader = 8
+	frameHeader = durable.FrameHeader
 	fileVersion = 1
 	segSuffix   = ".jrn"
 	anchorName  = "anchor"
@@ -37,7 +36,6 @@ const (
 var (
 	segMagic    = [4]byte{'F', 'M', 'J', 'L'}
 	anchorMagic = [4]byte{'F', 'M', 'J', 'A'}
-	crcTab      = crc32.MakeTable(crc32.Castagnoli)
 )
 
 // link is a point in the chain: the seq of the next record and the hash it
@@ -54,7 +52,7 @@ func encodeLink(magic [4]byte, l link) []byte {
 	b = append(b, fileVersion, 0, 0, 0)
 	b = binary.BigEndian.AppendUint64(b, l.seq)
 	b = append(b, l.hash[:]...)
-	return binary.BigEndian.AppendUint32(b, crc32.Checksum(b, crcTab))
+	return binary.BigEndian.AppendUint32(b, durable.Checksum(b))
 }
 
 // decodeLink reads a header or an anchor.
@@ -62,7 +60,7 @@ func decodeLink(magic [4]byte, b []byte) (link, bool) {
 	if len(b) < headerSize || [4]byte(b[:4]) != magic || b[4] != fileVersion {
 		return link{}, false
 	}
-	if crc32.Checksum(b[:headerSize-4], crcTab) != binary.BigEndian.Uint32(b[headerSize-4:]) {
+	if durable.Checksum(b[:headerSize-4]) != binary.BigEndian.Uint32(b[headerSize-4:]) {
 		return link{}, false
 	}
 	var l link
@@ -71,39 +69,27 @@ func decodeLink(magic [4]byte, b []byte) (link, bool) {
 	return l, l.seq > 0
 }
 
-// appendFrame appends payload framed as length + CRC + payload to dst.
-func appendFrame(dst, payload []byte) []byte {
-	dst = binary.LittleEndian.AppendUint32(dst, uint32(len(payload)))
-	dst = binary.LittleEndian.AppendUint32(dst, crc32.Checksum(payload, crcTab))
-	return append(dst, payload...)
+// appendFrame appends payload as a durable frame to dst.
+func appendFrame(dst, payload []byte) []byte { return durable.AppendFrame(dst, payload) }
+
+// parseFrame reads the frame at off in seg.
+func parseFrame(seg []byte, off int64) durable.Frame {
+	return durable.ParseFrame(seg, off, maxRecBytes)
 }
 
 // frameAt returns the payload of the frame at off in seg, or false if the
 // frame is short, too long or fails its CRC.
 func frameAt(seg []byte, off int64) ([]byte, bool) {
-	if off < 0 || int64(len(seg))-off < frameHeader {
-		return nil, false
-	}
-	n := int64(binary.LittleEndian.Uint32(seg[off:]))
-	sum := binary.LittleEndian.Uint32(seg[off+4:])
-	if n == 0 || n > maxRecBytes || n > int64(len(seg))-off-frameHeader {
-		return nil, false
-	}
-	p := seg[off+frameHeader : off+frameHeader+n]
-	return p, crc32.Checksum(p, crcTab) == sum
+	f := parseFrame(seg, off)
+	return f.Payload, f.Status == durable.OK
 }
 
 // skipFrame returns the offset after the frame at off if its length field
-// is plausible, for resynchronising after a bad CRC.
+// is plausible (the frame is whole, whatever its CRC), for resynchronising
+// after a bad CRC.
 func skipFrame(seg []byte, off int64) (int64, bool) {
-	if int64(len(seg))-off < frameHeader {
-		return 0, false
-	}
-	n := int64(binary.LittleEndian.Uint32(seg[off:]))
-	if n == 0 || n > maxRecBytes || n > int64(len(seg))-off-frameHeader {
-		return 0, false
-	}
-	return off + frameHeader + n, true
+	f := parseFrame(seg, off)
+	return f.Next, f.Status == durable.OK || f.Status == durable.BadChecksum
 }
 
 func segName(first uint64) string { return durable.SegmentName(first, segSuffix) }
@@ -142,20 +128,7 @@ func writeFileAtomic(dir, name string, data []byte) error {
 // createSegment creates the segment that starts at l, with its header
 // fsync'd and its directory entry too.
 func createSegment(dir string, l link) (*os.File, error) {
-	path := filepath.Join(dir, segName(l.seq))
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_RDWR|os.O_APPEND, 0o600)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := f.Write(encodeLink(segMagic, l)); err != nil {
-		f.Close()
-		return nil, err
-	}
-	if err := errors.Join(f.Sync(), syncDir(dir)); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return f, nil
+	return durable.CreateSegment(filepath.Join(dir, segName(l.seq)), encodeLink(segMagic, l))
 }
 
 func syncDir(dir string) error { return durable.SyncDir(dir) }

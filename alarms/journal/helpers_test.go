@@ -16,6 +16,9 @@ import (
 	"facmon/alarms"
 )
 
+// crcTab is the frames' checksum table (CRC-32C), to forge frames.
+var crcTab = crc32.MakeTable(crc32.Castagnoli)
+
 // testClock is a clock that advances one second per reading.
 type testClock struct{ t time.Time }
 

@@ -28,6 +28,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"facmon/internal/durable"
 )
 
 // Defaults of Options.
@@ -104,12 +106,6 @@ type segment struct {
 	entries []entry
 }
 
-// group is one group commit: the appends that share one fsync.
-type group struct {
-	done chan struct{}
-	err  error
-}
-
 // Journal is an open journal. Its methods are safe for concurrent use.
 type Journal struct {
 	dir string
@@ -124,10 +120,10 @@ type Journal struct {
 	anchor  link
 	records int
 	bytes   int64
-	pending *group
-	closing []*os.File // dropped segments, closed by the syncer
-	capsDue bool       // a segment was started: the syncer applies the caps
-	err     error      // a failed write or fsync: no more appends
+	pending *durable.Group // the appends waiting for the next fsync
+	closing []*os.File     // dropped segments, closed by the syncer
+	capsDue bool           // a segment was started: the syncer applies the caps
+	err     error          // a failed write or fsync: no more appends
 	closed  bool
 	buf     []byte
 
@@ -135,7 +131,7 @@ type Journal struct {
 	capMu    sync.Mutex
 	restored chan struct{} // closed by the first Restore
 	restore  sync.Once
-	kick     chan struct{}
+	syncer   *durable.Syncer // group commit: when to fsync
 	stop     context.CancelFunc
 	wg       sync.WaitGroup
 }
@@ -165,7 +161,7 @@ func Open(o Options) (*Journal, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	j.stop = cancel
-	j.wg.Go(func() { j.syncLoop(ctx) })
+	j.wg.Go(func() { j.syncer.Run(ctx) })
 	if j.o.Backups.Interval > 0 && j.o.Backups.State != nil {
 		j.wg.Go(func() { j.backupLoop(ctx) })
 	}
@@ -183,10 +179,12 @@ func newJournal(o Options) (*Journal, error) {
 		return nil, fmt.Errorf("journal: %w", err)
 	}
 	o = withDefaults(o)
-	return &Journal{
+	j := &Journal{
 		dir: o.Dir, o: o, log: o.Logger, m: newMetrics(o.Registerer),
-		kick: make(chan struct{}, 1), restored: make(chan struct{}),
-	}, nil
+		restored: make(chan struct{}),
+	}
+	j.syncer = durable.NewSyncer(o.SyncWindow, func() { _ = j.syncOnce() })
+	return j, nil
 }
 
 func withDefaults(o Options) Options {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"facmon/internal/durable"
 )
 
 // recover turns a scan into the open journal's state: it removes segments
@@ -76,11 +78,7 @@ func (j *Journal) cutTail(sg *segScan) error {
 	if sg.badHead {
 		return os.Remove(path)
 	}
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
-	if err != nil {
-		return err
-	}
-	err = errors.Join(f.Truncate(sg.end), f.Sync(), f.Close())
+	err := durable.CutTail(path, sg.end)
 	sg.size = sg.end
 	return err
 }

@@ -5,13 +5,14 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+
+	"facmon/internal/durable"
 )
 
 // Snapshot file (in DIR/snapshots, named snap-<seq>.fjs):
@@ -46,7 +47,7 @@ func encodeSnapshot(s snapshot) []byte {
 	b = append(b, s.hash[:]...)
 	b = binary.BigEndian.AppendUint64(b, uint64(len(s.state)))
 	b = append(b, s.state...)
-	return binary.BigEndian.AppendUint32(b, crc32.Checksum(b, crcTab))
+	return binary.BigEndian.AppendUint32(b, durable.Checksum(b))
 }
 
 func decodeSnapshot(b []byte) (snapshot, bool) {
@@ -58,7 +59,7 @@ func decodeSnapshot(b []byte) (snapshot, bool) {
 		return snapshot{}, false
 	}
 	body := b[:len(b)-4]
-	if crc32.Checksum(body, crcTab) != binary.BigEndian.Uint32(b[len(body):]) {
+	if durable.Checksum(body) != binary.BigEndian.Uint32(b[len(body):]) {
 		return snapshot{}, false
 	}
 	s := snapshot{

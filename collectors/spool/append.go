@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"time"
+
+	"facmon/internal/durable"
 )
 
 // Append writes records to the spool and returns once they are fsync'd.
@@ -24,11 +26,11 @@ func (s *Spool) Append(ctx context.Context, records [][]byte) error {
 	if err != nil {
 		return err
 	}
-	notify(s.kick)
-	notify(s.readable)
+	s.syncer.Kick()
+	durable.Notify(s.readable)
 	select {
-	case <-g.done:
-		return g.err
+	case <-g.Done():
+		return g.Err()
 	case <-ctx.Done():
 		return fmt.Errorf("spool append: %w", ctx.Err())
 	}
@@ -49,16 +51,9 @@ func frames(records [][]byte) ([]byte, error) {
 	return buf, nil
 }
 
-func notify(ch chan struct{}) {
-	select {
-	case ch <- struct{}{}:
-	default:
-	}
-}
-
 // write appends the framed buf to the active segment and returns the sync
 // group that will make it durable.
-func (s *Spool) write(buf []byte) (*syncGroup, error) {
+func (s *Spool) write(buf []byte) (*durable.Group, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -80,7 +75,7 @@ func (s *Spool) write(buf []byte) (*syncGroup, error) {
 	s.enforceCapLocked()
 	s.m.update(s.total, len(s.segs))
 	if s.pending == nil {
-		s.pending = &syncGroup{done: make(chan struct{})}
+		s.pending = durable.NewGroup()
 	}
 	return s.pending, nil
 }
@@ -93,10 +88,6 @@ func (s *Spool) rollLocked() error {
 	if err != nil {
 		return err
 	}
-	if err := syncDir(s.dir); err != nil {
-		f.Close()
-		return err
-	}
 	s.unsynced = append(s.unsynced, s.active)
 	s.active = f
 	s.segs = append(s.segs, segment{id: id, size: headerSize})
@@ -105,17 +96,9 @@ func (s *Spool) rollLocked() error {
 	return nil
 }
 
-func createSegment(path string) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY|os.O_APPEND, 0o600)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := f.Write(segHeader()); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return f, nil
-}
+// createSegment creates a segment with its header, fsync'd with its
+// directory entry.
+func createSegment(path string) (*os.File, error) { return durable.CreateSegment(path, segHeader()) }
 
 // enforceCapLocked deletes the oldest segments, sent or not, while the
 // spool is over MaxBytes; the active segment is never deleted.
@@ -126,7 +109,7 @@ func (s *Spool) enforceCapLocked() {
 		if s.cursor.Segment == seg.id {
 			from = s.cursor.Offset
 		}
-		_, n, err := scanSegment(s.segPath(seg.id), from, s.onDrop)
+		n, err := countFrames(s.segPath(seg.id), from, s.onDrop)
 		if err != nil {
 			s.log.Error("spool cap: cannot count the dropped segment", "segment", segName(seg.id), "err", err)
 		}
@@ -139,32 +122,6 @@ func (s *Spool) enforceCapLocked() {
 		s.m.dropped.Add(float64(n))
 		s.log.Warn("spool full: dropped the oldest segment unsent",
 			"segment", segName(seg.id), "records", n, "max_bytes", s.maxBytes)
-	}
-}
-
-// syncLoop is the group-commit syncer: woken by an appender, it waits the
-// sync window for others, then fsyncs once for all of them.
-func (s *Spool) syncLoop(ctx context.Context) {
-	var t *time.Timer
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-s.kick:
-		}
-		if s.window > 0 {
-			if t == nil {
-				t = time.NewTimer(s.window)
-			} else {
-				t.Reset(s.window)
-			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
-		}
-		_ = s.syncOnce()
 	}
 }
 
@@ -196,8 +153,7 @@ func (s *Spool) syncOnce() error {
 		s.mu.Unlock()
 	}
 	if g != nil {
-		g.err = err
-		close(g.done)
+		g.Release(err)
 	}
 	return err
 }

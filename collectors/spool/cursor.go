@@ -3,7 +3,6 @@ package spool
 import (
 	"encoding/binary"
 	"errors"
-	"hash/crc32"
 	"os"
 	"path/filepath"
 
@@ -24,11 +23,11 @@ func encodeCursor(c Cursor) []byte {
 	b := make([]byte, 0, cursorSize)
 	b = binary.LittleEndian.AppendUint64(b, c.Segment)
 	b = binary.LittleEndian.AppendUint64(b, uint64(c.Offset))
-	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, crcTab))
+	return binary.LittleEndian.AppendUint32(b, durable.Checksum(b))
 }
 
 func decodeCursor(b []byte) (Cursor, error) {
-	if len(b) != cursorSize || crc32.Checksum(b[:16], crcTab) != binary.LittleEndian.Uint32(b[16:]) {
+	if len(b) != cursorSize || durable.Checksum(b[:16]) != binary.LittleEndian.Uint32(b[16:]) {
 		return Cursor{}, errBadCursor
 	}
 	c := Cursor{Segment: binary.LittleEndian.Uint64(b), Offset: int64(binary.LittleEndian.Uint64(b[8:]))}

@@ -76,7 +76,7 @@ func (r *Reader) read(end int64, maxRecords int, maxBytes int64) ([][]byte, int6
 		}
 		r.fr = fr
 	}
-	r.fr.setEnd(end)
+	r.fr.SetEnd(end)
 	var out [][]byte
 	var size int64
 	for len(out) < maxRecords && size < maxBytes {
@@ -89,7 +89,7 @@ func (r *Reader) read(end int64, maxRecords int, maxBytes int64) ([][]byte, int6
 		}
 		out = append(out, rec)
 		size += int64(len(rec))
-		r.pos.Offset = r.fr.off
+		r.pos.Offset = r.fr.Off()
 	}
 	return out, size, nil
 }

@@ -1,10 +1,9 @@
 package spool
 
 import (
-	"errors"
-	"fmt"
-	"io"
 	"os"
+
+	"facmon/internal/durable"
 )
 
 // recover loads the segments and the cursor after a clean stop or a crash:
@@ -61,46 +60,69 @@ func (s *Spool) startFresh(id uint64) error {
 	if err != nil {
 		return err
 	}
-	s.active = f
-	s.segs = append(s.segs, segment{id: id, size: headerSize})
-	s.total += headerSize
+	s.adopt(id, f, headerSize)
 	s.cursor = Cursor{Segment: id, Offset: headerSize}
-	return errors.Join(f.Sync(), syncDir(s.dir))
+	return nil
 }
 
-// openActive validates the newest segment, truncates a torn tail and opens
-// it for appending. A segment with a foreign header is set aside as
+// adopt makes f (segment id, size bytes) the active segment.
+func (s *Spool) adopt(id uint64, f *os.File, size int64) {
+	s.active = f
+	s.segs = append(s.segs, segment{id: id, size: size})
+	s.total += size
+}
+
+// openActive validates the newest segment, cuts a torn tail and opens it
+// for appending. A segment with a foreign header is set aside as
 // NAME.corrupt and a new one started.
 func (s *Spool) openActive(id uint64) error {
 	path := s.segPath(id)
-	st, err := os.Stat(path)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND, 0o600)
 	if err != nil {
+		return err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
 		return err
 	}
 	if st.Size() < headerSize {
+		f.Close()
 		return s.rewriteHeader(id) // torn while being created
 	}
-	good, n, err := scanSegment(path, headerSize, nil)
-	if errors.Is(err, errBadFrame) {
-		s.log.Error("segment header is not facmon's; set aside", "segment", path+".corrupt")
-		s.m.corrupt.Inc()
-		if err := os.Rename(path, path+".corrupt"); err != nil {
-			return err
-		}
-		return s.startFresh(id + 1)
+	if err := checkHeader(f, path); err != nil {
+		f.Close()
+		return s.setAside(id)
 	}
+	tail, err := durable.RecoverTail(path, headerSize, MaxRecordBytes, nil)
 	if err != nil {
+		f.Close()
 		return err
 	}
-	if good < st.Size() {
+	if tail.Cut > 0 {
 		s.log.Warn("torn tail cut off the newest segment", "segment", segName(id),
-			"offset", good, "bytes", st.Size()-good, "records_kept", n)
-		s.m.truncated.Add(float64(st.Size() - good))
-		if err := os.Truncate(path, good); err != nil {
-			return fmt.Errorf("truncate %s: %w", path, err)
-		}
+			"offset", tail.Good, "bytes", tail.Cut, "records_kept", tail.Frames)
+		s.m.truncated.Add(float64(tail.Cut))
 	}
-	return s.appendTo(id, good)
+	// What the crashed process wrote may still be only in the page cache.
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	s.adopt(id, f, tail.Good)
+	return nil
+}
+
+// setAside renames a newest segment whose header is not facmon's to
+// NAME.corrupt and starts the next one.
+func (s *Spool) setAside(id uint64) error {
+	path := s.segPath(id)
+	s.log.Error("segment header is not facmon's; set aside", "segment", path+".corrupt")
+	s.m.corrupt.Inc()
+	if err := os.Rename(path, path+".corrupt"); err != nil {
+		return err
+	}
+	return s.startFresh(id + 1)
 }
 
 func (s *Spool) rewriteHeader(id uint64) error {
@@ -112,28 +134,7 @@ func (s *Spool) rewriteHeader(id uint64) error {
 	if err != nil {
 		return err
 	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return s.appendTo(id, headerSize)
-}
-
-func (s *Spool) appendTo(id uint64, size int64) error {
-	f, err := os.OpenFile(s.segPath(id), os.O_WRONLY|os.O_APPEND, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Seek(0, io.SeekEnd); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	s.active = f
-	s.segs = append(s.segs, segment{id: id, size: size})
-	s.total += size
+	s.adopt(id, f, headerSize)
 	return nil
 }
 

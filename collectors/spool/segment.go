@@ -1,11 +1,8 @@
 package spool
 
 import (
-	"bufio"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"io"
 	"os"
 	"path/filepath"
@@ -17,24 +14,21 @@ import (
 //
 //	segment file  = header frame*
 //	header        = "FMSP" version(1 byte) 0 0 0            (8 bytes)
-//	frame         = length(uint32 LE) crc(uint32 LE) payload (8 + length bytes)
+//	frame         = durable frame: length(uint32 LE) crc(uint32 LE) payload (8 + length bytes)
 //
 // crc is CRC-32C (Castagnoli) of the payload. A frame whose length is
 // zero, larger than MaxRecordBytes or past the end of the file, or whose
 // CRC does not match, ends the readable part of the segment.
 const (
 	headerSize  = 8
-	frameHeader = 8
+	frameHeader = durable.FrameHeader
 	version     = 1
 	segSuffix   = ".seg"
 	// MaxRecordBytes bounds one record; a larger length field is corruption.
 	MaxRecordBytes = 16 << 20
 )
 
-var (
-	magic  = [4]byte{'F', 'M', 'S', 'P'}
-	crcTab = crc32.MakeTable(crc32.Castagnoli)
-)
+var magic = [4]byte{'F', 'M', 'S', 'P'}
 
 // errBadFrame marks the end of the readable part of a segment.
 var errBadFrame = errors.New("bad frame")
@@ -47,77 +41,22 @@ func validHeader(b []byte) bool {
 	return len(b) >= headerSize && [4]byte(b[:4]) == magic && b[4] == version
 }
 
-// appendFrame appends rec framed as length + CRC + payload to dst.
-func appendFrame(dst, rec []byte) []byte {
-	dst = binary.LittleEndian.AppendUint32(dst, uint32(len(rec)))
-	dst = binary.LittleEndian.AppendUint32(dst, crc32.Checksum(rec, crcTab))
-	return append(dst, rec...)
-}
+// appendFrame appends rec as a durable frame to dst.
+func appendFrame(dst, rec []byte) []byte { return durable.AppendFrame(dst, rec) }
 
-func frameSize(rec []byte) int64 { return int64(frameHeader + len(rec)) }
-
-// boundedReader reads a file from pos up to end with ReadAt, so that a
-// buffered reader never sees bytes the writer has not finished.
-type boundedReader struct {
-	f        *os.File
-	pos, end int64
-}
-
-func (b *boundedReader) Read(p []byte) (int, error) {
-	if b.pos >= b.end {
-		return 0, io.EOF
-	}
-	if rest := b.end - b.pos; int64(len(p)) > rest {
-		p = p[:rest]
-	}
-	n, err := b.f.ReadAt(p, b.pos)
-	b.pos += int64(n)
-	if err == io.EOF && n > 0 {
-		err = nil
-	}
-	return n, err
-}
-
-// frameReader reads frames sequentially from a segment.
+// frameReader reads frames sequentially from a segment file.
 type frameReader struct {
-	f   *os.File
-	src *boundedReader
-	r   *bufio.Reader
-	off int64 // offset of the next frame
-	hdr [frameHeader]byte
+	f *os.File
+	*durable.Reader
 }
-
-// setEnd moves the readable end (the writer appended more).
-func (fr *frameReader) setEnd(end int64) { fr.src.end = end }
-
-func (fr *frameReader) end() int64 { return fr.src.end }
 
 // next returns the payload of the next frame, io.EOF at end, or errBadFrame.
 func (fr *frameReader) next() ([]byte, error) {
-	end := fr.src.end
-	if fr.off >= end {
-		return nil, io.EOF
+	rec, err := fr.Next()
+	if err != nil && err != io.EOF {
+		return nil, fmt.Errorf("%w: %w", errBadFrame, err)
 	}
-	if end-fr.off < frameHeader {
-		return nil, errBadFrame
-	}
-	if _, err := io.ReadFull(fr.r, fr.hdr[:]); err != nil {
-		return nil, errBadFrame
-	}
-	n := int64(binary.LittleEndian.Uint32(fr.hdr[:4]))
-	sum := binary.LittleEndian.Uint32(fr.hdr[4:])
-	if n == 0 || n > MaxRecordBytes || n > end-fr.off-frameHeader {
-		return nil, errBadFrame
-	}
-	rec := make([]byte, n)
-	if _, err := io.ReadFull(fr.r, rec); err != nil {
-		return nil, errBadFrame
-	}
-	if crc32.Checksum(rec, crcTab) != sum {
-		return nil, errBadFrame
-	}
-	fr.off += frameHeader + n
-	return rec, nil
+	return rec, err
 }
 
 func (fr *frameReader) close() error { return fr.f.Close() }
@@ -138,31 +77,34 @@ func openFrames(path string, off, end int64) (*frameReader, error) {
 		}
 		end = st.Size()
 	}
-	var h [headerSize]byte
-	if _, err := f.ReadAt(h[:], 0); err != nil || !validHeader(h[:]) {
+	if err := checkHeader(f, path); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("%s: %w: bad segment header", path, errBadFrame)
+		return nil, err
 	}
-	if off < headerSize {
-		off = headerSize
-	}
-	src := &boundedReader{f: f, pos: off, end: end}
-	return &frameReader{f: f, src: src, r: bufio.NewReaderSize(src, 256<<10), off: off}, nil
+	return &frameReader{f: f, Reader: durable.NewReader(f, max(off, headerSize), end, MaxRecordBytes)}, nil
 }
 
-// scanSegment walks the frames of a segment from off and returns the end
-// of the last good frame and how many good frames it saw. visit, if not
+// checkHeader reads the segment header of f.
+func checkHeader(f *os.File, path string) error {
+	var h [headerSize]byte
+	if _, err := f.ReadAt(h[:], 0); err != nil || !validHeader(h[:]) {
+		return fmt.Errorf("%s: %w: bad segment header", path, errBadFrame)
+	}
+	return nil
+}
+
+// countFrames counts the good frames of a segment from off. visit, if not
 // nil, sees each payload.
-func scanSegment(path string, off int64, visit func([]byte)) (goodEnd int64, n int, err error) {
+func countFrames(path string, off int64, visit func([]byte)) (n int, err error) {
 	fr, err := openFrames(path, off, -1)
 	if err != nil {
-		return 0, 0, err
+		return 0, err
 	}
 	defer fr.close()
 	for {
 		rec, err := fr.next()
 		if err != nil {
-			return fr.off, n, nil
+			return n, nil
 		}
 		n++
 		if visit != nil {
@@ -175,7 +117,5 @@ func segName(id uint64) string { return durable.SegmentName(id, segSuffix) }
 
 // listSegments returns the ids of the segment files in dir, oldest first.
 func listSegments(dir string) ([]uint64, error) { return durable.ListSegments(dir, segSuffix) }
-
-func syncDir(dir string) error { return durable.SyncDir(dir) }
 
 func (s *Spool) segPath(id uint64) string { return filepath.Join(s.dir, segName(id)) }

@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"facmon/internal/durable"
 )
 
 // Defaults of Options.
@@ -63,19 +65,12 @@ type segment struct {
 	size int64
 }
 
-// syncGroup is one group commit: the appends that share one fsync.
-type syncGroup struct {
-	done chan struct{}
-	err  error
-}
-
 // Spool is the durable log. Append is safe for concurrent use; there is one
 // reader (the sender), made by NewReader.
 type Spool struct {
 	dir      string
 	maxBytes int64
 	segBytes int64
-	window   time.Duration
 	log      *slog.Logger
 	m        *metrics
 
@@ -83,16 +78,16 @@ type Spool struct {
 	segs     []segment // oldest first; the last is the active one
 	active   *os.File
 	total    int64
-	pending  *syncGroup
-	unsynced []*os.File // rolled segments the syncer must fsync and close
-	broken   bool       // an fsync failed: roll before the next write
-	cursor   Cursor     // committed
+	pending  *durable.Group // the appends waiting for the next fsync
+	unsynced []*os.File     // rolled segments the syncer must fsync and close
+	broken   bool           // an fsync failed: roll before the next write
+	cursor   Cursor         // committed
 	closed   bool
 	onDrop   func([]byte)
 
 	commitMu sync.Mutex
 	dropped  atomic.Int64
-	kick     chan struct{}
+	syncer   *durable.Syncer // group commit: when to fsync
 	readable chan struct{}
 	stop     context.CancelFunc
 	wg       sync.WaitGroup
@@ -111,7 +106,7 @@ func Open(o Options) (*Spool, error) {
 	s.m.update(s.total, len(s.segs))
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stop = cancel
-	s.wg.Go(func() { s.syncLoop(ctx) })
+	s.wg.Go(func() { s.syncer.Run(ctx) })
 	return s, nil
 }
 
@@ -135,11 +130,13 @@ func newSpool(o Options) (*Spool, error) {
 	if o.Registerer == nil {
 		o.Registerer = prometheus.NewRegistry()
 	}
-	return &Spool{
-		dir: o.Dir, maxBytes: o.MaxBytes, segBytes: o.SegmentBytes, window: o.SyncWindow,
+	s := &Spool{
+		dir: o.Dir, maxBytes: o.MaxBytes, segBytes: o.SegmentBytes,
 		log: o.Logger, m: newMetrics(o.Registerer),
-		kick: make(chan struct{}, 1), readable: make(chan struct{}, 1),
-	}, nil
+		readable: make(chan struct{}, 1),
+	}
+	s.syncer = durable.NewSyncer(o.SyncWindow, func() { _ = s.syncOnce() })
+	return s, nil
 }
 
 // Dropped is the number of records the size cap has deleted unsent since

@@ -1,9 +1,20 @@
-// Package durable holds the file-system steps that make facmon's on-disk
-// state survive a crash or kill -9: replacing a small file atomically and
-// durably, fsyncing a directory so that a create or rename in it sticks,
-// and naming and listing numbered segment files. The spool, the alarm
-// journal, the notification outbox and the service's own state files all
-// use them, so each of those gets the same, tested sequence of syscalls.
+// Package durable is facmon's one durable-storage layer: what makes the
+// on-disk state survive a crash or kill -9. It holds
+//
+//   - the frame (length + CRC-32C + payload) every log stores a record in,
+//     parsed from memory (ParseFrame, ScanFrames) or read from a file that
+//     a writer is appending to (Reader), telling a torn tail (Short) from
+//     damage (BadLength, BadChecksum);
+//   - the segmented log's file steps: numbered segment files (SegmentName,
+//     ListSegments), created with their header fsync'd (CreateSegment),
+//     and torn-tail recovery on open (RecoverTail, CutTail);
+//   - the group-commit fsync policy (Group, Syncer), apart from the log;
+//   - replacing a small file atomically and durably (WriteFile, SyncDir).
+//
+// The spool, the alarm journal and the notification outbox use it, each
+// with its own record format and policy (the spool's cursor, the
+// journal's hash chain and anchor, the outbox's compaction), so each gets
+// the same, tested framing and sequence of syscalls.
 package durable
 
 import (

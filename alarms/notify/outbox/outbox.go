@@ -1,17 +1,14 @@
 // Package outbox is the durable queue of notifications: an entry added is
 // on disk (fsync) before Add returns, survives a restart, and stays pending
 // until Done. Concurrent Adds share one fsync (group commit). The log is one
-// file of length- and CRC-framed records; a torn tail is cut off on open,
+// file of durable frames (length + CRC-32C, internal/durable); a torn tail is cut off on open,
 // and the file is rewritten with only the pending entries when it grows.
 package outbox
 
 import (
-	"bufio"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"io"
 	"os"
 	"path/filepath"
@@ -48,9 +45,6 @@ const fileName = "outbox.log"
 // maxRecord bounds one record, so that a corrupt length cannot make Open
 // allocate gigabytes.
 const maxRecord = 4 << 20
-
-// castagnoli is the CRC of the records.
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // Outbox is an open outbox directory.
 type Outbox struct {
@@ -131,16 +125,21 @@ func (o *Outbox) replay() error {
 		return fmt.Errorf("outbox %s: %w", path, err)
 	}
 	defer f.Close()
-	o.replayFrom(bufio.NewReader(f))
+	o.replayFrom(f)
 	return nil
 }
 
 // replayFrom applies the records of r up to its end or the first torn or
 // corrupt record; the rewrite after it drops the rest.
-func (o *Outbox) replayFrom(r io.Reader) {
+func (o *Outbox) replayFrom(r io.ReaderAt) {
+	fr := durable.NewReader(r, 0, -1, maxRecord)
 	for {
-		rec, err := readRecord(r)
+		b, err := fr.Next()
 		if err != nil {
+			return
+		}
+		var rec record
+		if json.Unmarshal(b, &rec) != nil {
 			return
 		}
 		o.apply(rec)
@@ -167,35 +166,10 @@ func (o *Outbox) apply(rec record) {
 	}
 }
 
-// readRecord reads one framed record: length, CRC-32C, JSON.
-func readRecord(r io.Reader) (record, error) {
-	var hdr [8]byte
-	if _, err := io.ReadFull(r, hdr[:]); err != nil {
-		return record{}, err
-	}
-	n := binary.LittleEndian.Uint32(hdr[:4])
-	if n > maxRecord {
-		return record{}, errors.New("record too long")
-	}
-	b := make([]byte, n)
-	if _, err := io.ReadFull(r, b); err != nil {
-		return record{}, err
-	}
-	if crc32.Checksum(b, castagnoli) != binary.LittleEndian.Uint32(hdr[4:]) {
-		return record{}, errors.New("record checksum mismatch")
-	}
-	var rec record
-	err := json.Unmarshal(b, &rec)
-	return rec, err
-}
-
 // appendRecord frames rec onto buf.
 func appendRecord(buf []byte, rec record) []byte {
 	b, _ := json.Marshal(rec)
-	var hdr [8]byte
-	binary.LittleEndian.PutUint32(hdr[:4], uint32(len(b)))
-	binary.LittleEndian.PutUint32(hdr[4:], crc32.Checksum(b, castagnoli))
-	return append(append(buf, hdr[:]...), b...)
+	return durable.AppendFrame(buf, b)
 }
 
 // rewrite writes the pending entries to a new log and renames it over the
