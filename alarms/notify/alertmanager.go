@@ -86,9 +86,7 @@ func (a *Alertmanager) alerts(m *Message) []postableAlert {
 				"alertname": al.Rule, "site": al.Site, "area": al.Area, "device": al.Device,
 				"severity": al.Severity, "kind": al.Kind,
 			},
-			Annotations: map[string]string{
-				"message": al.Message, "cite": al.Cite, "clause": al.Cite, "console": al.ConsoleURL, "alarm_id": al.ID,
-			},
+			Annotations:  annotations(m, al),
 			StartsAt:     al.StartsAt,
 			EndsAt:       t.Add(4 * a.resend()),
 			GeneratorURL: al.ConsoleURL,
@@ -101,6 +99,22 @@ func (a *Alertmanager) alerts(m *Message) []postableAlert {
 		out = append(out, p)
 	}
 	return out
+}
+
+// annotations are what an Alertmanager template can show of al: the
+// summary and description facmon's own messages carry (community, place,
+// local time, household, action), the names and local times apart, the
+// links and the alarm's id.
+func annotations(m *Message, al Alert) map[string]string {
+	one := *m
+	one.Alerts, one.Count, one.AckURL = []Alert{al}, 1, ""
+	return map[string]string{
+		"summary": one.Summary(), "description": one.Markdown(),
+		"message": al.Message, "cite": al.Cite, "clause": al.Cite, "console": al.ConsoleURL, "alarm_id": al.ID,
+		"site_name": al.SiteName, "area_name": al.AreaName, "device_name": al.DeviceName, "zone": al.Zone,
+		"household": al.Household, "action": al.Action, "camera": al.CameraURL,
+		"severity_name": al.SeverityName, "time": al.At, "ended_at": al.EndedAt,
+	}
 }
 
 // resend returns the resend period, a minute if unset.

@@ -3,6 +3,7 @@ package notify
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"os"
 	"strings"
 	"testing"
@@ -125,5 +126,51 @@ func TestHeartbeatThroughRealAlertmanager(t *testing.T) {
 	w := waitForAM(t, hook, "firing")
 	if w.Alerts[0].Labels["alertname"] != WatchdogAlert || w.Alerts[0].Labels["site"] != "demo" {
 		t.Fatalf("got %+v", w)
+	}
+}
+
+// TestRealAlertmanagerGetsChineseSummaryAndLocalTime: the annotations a
+// real Alertmanager hands to its templates carry the Chinese summary and
+// the site's local time (an alarm raised at 20:47 UTC in Shanghai says
+// 04:47 of the next day).
+func TestRealAlertmanagerGetsChineseSummaryAndLocalTime(t *testing.T) {
+	hook := newSink(t)
+	am := testbed.StartAlertmanager(t, testbed.AlertmanagerOptions{Config: amConfig(hook.URL() + "/am")})
+	st := lakeside(t)
+	n := amSite(am.URL)
+	b, err := Build(n, &http.Client{}, time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(Options{Notify: n, SiteID: st.ID, Location: st.Location, Names: NamesOf(st), Receivers: b.Receivers,
+		Resend: b.Resend, OutboxDir: t.TempDir(), Now: time.Now, Backoff: Backoff{Min: 20 * time.Millisecond, Max: 500 * time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { s.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+
+	r := lakesideAlarm("fence-intrusion", "fence-e1", "east-fence", "东围墙1防区 入侵报警", "派保安到东围墙1防区查看", at0)
+	if err := s.Transitions(ctx, []alarms.Transition{r}); err != nil {
+		t.Fatal(err)
+	}
+	a := waitForAM(t, hook, "firing").Alerts[0]
+	want := map[string]string{
+		"summary": "湖畔花园 紧急告警：东围墙1防区 入侵报警 12-07 04:47:10", "time": "12-07 04:47:10",
+		"site_name": "湖畔花园", "area_name": "东围墙", "device_name": "东围墙1防区", "severity_name": "紧急",
+		"action": "派保安到东围墙1防区查看", "camera": "http://nvr.local/cam/east-1",
+	}
+	for k, v := range want {
+		if a.Annotations[k] != v {
+			t.Errorf("annotation %s = %q, want %q", k, a.Annotations[k], v)
+		}
+	}
+	if d := a.Annotations["description"]; !strings.Contains(d, "- 时间：12-07 04:47:10\n- 处置：派保安到东围墙1防区查看") {
+		t.Errorf("description %q", d)
+	}
+	if a.Labels["device"] != "fence-e1" || a.Labels["alertname"] != "fence-intrusion" {
+		t.Errorf("labels (ids, for routing) %v", a.Labels)
 	}
 }

@@ -47,6 +47,26 @@ type Alert struct {
 	EndsAt time.Time `json:"ends_at,omitzero"`
 	// ConsoleURL opens the alarm in the operator console.
 	ConsoleURL string `json:"console_url,omitempty"`
+
+	// What the site file calls the ids above, and the local times: what
+	// messages show (names.go). Empty names are not in the site file.
+	SiteName   string `json:"site_name,omitempty"`
+	AreaName   string `json:"area_name,omitempty"`
+	DeviceName string `json:"device_name,omitempty"`
+	// Zone is the name of the alarm zone the device belongs to.
+	Zone string `json:"zone,omitempty"`
+	// Household is an in-home zone's household (篇3·十九·2).
+	Household string `json:"household,omitempty"`
+	// CameraURL is the zone's (or the device's) camera link.
+	CameraURL string `json:"camera_url,omitempty"`
+	// Action is what to do, from the rule's action: text.
+	Action string `json:"action,omitempty"`
+	// At and EndedAt are StartsAt and EndsAt in the site's time zone as
+	// messages show them (12-07 04:47:10).
+	At      string `json:"at,omitempty"`
+	EndedAt string `json:"ended_at,omitempty"`
+	// SeverityName is the severity in the message's language (紧急).
+	SeverityName string `json:"severity_name,omitempty"`
 }
 
 // Person is who a message is for, when it is for someone.
@@ -54,6 +74,7 @@ type Person struct {
 	ID    string `json:"id"`
 	Name  string `json:"name,omitempty"`
 	Phone string `json:"phone,omitempty"`
+	Lang  string `json:"lang,omitempty"`
 }
 
 // Message is one notification to one receiver. It is what the outbox
@@ -70,6 +91,9 @@ type Message struct {
 	Alerts []Alert `json:"alerts"`
 	// Count is len(Alerts), for templates.
 	Count int `json:"count"`
+	// Lang is the message's language: "zh" (the default) or "en", the
+	// person's.
+	Lang string `json:"lang,omitempty"`
 	// To is the person addressed, if any.
 	To *Person `json:"to,omitempty"`
 	// AckURL is a signed, expiring, single-use link that acknowledges the
@@ -79,22 +103,6 @@ type Message struct {
 	// Expires, when set, drops the message unsent once passed (a stale
 	// refresh or heartbeat is worth nothing).
 	Expires time.Time `json:"expires,omitzero"`
-}
-
-// Title is a one-line summary of the message.
-func (m *Message) Title() string {
-	if len(m.Alerts) == 0 {
-		return string(m.Event)
-	}
-	a := m.Alerts[0]
-	prefix := map[Event]string{
-		Firing: "告警 ALARM", Resolved: "恢复 RESOLVED", Escalation: "升级 ESCALATED",
-		Refresh: "告警 ALARM", Heartbeat: "心跳 HEARTBEAT", Test: "测试 TEST",
-	}[m.Event]
-	if m.Count > 1 {
-		return prefix + " [" + a.Severity + "] " + a.Rule + " ×" + itoa(m.Count)
-	}
-	return prefix + " [" + a.Severity + "] " + a.Rule + " " + a.Device
 }
 
 // itoa formats a small int.

@@ -69,7 +69,7 @@ func TestNotifiers(t *testing.T) {
 					Markdown map[string]string `json:"markdown"`
 				}
 				json.Unmarshal(g.Body, &b)
-				if b.MsgType != "markdown" || !strings.Contains(b.Markdown["title"], "fire-tank-low") || !strings.Contains(b.Markdown["text"], "pump-room") {
+				if b.MsgType != "markdown" || !strings.Contains(b.Markdown["title"], "消防水池水位低") || !strings.Contains(b.Markdown["text"], "pump-room") {
 					t.Errorf("body %s", g.Body)
 				}
 			}},

@@ -71,7 +71,7 @@ func (d *DingTalk) Send(ctx context.Context, m *Message) (Result, error) {
 	if err != nil {
 		return Result{}, &SendError{Receiver: d.Name, URL: redactURL(d.URL), Err: err}
 	}
-	msg := map[string]any{"msgtype": "markdown", "markdown": map[string]string{"title": m.Title(), "text": cutBytes(text, dingTalkMaxBytes)}}
+	msg := map[string]any{"msgtype": "markdown", "markdown": map[string]string{"title": m.Summary(), "text": cutBytes(text, dingTalkMaxBytes)}}
 	if m.To != nil && m.To.Phone != "" {
 		msg["at"] = map[string]any{"atMobiles": []string{m.To.Phone}}
 	}

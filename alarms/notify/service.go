@@ -27,6 +27,9 @@ type Options struct {
 	Notify   *site.Notify
 	SiteID   string
 	Location *time.Location
+	// Names are the site file's names and time zone that messages show
+	// (NamesOf); nil: ids and UTC.
+	Names *Names
 	// Receivers are the built notifiers by name (Build makes them).
 	Receivers map[string]Notifier
 	// Resend is the refresh period of each Alertmanager receiver.
@@ -252,7 +255,7 @@ func (s *Service) clear(t *alarms.Transition, now time.Time, out []Message) []Me
 	}
 	s.esc.Stop(t.ID)
 	delete(s.active, t.ID)
-	a.alert.EndsAt = t.Time
+	s.o.Names.ended(&a.alert, t.Time)
 	for _, r := range a.plan.Receivers {
 		out = append(out, s.message(Resolved, r, nil, 0, []Alert{a.alert}, now))
 	}
@@ -276,13 +279,14 @@ func (s *Service) alarmsOf(ids []string) []*alarm {
 // alert turns a transition into the alert messages show.
 func (s *Service) alert(t *alarms.Transition) Alert {
 	a := Alert{ID: t.ID, Rule: t.Rule, Site: t.Site, Area: t.Area, Kind: t.Kind, Device: t.Device,
-		Severity: t.Severity.String(), Message: t.Message, Cite: t.Cite, Value: t.Value, StartsAt: t.ActiveSince}
+		Severity: t.Severity.String(), Message: t.Message, Cite: t.Cite, Action: t.Action, Value: t.Value, StartsAt: t.ActiveSince}
 	if a.StartsAt.IsZero() {
 		a.StartsAt = t.Time
 	}
 	if base := s.o.Notify.PublicURL; base != "" {
 		a.ConsoleURL = strings.TrimRight(base, "/") + "/?alarm=" + url.QueryEscape(t.ID)
 	}
+	s.o.Names.describe(&a)
 	return a
 }
 
@@ -323,19 +327,33 @@ func (s *Service) fire(group []*alarm, now time.Time, out []Message) []Message {
 func (s *Service) message(ev Event, receiver string, to *roster.Person, level int, alerts []Alert, now time.Time) Message {
 	parts := []string{string(ev), receiver, fmt.Sprint(level)}
 	var p *Person
+	lang := site.LangZh
 	if to != nil {
-		p = &Person{ID: to.ID, Name: to.Name, Phone: to.Phone}
+		p = &Person{ID: to.ID, Name: to.Name, Phone: to.Phone, Lang: to.Lang}
 		parts = append(parts, to.ID)
+		lang = first(to.Lang, lang)
 	}
+	alerts = localized(alerts, lang)
 	for _, a := range alerts {
 		parts = append(parts, a.ID)
 	}
 	m := Message{ID: msgID(parts...), Receiver: receiver, Event: ev, Level: level, Alerts: alerts,
-		Count: len(alerts), To: p, Created: now}
+		Count: len(alerts), To: p, Lang: lang, Created: now}
 	if p != nil && s.o.Links != nil && len(alerts) > 0 && ev != Resolved {
 		m.AckURL = s.o.Links.Link(alerts[0].ID, p.ID, now)
 	}
 	return m
+}
+
+// localized returns a copy of alerts with their severity named in lang.
+func localized(alerts []Alert, lang string) []Alert {
+	out := make([]Alert, len(alerts))
+	w := wordsOf(lang)
+	for i, a := range alerts {
+		a.SeverityName = w.severity[a.Severity]
+		out[i] = a
+	}
+	return out
 }
 
 // personal builds one message per channel of a person.

@@ -65,7 +65,7 @@ func NewSetup(o SetupOptions) (*Setup, error) {
 		st.AckHandler = acklink.NewHandler(acklink.HandlerOptions{Key: links.Key, Store: st.store, Acker: ackerOrNone(o.Acker),
 			Now: o.Now, Logger: o.Logger, Registerer: o.Registerer})
 	}
-	st.Service, err = New(Options{Notify: n, SiteID: o.Site.ID, Location: o.Site.Location, Receivers: built.Receivers,
+	st.Service, err = New(Options{Notify: n, SiteID: o.Site.ID, Location: o.Site.Location, Names: NamesOf(o.Site), Receivers: built.Receivers,
 		Resend: built.Resend, OutboxDir: dir, Links: links, Now: o.Now, Logger: o.Logger, Registerer: o.Registerer})
 	if err != nil {
 		st.Close()

@@ -103,13 +103,9 @@ func redactURL(raw string) string {
 	return u.String()
 }
 
-// markdownText is the built-in markdown of the robots and the text of SMS.
-const markdownText = `### {{.Title}}
-{{range $i, $a := .Alerts}}{{if lt $i 20}}- **{{$a.Severity}}** {{$a.Message}} ({{$a.Device}}{{if $a.Area}}, {{$a.Area}}{{end}}) {{clock $a.StartsAt}}{{if $a.Cite}} · {{$a.Cite}}{{end}}{{if $a.ConsoleURL}} [控制台 console]({{$a.ConsoleURL}}){{end}}
-{{end}}{{end}}{{if gt .Count 20}}- … +{{.Count}} total
-{{end}}{{if .Level}}{{if gt .Level 1}}> 升级第 {{.Level}} 级 / escalation level {{.Level}}
-{{end}}{{end}}{{if .AckURL}}[确认 Acknowledge]({{.AckURL}})
-{{end}}`
+// markdownText is the built-in markdown of the robots (render.go).
+const markdownText = `{{.Markdown}}`
 
-// smsText is the built-in SMS body.
-const smsText = `{"phone":{{with .To}}{{json .Phone}}{{else}}""{{end}},"text":{{json (printf "%s %s" .Title (or (and .Alerts (index .Alerts 0).Message) ""))}},"ack":{{json .AckURL}},"id":{{json .ID}}}`
+// smsText is the built-in SMS body: the phone, the text of one segment
+// where possible, the acknowledge link apart.
+const smsText = `{"phone":{{with .To}}{{json .Phone}}{{else}}""{{end}},"text":{{json .SMSText}},"ack":{{json .AckURL}},"id":{{json .ID}}}`

@@ -30,7 +30,9 @@ func TestTemplates(t *testing.T) {
 		{"fields", `{{.Event}} {{(index .Alerts 0).Device}} {{.Count}}`, "firing fire-tank-1 1", ""},
 		{"json escapes", `{"m":{{json (index .Alerts 0).Message}}}`, `{"m":"消防水池水位低 2.1 m"}`, ""},
 		{"truncate", `{{truncate 3 (index .Alerts 0).Message}}`, "消防水…", ""},
-		{"title", `{{.Title}}`, "告警 ALARM [critical] fire-tank-low fire-tank-1", ""},
+		{"title", `{{.Title}}`, "紧急告警", ""},
+		{"summary", `{{.Summary}}`, "紧急告警：pump-room · fire-tank-1 消防水池水位低 2.1 m", ""},
+		{"names, local time and action", `{{with index .Alerts 0}}{{.Place}} {{.At}} {{.Action}}{{end}}`, "pump-room · fire-tank-1  ", ""},
 		{"unknown field is an error", `{{.Nope}}`, "", "can't evaluate field Nope"},
 		{"huge output is cut", `{{range 100000000}}xxxxxxxx{{end}}`, "", "longer than"},
 	}

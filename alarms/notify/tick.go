@@ -82,6 +82,7 @@ func (s *Service) heartbeat(now time.Time, out []Message) []Message {
 	s.nextBeat = now.Add(hb.Interval.Std())
 	a := Alert{ID: "watchdog/" + s.o.SiteID, Rule: WatchdogAlert, Site: s.o.SiteID, Severity: "none",
 		Message: "facmon notification pipeline heartbeat / 通知链路心跳", StartsAt: now}
+	s.o.Names.describe(&a)
 	for _, r := range hb.Receivers {
 		m := s.message(Heartbeat, r, nil, 0, []Alert{a}, now)
 		m.ID = msgID("heartbeat", r, fmt.Sprint(now.UnixNano()))

@@ -28,8 +28,22 @@ type Webhook struct {
 }
 
 // defaultWebhook is the body when the site gives no template: the message
-// itself.
-var defaultWebhook = mustTemplate("webhook", `{{json .}}`)
+// itself with its summary and text (Payload).
+var defaultWebhook = mustTemplate("webhook", `{{json .Payload}}`)
+
+// payload is the default webhook body.
+type payload struct {
+	*Message
+	// Summary is Message.Summary; Text is the markdown the robots get.
+	Summary string `json:"summary"`
+	Text    string `json:"text"`
+}
+
+// Payload is the message with its one-line summary and its markdown text,
+// the default webhook body.
+func (m *Message) Payload() any {
+	return payload{Message: m, Summary: m.Summary(), Text: m.Markdown()}
+}
 
 // Send renders and posts m.
 func (w *Webhook) Send(ctx context.Context, m *Message) (Result, error) {

@@ -43,7 +43,7 @@ func cmdNotifyTest(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), r.Timeout.Std())
 	defer cancel()
-	res, err := built.Receivers[r.Name].Send(ctx, notify.TestMessage(s.ID, r.Name, time.Now()))
+	res, err := built.Receivers[r.Name].Send(ctx, notify.TestMessage(s.ID, notify.NamesOf(s), r.Name, time.Now()))
 	return printSendResult(stdout, stderr, r, res, err)
 }
 

@@ -115,7 +115,16 @@ type Person struct {
 	// Receivers are the person's channels (an SMS gateway texts Phone; a
 	// group robot mentions them).
 	Receivers []string `yaml:"receivers"`
+	// Lang is the language of the person's messages: "zh" (the default)
+	// or "en".
+	Lang string `yaml:"lang"`
 }
+
+// Message languages.
+const (
+	LangZh = "zh"
+	LangEn = "en"
+)
 
 // Group is a named set of people.
 type Group struct {
@@ -276,6 +285,9 @@ func (c *checker) checkPeople(n *Notify, recv map[string]Pos) map[string]Pos {
 		c.checkID(p, "id", p.ID, p.Pos, ctx)
 		c.unique(who, p.ID, c.at(p, "id", p.Pos), ctx)
 		c.refs(p, "receivers", p.Receivers, recv, p.Pos, ctx, "receiver")
+		if p.Lang != "" && p.Lang != LangZh && p.Lang != LangEn {
+			c.errf(c.at(p, "lang", p.Pos), "%s: lang %s unknown (want zh or en)", ctx, quote(p.Lang))
+		}
 	}
 	people := maps(who)
 	for i := range n.Groups {

@@ -18,6 +18,8 @@ type Person struct {
 	Name      string
 	Phone     string
 	Receivers []string
+	// Lang is the language of the person's messages ("zh", "en").
+	Lang string
 }
 
 // shift is a site shift with its times parsed.
@@ -42,7 +44,7 @@ func New(n *site.Notify, loc *time.Location) (*Roster, error) {
 	}
 	r := &Roster{loc: loc, people: map[string]Person{}, groups: map[string][]string{}}
 	for _, p := range n.People {
-		r.people[p.ID] = Person{ID: p.ID, Name: p.Name, Phone: p.Phone, Receivers: p.Receivers}
+		r.people[p.ID] = Person{ID: p.ID, Name: p.Name, Phone: p.Phone, Receivers: p.Receivers, Lang: p.Lang}
 	}
 	for _, g := range n.Groups {
 		r.groups[g.ID] = g.Members
