@@ -44,6 +44,9 @@ func TestConsoleInChromium(t *testing.T) {
 		if got := eval[string](t, b, `document.getElementById("p-camera").getAttribute("href")`); got != "http://nvr.local/cam/1" {
 			t.Errorf("popup camera %q", got)
 		}
+		if got := eval[string](t, b, `document.getElementById("p-action").textContent`); got != "派保安到北围墙1防区探测器查看" {
+			t.Errorf("popup action (the rule's action:) %q", got)
+		}
 		until(t, b, 5*time.Second, "map zone flashing", `document.querySelector('#popup-map g[data-zone="zone-n1"].flash')`)
 		if eval[bool](t, b, `!!document.querySelector('#popup-map g[data-zone="zone-n2"].flash')`) {
 			t.Error("a quiet zone flashes")

@@ -139,6 +139,7 @@ devices:
     select: {kind: perimeter_zone}
     signal: alarm
     message: '周界报警：{{.DeviceName}}'
+    action: '派保安到{{.DeviceName}}查看'
     state: {equals: 1}
 `
 	site := filepath.Join(dir, "site.yaml")

@@ -371,6 +371,7 @@
     $("p-value").textContent = fmtValue(a.value);
     $("p-time").textContent = fmtTime(a.time);
     $("p-details").textContent = z ? [z.household, areaName(z.area)].filter(Boolean).join(" · ") : areaName(a.area);
+    $("p-action").textContent = a.action || "";
     const cam = $("p-camera");
     const url = z && z.camera && /^https?:\/\//i.test(z.camera) ? z.camera : "";
     cam.textContent = url;
