@@ -17,8 +17,8 @@ const maxBody = 16 << 10
 //	GET  /api/v1/zones                       zones and their states
 //	POST /api/v1/zones/arm-all               arm every zone
 //	POST /api/v1/zones/{id}/arm              arm one zone
-//	POST /api/v1/zones/{id}/bypass           {"reason"} bypass (not 24-hour zones)
-//	POST /api/v1/zones/{id}/disarm           {"password"} disarm, password checked again
+//	POST /api/v1/zones/{id}/bypass           {"reason","password"} bypass, password checked again (not 24-hour zones)
+//	POST /api/v1/zones/{id}/disarm           {"password","reason"} disarm, password checked again (not 24-hour zones)
 //	POST /api/v1/alarms/{id}/shelve          {"reason","minutes"}
 //	POST /api/v1/alarms/{id}/unshelve
 //	POST /api/v1/alarms/{id}/note            {"text"}
@@ -33,7 +33,7 @@ type API struct {
 	M *Manager
 	// User names the request's authenticated user, "" if none (401).
 	User func(*http.Request) string
-	// Passwords checks the password of a disarm.
+	// Passwords checks the password of a disarm or a bypass.
 	Passwords PasswordChecker
 }
 
@@ -47,10 +47,10 @@ func (a *API) Mount(handle func(pattern string, h http.Handler)) {
 			return a.M.Arm(r.Context(), u, r.PathValue("id"))
 		},
 		"POST /api/v1/zones/{id}/bypass": func(r *http.Request, u string, b *body) error {
-			return a.M.Bypass(r.Context(), u, r.PathValue("id"), b.Reason)
+			return a.M.Bypass(r.Context(), u, r.PathValue("id"), b.Reason, b.Password, a.Passwords)
 		},
 		"POST /api/v1/zones/{id}/disarm": func(r *http.Request, u string, b *body) error {
-			return a.M.Disarm(r.Context(), u, r.PathValue("id"), b.Password, a.Passwords)
+			return a.M.Disarm(r.Context(), u, r.PathValue("id"), b.Reason, b.Password, a.Passwords)
 		},
 		"POST /api/v1/alarms/{id}/shelve": func(r *http.Request, u string, b *body) error {
 			return a.M.Shelve(r.Context(), u, r.PathValue("id"), b.Reason, time.Duration(b.Minutes*float64(time.Minute)))

@@ -27,6 +27,12 @@ func TestAPI(t *testing.T) {
 		{"disarm wrong password", "POST", "/api/v1/zones/zone-3/disarm", "op", `{"password":"x"}`, 403},
 		{"disarm", "POST", "/api/v1/zones/zone-3/disarm", "op", `{"password":"pw"}`, 200},
 		{"disarm 24-hour zone", "POST", "/api/v1/zones/sos/disarm", "op", `{"password":"pw"}`, 409},
+		{"arm again", "POST", "/api/v1/zones/zone-3/arm", "op", ``, 200},
+		{"bypass without password", "POST", "/api/v1/zones/zone-3/bypass", "op", `{"reason":"ladder"}`, 403},
+		{"bypass wrong password", "POST", "/api/v1/zones/zone-3/bypass", "op", `{"reason":"ladder","password":"x"}`, 403},
+		{"bypass without reason", "POST", "/api/v1/zones/zone-3/bypass", "op", `{"password":"pw"}`, 400},
+		{"bypass 24-hour zone", "POST", "/api/v1/zones/sos/bypass", "op", `{"reason":"test","password":"pw"}`, 409},
+		{"bypass", "POST", "/api/v1/zones/zone-3/bypass", "op", `{"reason":"ladder","password":"pw"}`, 200},
 		{"unknown zone", "POST", "/api/v1/zones/nope/arm", "op", ``, 404},
 		{"arm all", "POST", "/api/v1/zones/arm-all", "op", ``, 200},
 		{"shelve without reason", "POST", "/api/v1/alarms/" + id + "/shelve", "eng", `{"minutes":5}`, 400},
@@ -70,8 +76,17 @@ func TestAPI(t *testing.T) {
 			refused++
 		}
 	}
-	if refused != 3 {
-		t.Fatalf("%d refused attempts journaled, want 3", refused)
+	if refused != 6 {
+		t.Fatalf("%d refused attempts journaled, want 6 (3 disarms, 3 bypasses)", refused)
+	}
+	var bypass *Entry
+	for _, e := range x.j.entries() {
+		if e.Type == Action && e.Action == "bypass" {
+			bypass = &e
+		}
+	}
+	if bypass == nil || bypass.User != "op" || bypass.Subject != "zone-3" || bypass.Reason != "ladder" {
+		t.Fatalf("bypass journaled as %+v, want who, zone and reason", bypass)
 	}
 }
 

@@ -113,24 +113,30 @@ func TestLifecycle(t *testing.T) {
 			{do: act(func(x *h, id string) error { return x.m.InService(bg, "eng", id) }, T, "pz-3"), rule: T, dev: "pz-3", want: "cleared-unacknowledged", err: ErrConflict},
 		},
 		"disarmed zone: no intrusion alarm, tamper still watched; arming raises at once": {
-			{do: zone(func(x *h) error { return x.m.Disarm(bg, "op", "zone-3", "pw", okPW{}) }), rule: I, dev: "pz-3", want: "gone"},
+			{do: zone(func(x *h) error { return x.m.Disarm(bg, "op", "zone-3", "", "pw", okPW{}) }), rule: I, dev: "pz-3", want: "gone"},
 			{do: pt("pz-3", "alarm", 1), rule: I, dev: "pz-3", want: "gone"},
 			{do: pt("pz-3", "tamper", 1), rule: T, dev: "pz-3", want: "active-unacknowledged"},
 			{do: zone(func(x *h) error { return x.m.Arm(bg, "op", "zone-3") }), rule: I, dev: "pz-3", want: "active-unacknowledged"},
 		},
 		"bypassed zone: no intrusion alarm": {
-			{do: zone(func(x *h) error { return x.m.Bypass(bg, "op", "zone-3", "works") }), rule: I, dev: "pz-3", want: "gone"},
+			{do: zone(func(x *h) error { return x.m.Bypass(bg, "op", "zone-3", "works", "pw", okPW{}) }), rule: I, dev: "pz-3", want: "gone"},
 			{do: pt("pz-3", "alarm", 1), rule: I, dev: "pz-3", want: "gone"},
 			{do: zone(func(x *h) error { return x.m.ArmAll(bg, "op") }), rule: I, dev: "pz-3", want: "active-unacknowledged"},
 		},
 		"disarm without the password is refused": {
-			{do: zone(func(x *h) error { return x.m.Disarm(bg, "op", "zone-3", "", okPW{}) }), rule: I, dev: "pz-3", want: "gone", err: ErrPassword},
-			{do: zone(func(x *h) error { return x.m.Disarm(bg, "op", "zone-3", "guess", okPW{}) }), rule: I, dev: "pz-3", want: "gone", err: ErrPassword},
+			{do: zone(func(x *h) error { return x.m.Disarm(bg, "op", "zone-3", "", "", okPW{}) }), rule: I, dev: "pz-3", want: "gone", err: ErrPassword},
+			{do: zone(func(x *h) error { return x.m.Disarm(bg, "op", "zone-3", "", "guess", okPW{}) }), rule: I, dev: "pz-3", want: "gone", err: ErrPassword},
+			{do: pt("pz-3", "alarm", 1), rule: I, dev: "pz-3", want: "active-unacknowledged"},
+		},
+		"bypass without the password is refused": {
+			{do: zone(func(x *h) error { return x.m.Bypass(bg, "op", "zone-3", "ladder", "", okPW{}) }), rule: I, dev: "pz-3", want: "gone", err: ErrPassword},
+			{do: zone(func(x *h) error { return x.m.Bypass(bg, "op", "zone-3", "ladder", "guess", okPW{}) }), rule: I, dev: "pz-3", want: "gone", err: ErrPassword},
+			{do: zone(func(x *h) error { return x.m.Bypass(bg, "op", "zone-3", " ", "pw", okPW{}) }), rule: I, dev: "pz-3", want: "gone", err: ErrBadRequest},
 			{do: pt("pz-3", "alarm", 1), rule: I, dev: "pz-3", want: "active-unacknowledged"},
 		},
 		"24-hour zone cannot be disarmed or bypassed": {
-			{do: zone(func(x *h) error { return x.m.Disarm(bg, "op", "sos", "pw", okPW{}) }), rule: I, dev: "pz-sos", want: "gone", err: ErrConflict},
-			{do: zone(func(x *h) error { return x.m.Bypass(bg, "op", "sos", "test") }), rule: I, dev: "pz-sos", want: "gone", err: ErrConflict},
+			{do: zone(func(x *h) error { return x.m.Disarm(bg, "op", "sos", "", "pw", okPW{}) }), rule: I, dev: "pz-sos", want: "gone", err: ErrConflict},
+			{do: zone(func(x *h) error { return x.m.Bypass(bg, "op", "sos", "test", "pw", okPW{}) }), rule: I, dev: "pz-sos", want: "gone", err: ErrConflict},
 			{do: pt("pz-sos", "alarm", 1), rule: I, dev: "pz-sos", want: "active-unacknowledged"},
 		},
 	}
@@ -160,7 +166,7 @@ func TestLifecycle(t *testing.T) {
 // zone armed and a refused-action entry in the journal (篇3·二十二·5).
 func TestRefusedDisarmJournaled(t *testing.T) {
 	x := newH(t)
-	err := x.m.Disarm(bg, "op", "zone-3", "", okPW{})
+	err := x.m.Disarm(bg, "op", "zone-3", "", "", okPW{})
 	if !errors.Is(err, ErrPassword) {
 		t.Fatalf("disarm without password: %v", err)
 	}
@@ -206,7 +212,7 @@ func TestZonesFollowReload(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := m.Bypass(bg, "op", "zone-3", "works"); err != nil {
+	if err := m.Bypass(bg, "op", "zone-3", "works", "pw", okPW{}); err != nil {
 		t.Fatal(err)
 	}
 	next := testSite()

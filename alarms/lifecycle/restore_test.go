@@ -27,7 +27,7 @@ func TestRestore(t *testing.T) {
 		t.Fatal(err)
 	}
 	cut := len(x.j.entries())
-	if err := x.m.Bypass(bg, "op", "zone-3", "ladder"); err != nil {
+	if err := x.m.Bypass(bg, "op", "zone-3", "ladder", "pw", okPW{}); err != nil {
 		t.Fatal(err)
 	}
 	x.ack(x.id("intrusion", "pz-3"))

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 
 	"facmon/alarms"
@@ -164,8 +165,9 @@ func (m *Manager) Gate(r *rules.Rule, device string) bool { return m.zones.gate(
 // in alarm raises at once). Set it before serving.
 func (m *Manager) OnZoneChange(f func()) { m.zones.listen = f }
 
-// PasswordChecker checks an operator's password again before a disarm
-// (篇3·二十二·5); the console's auth implements it.
+// PasswordChecker checks an operator's password again before a disarm or
+// a bypass (篇3·二十二·5, 十九·3: 布防、撤防（密码）、旁路 are controlled and
+// recorded); the console's auth implements it, throttled like a login.
 type PasswordChecker interface {
 	CheckPassword(user, password string) bool
 }
@@ -185,22 +187,37 @@ func (m *Manager) ArmAll(ctx context.Context, user string) error {
 	return m.zoneAction(ctx, user, "arm", ids, Armed, "")
 }
 
-// Bypass bypasses a zone; 24-hour zones refuse.
-func (m *Manager) Bypass(ctx context.Context, user, id, reason string) error {
-	return m.zoneAction(ctx, user, "bypass", []string{id}, Bypassed, reason)
+// Bypass bypasses a zone once pc accepts user's password again; a reason
+// is required. A bypass silences the zone's intrusion alarms exactly as a
+// disarm does, so it is guarded the same way.
+func (m *Manager) Bypass(ctx context.Context, user, id, reason, password string, pc PasswordChecker) error {
+	if strings.TrimSpace(reason) == "" {
+		return fmt.Errorf("zone %q: bypass: a reason is required: %w", id, ErrBadRequest)
+	}
+	return m.guardedZoneAction(ctx, user, "bypass", id, Bypassed, reason, password, pc)
 }
 
-// Disarm disarms a zone once pc accepts user's password again; a wrong or
-// missing password, or a 24-hour zone, is refused and journaled as a
-// refused attempt.
-func (m *Manager) Disarm(ctx context.Context, user, id, password string, pc PasswordChecker) error {
-	if m.zones.lookup(id) == nil {
+// Disarm disarms a zone once pc accepts user's password again; reason is
+// optional.
+func (m *Manager) Disarm(ctx context.Context, user, id, reason, password string, pc PasswordChecker) error {
+	return m.guardedZoneAction(ctx, user, "disarm", id, Disarmed, reason, password, pc)
+}
+
+// guardedZoneAction is a disarm or a bypass: a 24-hour zone refuses it, a
+// missing or wrong password refuses it; each refusal is journaled with
+// who, zone and why, each success with who, zone and reason.
+func (m *Manager) guardedZoneAction(ctx context.Context, user, action, id string, st ZoneState, reason, password string, pc PasswordChecker) error {
+	zn := m.zones.lookup(id)
+	if zn == nil {
 		return fmt.Errorf("zone %q: %w", id, ErrNoZone)
 	}
-	if pc == nil || password == "" || !pc.CheckPassword(user, password) {
-		return m.refuse(ctx, user, "disarm", id, "password missing or wrong", ErrPassword)
+	if zn.AlwaysArmed {
+		return m.refuse(ctx, user, action, id, "24-hour zone: cannot be disarmed or bypassed", ErrConflict)
 	}
-	return m.zoneAction(ctx, user, "disarm", []string{id}, Disarmed, "")
+	if pc == nil || password == "" || !pc.CheckPassword(user, password) {
+		return m.refuse(ctx, user, action, id, "password missing or wrong", ErrPassword)
+	}
+	return m.zoneAction(ctx, user, action, []string{id}, st, strings.TrimSpace(reason))
 }
 
 // zoneAction journals and applies one zone action on ids.

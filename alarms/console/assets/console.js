@@ -427,8 +427,9 @@
       if (!z.always_armed) {
         td.append(button(t("zone.disarm"), () => disarm(z), "disarm"));
         td.append(button(t("zone.bypass"), async () => {
-          const v = await ask(t("zone.bypass") + " " + z.name, [{ name: "reason", label: t("shelve.reason") }]);
-          if (v) act("POST", path("bypass"), { reason: v.reason }).then(loadZones);
+          const v = await ask(t("zone.bypass") + " " + z.name, [{ name: "reason", label: t("shelve.reason") },
+            { name: "password", label: t("zone.password"), type: "password" }]);
+          if (v) act("POST", path("bypass"), { reason: v.reason, password: v.password }).then(loadZones);
         }, "bypass"));
       }
       tr.append(td);
