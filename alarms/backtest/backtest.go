@@ -23,9 +23,11 @@ import (
 	"facmon/internal/site"
 )
 
-// Source delivers a site's recorded points in [from, to) in time order.
+// Source delivers a site's recorded points in [from, to) in time order:
+// when sel is not nil, only of the devices it names and of the signals it
+// lists for each (with their status points).
 type Source interface {
-	Read(ctx context.Context, s *site.Site, from, to time.Time, fn func([]collectors.Point) error) error
+	Read(ctx context.Context, s *site.Site, from, to time.Time, sel map[string][]string, fn func([]collectors.Point) error) error
 }
 
 // Options configure one backtest.
@@ -70,7 +72,7 @@ func Run(ctx context.Context, src Source, o Options) (*Report, error) {
 		o.Buckets = 600
 	}
 	rp := newReplay(&o)
-	if err := src.Read(ctx, o.Site, o.From, o.To, rp.batch); err != nil {
+	if err := src.Read(ctx, o.Site, o.From, o.To, rp.sel, rp.batch); err != nil {
 		return nil, fmt.Errorf("backtest: reading history: %w", err)
 	}
 	rp.finish()
@@ -84,15 +86,17 @@ type replay struct {
 	rec      [2]*recorder
 	gaps     *gapFinder
 	env      *envelopes
+	sel      map[string][]string
 	points   int
 }
 
 func newReplay(o *Options) *replay {
-	rp := &replay{o: o,
+	sel := selection(o.Old, o.New)
+	rp := &replay{o: o, sel: sel,
 		old:  engine.New(engine.Options{Rules: o.Old}),
 		new:  engine.New(engine.Options{Rules: o.New}),
 		rec:  [2]*recorder{newRecorder(), newRecorder()},
-		gaps: newGapFinder(o.Site, o.From, o.Gap),
+		gaps: newGapFinder(o.Site, sel, o.From, o.Gap),
 		env:  newEnvelopes(o, o.Old, o.New),
 	}
 	// Arm the silence timers at the start of the history, as a service

@@ -29,9 +29,13 @@ type gapFinder struct {
 	gaps    []Gap
 }
 
-func newGapFinder(s *site.Site, from time.Time, max time.Duration) *gapFinder {
+// newGapFinder watches the devices of s that sel names.
+func newGapFinder(s *site.Site, sel map[string][]string, from time.Time, max time.Duration) *gapFinder {
 	g := &gapFinder{max: max, offline: map[string]bool{}, last: make(map[string]time.Time, len(s.Devices))}
 	for _, d := range s.Devices {
+		if _, ok := sel[d.ID]; !ok {
+			continue
+		}
 		g.order = append(g.order, d.ID)
 		g.last[d.ID] = from
 	}

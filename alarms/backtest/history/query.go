@@ -31,16 +31,23 @@ type Options struct {
 	// empty for none.
 	Token string
 	// PageSize is the number of rows read per series per request
-	// (default 500).
+	// (default DefaultPageSize).
 	PageSize int
+	// Concurrent is the number of requests in flight at once (default
+	// DefaultConcurrent): pages are fetched ahead while the engine works.
+	Concurrent int
 	// Timeout bounds one request (default 60s).
 	Timeout time.Duration
 	// Client defaults to a new http.Client.
 	Client *http.Client
 }
 
-// DefaultPageSize is the number of rows read per series per request.
-const DefaultPageSize = 500
+// Defaults of Options. A page of 5,000 rows of a device with three
+// signals takes about 160 KB; two per series are held.
+const (
+	DefaultPageSize   = 5000
+	DefaultConcurrent = 3
+)
 
 // client runs InfluxQL queries.
 type client struct {
