@@ -13,6 +13,8 @@ import (
 type unitData struct {
 	bits [2]map[uint16]bool   // coil, discrete
 	regs [2]map[uint16]uint16 // holding, input
+	// mapped are the readable ranges per table (mapped.go); none: all.
+	mapped [4][]span
 }
 
 func newUnitData() *unitData {
@@ -65,6 +67,9 @@ func (s *store) readBits(unit uint8, t codec.Table, addr, qty uint16) ([]bool, e
 	if u == nil {
 		return nil, mb.ErrGWTargetFailedToRespond
 	}
+	if err := u.mappedCheck(t, addr, qty); err != nil {
+		return nil, err
+	}
 	out := make([]bool, qty)
 	for i := range out {
 		out[i] = u.bits[bitIndex(t)][addr+uint16(i)]
@@ -78,6 +83,9 @@ func (s *store) readRegs(unit uint8, t codec.Table, addr, qty uint16) ([]uint16,
 	u := s.unit(unit, false)
 	if u == nil {
 		return nil, mb.ErrGWTargetFailedToRespond
+	}
+	if err := u.mappedCheck(t, addr, qty); err != nil {
+		return nil, err
 	}
 	out := make([]uint16, qty)
 	for i := range out {
