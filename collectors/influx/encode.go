@@ -3,12 +3,10 @@ package influx
 import (
 	"math"
 	"slices"
-	"strconv"
 	"strings"
-	"time"
-	"unicode/utf8"
 
 	"facmon/collectors"
+	"facmon/internal/lineproto"
 )
 
 // StatusMeasurement is where device-status points (Signal "_status") go:
@@ -23,12 +21,6 @@ const (
 	ReasonBadQuality = "bad_quality" // Quality Bad on a reading: it carries no value
 	ReasonRejected   = "rejected"    // InfluxDB answered 4xx (not 429) to the batch
 	ReasonSpoolFull  = "spool_full"  // the spool's cap deleted it unsent
-)
-
-// InfluxDB stores nanoseconds since the epoch in an int64.
-var (
-	minTime = time.Unix(0, math.MinInt64+2)
-	maxTime = time.Unix(0, math.MaxInt64-1)
 )
 
 // line is one line-protocol line under construction: one series at one
@@ -110,7 +102,7 @@ func prepare(p *collectors.Point) (seriesKey, field, string) {
 	if k.meas == "" || strings.HasPrefix(k.meas, "#") || k.device == "" || p.Signal == "" {
 		return k, field{}, ReasonInvalid
 	}
-	if p.Time.Before(minTime) || p.Time.After(maxTime) {
+	if !lineproto.InRange(p.Time) {
 		return k, field{}, ReasonInvalid
 	}
 	k.ns = p.Time.UnixNano()
@@ -171,71 +163,26 @@ func b2f(b bool) float64 {
 }
 
 func (l *line) appendTo(b []byte) []byte {
-	b = appendEscaped(b, l.meas, ", ")
+	b = lineproto.AppendMeasurement(b, l.meas)
 	for _, t := range l.tags[:l.ntags] {
-		b = append(b, ',')
-		b = appendEscaped(b, t[0], ",= ")
-		b = append(b, '=')
-		b = appendEscaped(b, t[1], ",= ")
+		b = lineproto.AppendTag(b, t[0], t[1])
 	}
 	for i, f := range l.fields {
-		if i == 0 {
-			b = append(b, ' ')
-		} else {
-			b = append(b, ',')
-		}
-		b = appendEscaped(b, f.key, ",= ")
-		b = append(b, '=')
-		b = f.appendValue(b)
+		b = lineproto.AppendFieldSep(b, i)
+		b = f.appendTo(b)
 	}
-	b = append(b, ' ')
-	return strconv.AppendInt(b, l.ns, 10)
+	return lineproto.AppendTime(b, l.ns)
 }
 
-func (f field) appendValue(b []byte) []byte {
+func (f field) appendTo(b []byte) []byte {
 	switch {
 	case f.isStr:
-		b = append(b, '"')
-		b = appendEscaped(b, f.str, `"\`)
-		return append(b, '"')
+		return lineproto.AppendString(b, f.key, f.str)
 	case f.isBool:
-		return strconv.AppendBool(b, f.num != 0)
+		return lineproto.AppendBool(b, f.key, f.num != 0)
 	}
-	return strconv.AppendFloat(b, f.num, 'g', -1, 64)
+	return lineproto.AppendFloat(b, f.key, f.num)
 }
 
-// appendEscaped escapes the characters special to line protocol in this
-// position with a backslash.
-func appendEscaped(b []byte, s, special string) []byte {
-	for i := 0; i < len(s); i++ {
-		if strings.IndexByte(special, s[i]) >= 0 {
-			b = append(b, '\\')
-		}
-		b = append(b, s[i])
-	}
-	return b
-}
-
-// clean makes an identifier representable in line protocol, which has no
-// escape for line breaks and reads a backslash before a special character
-// as an escape: control characters become '_', backslashes '/', invalid
-// UTF-8 U+FFFD. Site-file ids never contain them; MQTT-sourced ids might.
-func clean(s string) string {
-	if isPlain(s) {
-		return s
-	}
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	return strings.Map(func(r rune) rune {
-		switch {
-		case r == '\\':
-			return '/'
-		case r < 0x20 || r == 0x7f:
-			return '_'
-		}
-		return r
-	}, s)
-}
-
-func isPlain(s string) bool {
-	return utf8.ValidString(s) && !strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f || r == '\\' })
-}
+// clean makes an identifier representable in line protocol.
+func clean(s string) string { return lineproto.Clean(s) }
