@@ -114,8 +114,9 @@ func keyPos(file string, text []byte, key string) string {
 // device instead (unselectedDevices).
 func idleRules(s *site.Site, set *rules.Set) []Warning {
 	var ws []Warning
-	for _, r := range set.Rules {
-		if len(r.Devices) > 0 || len(kinds(&r.Select)) > 0 {
+	idle, _ := set.Idle()
+	for _, r := range idle {
+		if len(kinds(&r.Select)) > 0 {
 			continue
 		}
 		ws = append(ws, Warning{
