@@ -20,6 +20,7 @@ command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need_pkgs+
 command -v mosquitto_pub >/dev/null 2>&1 || need_pkgs+=(mosquitto-clients)
 command -v prometheus-alertmanager >/dev/null 2>&1 || need_pkgs+=(prometheus-alertmanager)
 command -v mbpoll >/dev/null 2>&1 || need_pkgs+=(mbpoll)
+command -v socat >/dev/null 2>&1 || need_pkgs+=(socat) # the install guide's wiring check (deploy/install_guide_test.go)
 command -v chromium >/dev/null 2>&1 || need_pkgs+=(chromium)
 [ -d /usr/share/fonts/opentype/noto ] || need_pkgs+=(fonts-noto-cjk)
 command -v docker-compose >/dev/null 2>&1 || need_pkgs+=(docker-compose)
