@@ -83,7 +83,7 @@ func TestInstallGuideNamesTheDeployFiles(t *testing.T) {
 			mustExist(t, f, filepath.Join(repoRoot(t), f))
 		})
 	}
-	if !strings.Contains(doc, "facmon check --config") {
-		t.Error("docs/install.md does not show facmon check --config")
+	if !strings.Contains(doc, "facmon check --strict --config") {
+		t.Error("docs/install.md does not show facmon check --strict --config")
 	}
 }
