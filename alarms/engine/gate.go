@@ -48,7 +48,8 @@ type Adopted struct {
 // Adopt makes the engine's alarms agree with the journal after a restart:
 // the journal is fsync'd before any action is acknowledged, while the
 // engine's own snapshot may be seconds older. Alarms in as take their state
-// from it; every other alarm that is not normal goes back to normal
+// from it (a latched one, whose condition the journal saw go, is normal
+// to the engine and its condition false); every other alarm that is not normal goes back to normal
 // (unknown to the journal, it was never shown to anyone) and is raised
 // again if its condition still holds. It returns how many it set.
 func (e *Engine) Adopt(as []Adopted) int {
@@ -62,6 +63,12 @@ func (e *Engine) Adopt(as []Adopted) int {
 	for _, in := range e.insts {
 		a := by[in.rule.Name+"\x00"+in.label]
 		switch {
+		case a != nil && a.State == alarms.Latched:
+			// The journal saw the condition go: the engine's memory of
+			// it may predate the clear, and must not raise it again.
+			in.Alarm, in.ID, in.Pending, in.Raise = alarms.Normal, "", time.Time{}, false
+			in.cancel()
+			n++
 		case a != nil:
 			in.Alarm, in.ID, in.Since, in.Message, in.Hold = a.State, a.ID, a.Since, a.Message, a.Hold
 			n++

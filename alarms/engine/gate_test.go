@@ -59,3 +59,24 @@ func TestAdopt(t *testing.T) {
 }
 
 func pointsAt(ps ...collectors.Point) []collectors.Point { return ps }
+
+// TestAdoptLatched: an alarm the journal saw clear into latched is normal
+// to the engine, and the engine's older memory of the condition does not
+// raise it again when the gate is installed after a restart.
+func TestAdoptLatched(t *testing.T) {
+	e := New(Options{Rules: ruleSet(t, tankLow)})
+	e.Process(pointsAt(level("tank-1", 0.5, 0)))
+	e.Advance(t0.Add(31 * time.Second)) // raised; the condition still holds in this (stale) state
+	since := t0
+	n := e.Adopt([]Adopted{{Rule: "tank-low", Device: "tank-1", ID: alarms.AlarmID("tank-low", "tank-1", since),
+		State: alarms.Latched, Since: since}})
+	if n != 1 || len(e.Alarms()) != 0 {
+		t.Fatalf("adopted %d, alarms %+v", n, e.Alarms())
+	}
+	if trs := e.SetGate(func(*rules.Rule, string) bool { return true }, t0.Add(time.Minute)); len(trs) != 0 {
+		t.Fatalf("latched alarm raised again on start: %+v", trs)
+	}
+	if trs := e.Advance(t0.Add(5 * time.Minute)); len(trs) != 0 {
+		t.Fatalf("latched alarm raised again later: %+v", trs)
+	}
+}

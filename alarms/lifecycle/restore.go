@@ -153,15 +153,15 @@ func (m *Manager) replayPoint(t *alarms.Transition) {
 }
 
 // Adopted returns the alarms the engine must take over after a restart
-// (engine.Adopt): every alarm whose state the engine knows (latched ones
-// are normal to the engine).
+// (engine.Adopt): every alarm the lifecycle holds; latched ones, whose
+// condition has gone, are normal to the engine.
 func (m *Manager) Adopted() []engine.Adopted {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var out []engine.Adopted
 	for _, r := range m.sorted() {
 		t := &r.tr
-		if t.To == alarms.Latched || t.To == alarms.Normal {
+		if t.To == alarms.Normal {
 			continue
 		}
 		out = append(out, engine.Adopted{Rule: t.Rule, Device: t.Device, ID: t.ID, State: t.To,

@@ -47,8 +47,8 @@ func TestRestore(t *testing.T) {
 			if got, want := y.m.Zones(), x.m.Zones(); !reflect.DeepEqual(got, want) {
 				t.Fatalf("zones after restore:\n got %+v\nwant %+v", got, want)
 			}
-			if got, want := y.m.Adopted(), x.m.Adopted(); !reflect.DeepEqual(got, want) || len(got) != 2 {
-				t.Fatalf("adopted after restore:\n got %+v\nwant %+v (tamper and intrusion; fire is latched)", got, want)
+			if got, want := y.m.Adopted(), x.m.Adopted(); !reflect.DeepEqual(got, want) || len(got) != 3 {
+				t.Fatalf("adopted after restore:\n got %+v\nwant %+v (tamper, intrusion, and fire latched)", got, want)
 			}
 			y.now = x.now.Add(31 * time.Minute)
 			if err := y.m.Advance(bg, y.now); err != nil {
