@@ -12,19 +12,6 @@ import (
 	"facmon/alarms/journal"
 )
 
-// fileJournal is the lifecycle's Journal on a real alarms/journal, as main
-// wires it.
-type fileJournal struct{ j *journal.Journal }
-
-func (f fileJournal) Append(ctx context.Context, es []Entry) (uint64, error) {
-	recs := make([]journal.Record, len(es))
-	for i, e := range es {
-		recs[i] = journal.Record{Time: e.Time, Type: journal.Type(e.Type), User: e.User, Action: e.Action,
-			Subject: e.Subject, Reason: e.Reason, Payload: e.Payload}
-	}
-	return f.j.Append(ctx, recs...)
-}
-
 // BenchmarkAckLatency journals transitions through the Manager on a real,
 // fsync'd journal from 1, 8 and 64 concurrent callers (operators and the
 // runner; the journal's group commit lets concurrent appends share an
@@ -41,7 +28,7 @@ func BenchmarkAckLatency(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer j.Close()
-			m, err := New(Options{Site: testSite(), Journal: fileJournal{j}, Clock: time.Now,
+			m, err := New(Options{Site: testSite(), Journal: j, Clock: time.Now,
 				Output: alarms.OutputFunc(func(context.Context, []alarms.Transition) error { return nil })})
 			if err != nil {
 				b.Fatal(err)

@@ -65,7 +65,7 @@ type memJournal struct {
 	fail error
 }
 
-func (j *memJournal) Append(_ context.Context, es []Entry) (uint64, error) {
+func (j *memJournal) Append(_ context.Context, es ...Entry) (uint64, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.fail != nil {

@@ -49,10 +49,9 @@ var (
 )
 
 // Journal records entries durably; Append returns the sequence number of
-// the last one once they are fsync'd (alarms/journal through an adapter in
-// main).
+// the last one once they are fsync'd (*journal.Journal).
 type Journal interface {
-	Append(ctx context.Context, es []Entry) (uint64, error)
+	Append(ctx context.Context, es ...Entry) (uint64, error)
 }
 
 // Options configure a Manager.
@@ -141,7 +140,7 @@ func pointKey(rule, device string) string { return rule + "\x00" + device }
 // commit journals es and then hands ts to the output. On a journal error
 // nothing is handed on and the error wraps ErrJournal.
 func (m *Manager) commit(ctx context.Context, es []Entry, ts []alarms.Transition) error {
-	seq, err := m.o.Journal.Append(ctx, es)
+	seq, err := m.o.Journal.Append(ctx, es...)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrJournal, err)
 	}

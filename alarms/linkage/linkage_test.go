@@ -29,7 +29,7 @@ type memJournal struct {
 	es []lifecycle.Entry
 }
 
-func (j *memJournal) Append(_ context.Context, es []lifecycle.Entry) (uint64, error) {
+func (j *memJournal) Append(_ context.Context, es ...lifecycle.Entry) (uint64, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.es = append(j.es, es...)
