@@ -1,16 +1,16 @@
-// Package board is the in-memory alarm board behind the alarm API: the
-// alarms that are active or await acknowledgement, and a bounded history
-// of transitions (the durable journal of a later issue will back it). It
-// is an alarms.Output fed by the dispatcher, and serves
+// Package board is the alarm API's view of the alarm service
+// (alarms/service): the alarms that are active or await acknowledgement,
+// kept from the transitions the service hands it, and the history, which
+// the service reads from the durable journal. It serves
 //
 //	GET  /api/v1/alarms              the board, unacknowledged first
 //	GET  /api/v1/alarms/history      past transitions, JSON or CSV
 //	POST /api/v1/alarms/{id}/ack     acknowledge one alarm
 //	POST /api/v1/alarms/ack          acknowledge many ({"ids": [...]})
 //
-// Acknowledgements go to an Acker (the alarm engine); the board changes
-// only when the engine's ack transition comes back through the outputs,
-// so the board, the journal and every other output agree.
+// Acknowledgements go to an Acker (the alarm service); the board changes
+// only when the ack transition comes back from the service, so the board,
+// the journal and every other output agree.
 package board
 
 import (
@@ -29,7 +29,7 @@ import (
 
 // Defaults of Options.
 const (
-	DefaultHistory   = 10_000
+	DefaultHistory   = 10_000 // the journal's default record cap
 	DefaultMaxBody   = 64 << 10
 	DefaultMaxAckIDs = 1000
 )
@@ -38,9 +38,8 @@ const (
 // with the id awaits acknowledgement; the API answers 404.
 var ErrNotAckable = errors.New("no such alarm awaiting acknowledgement")
 
-// Acker acknowledges alarms; the alarm engine implements it (through an
-// AckerFunc in main). It returns ErrNotAckable for an unknown or already
-// acknowledged alarm.
+// Acker acknowledges alarms; the alarm service implements it. It returns
+// ErrNotAckable for an unknown or already acknowledged alarm.
 type Acker interface {
 	Ack(ctx context.Context, id, user string, at time.Time) error
 }
@@ -53,11 +52,20 @@ func (f AckerFunc) Ack(ctx context.Context, id, user string, at time.Time) error
 	return f(ctx, id, user, at)
 }
 
+// HistorySource answers history queries: the alarm service, from the
+// durable journal. It returns the transitions that match q, newest first,
+// at most q.Limit, and whether more matched.
+type HistorySource interface {
+	History(ctx context.Context, q HistoryQuery) ([]alarms.Transition, bool, error)
+}
+
 // Options configure a Board.
 type Options struct {
-	// History is how many transitions are kept (default 10,000; the
-	// oldest are dropped).
+	// History is the largest limit a history request may ask for (default
+	// 10,000: every record the journal keeps by default).
 	History int
+	// Source answers history requests; without one they get 503.
+	Source HistorySource
 	// Acker takes acknowledgements; without one, ack requests get 503.
 	Acker Acker
 	// User names the authenticated user of a request, "" if none (then
@@ -103,7 +111,6 @@ type Board struct {
 
 	mu     sync.RWMutex
 	active map[string]*Alarm
-	hist   history
 	seq    uint64
 }
 
@@ -131,17 +138,16 @@ func New(o Options) *Board {
 	}
 	g := promauto.With(o.Registerer).NewGaugeVec(prometheus.GaugeOpts{Name: "facmon_alarms",
 		Help: "Alarms on the board, by state and severity."}, []string{"state", "severity"})
-	return &Board{o: o, log: o.Logger, gauges: g, active: make(map[string]*Alarm), hist: newHistory(o.History)}
+	return &Board{o: o, log: o.Logger, gauges: g, active: make(map[string]*Alarm)}
 }
 
-// Transitions applies ts to the board and the history, in order.
+// Transitions applies ts to the board, in order.
 func (b *Board) Transitions(_ context.Context, ts []alarms.Transition) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for i := range ts {
 		b.seq++
 		b.apply(&ts[i])
-		b.hist.add(ts[i])
 	}
 	b.count()
 	return nil
@@ -195,9 +201,12 @@ func (b *Board) Alarms(f ListFilter) []Alarm {
 }
 
 // History returns the transitions that match q, newest first, at most
-// q.Limit, and whether more matched.
-func (b *Board) History(q HistoryQuery) ([]alarms.Transition, bool) {
-	b.mu.RLock()
-	defer b.mu.RUnlock()
-	return b.hist.query(q)
+// q.Limit, and whether more matched, from the Source.
+func (b *Board) History(ctx context.Context, q HistoryQuery) ([]alarms.Transition, bool, error) {
+	if b.o.Source == nil {
+		return nil, false, errNoHistory
+	}
+	return b.o.Source.History(ctx, q)
 }
+
+var errNoHistory = errors.New("alarm history is not available")

@@ -42,9 +42,18 @@ func next(t alarms.Transition, c alarms.Change, sec int, by string) alarms.Trans
 
 func feed(t *testing.T, b *Board, ts ...alarms.Transition) {
 	t.Helper()
-	if err := b.Transitions(context.Background(), ts); err != nil {
+	if err := apply(context.Background(), b, ts); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// apply hands ts to the board and, as the service would journal them, to
+// the test history.
+func apply(ctx context.Context, b *Board, ts []alarms.Transition) error {
+	if h, ok := b.o.Source.(*history); ok {
+		_ = h.Transitions(ctx, ts)
+	}
+	return b.Transitions(ctx, ts)
 }
 
 func ids(as []Alarm) string {
@@ -116,11 +125,14 @@ func TestBoardOrder(t *testing.T) {
 }
 
 func TestHistoryKeepsNewestN(t *testing.T) {
-	b := New(Options{History: 3})
+	b := New(Options{Source: newHistory(3)})
 	for i := range 5 {
 		feed(t, b, raised("r", fmt.Sprint("d", i), alarms.Minor, i))
 	}
-	ts, more := b.History(HistoryQuery{Limit: 10})
+	ts, more, err := b.History(context.Background(), HistoryQuery{Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
 	var got []string
 	for _, tr := range ts {
 		got = append(got, tr.Device)

@@ -51,7 +51,8 @@ type HistoryQuery struct {
 	CSV bool
 }
 
-func (q *HistoryQuery) match(t *alarms.Transition) bool {
+// Match reports whether t is selected by q (all but the limit).
+func (q *HistoryQuery) Match(t *alarms.Transition) bool {
 	return (q.From.IsZero() || !t.Time.Before(q.From)) && (q.To.IsZero() || t.Time.Before(q.To)) &&
 		set(q.Device).has(t.Device) && set(q.Rule).has(t.Rule) && hasSeverity(q.Severity, t.Severity)
 }

@@ -2,6 +2,7 @@ package board
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 
 	"facmon/alarms"
@@ -61,7 +62,16 @@ func (b *Board) serveHistory(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	ts, more := b.History(q)
+	ts, more, err := b.History(r.Context(), q)
+	switch {
+	case errors.Is(err, errNoHistory):
+		writeError(w, http.StatusServiceUnavailable, err.Error())
+		return
+	case err != nil:
+		b.log.Error("alarm history", "err", err)
+		writeError(w, http.StatusInternalServerError, "reading the alarm history failed")
+		return
+	}
 	if q.CSV {
 		writeCSV(w, ts, more)
 		return

@@ -42,7 +42,7 @@ func (e *engineAcker) Ack(ctx context.Context, id, user string, at time.Time) er
 	n := next(t, alarms.Ack, 0, user)
 	n.Time = at
 	e.known[id] = n
-	return e.b.Transitions(ctx, []alarms.Transition{n})
+	return apply(ctx, e.b, []alarms.Transition{n})
 }
 
 type fixture struct {
@@ -63,6 +63,9 @@ func newFixture(t *testing.T, o Options) *fixture {
 	}
 	o.User = func(r *http.Request) string { return r.Header.Get("X-Test-User") }
 	o.Now = func() time.Time { return t0.Add(time.Hour) }
+	if o.Source == nil {
+		o.Source = newHistory(DefaultHistory)
+	}
 	f.b = New(o)
 	f.acker.b = f.b
 	f.ts = []alarms.Transition{

@@ -23,6 +23,7 @@ type runFlags struct {
 	mqttURL         string
 	logLevel        string
 	logFormat       string
+	journalRecords  int
 
 	// demo is set by `facmon demo` (the console then creates its demo
 	// user); override rewrites each loaded site (the demo's broker and
@@ -42,6 +43,7 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.mqttURL, "mqtt-url", "", "MQTT broker URL (overrides mqtt.url)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&f.logFormat, "log-format", "text", "text or json")
+	fs.IntVar(&f.journalRecords, "journal-records", 0, "records the alarm journal keeps, and the alarm history shows (default 10000)")
 }
 
 func defaultDataDir() string {

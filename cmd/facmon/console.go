@@ -127,21 +127,6 @@ func demoUser(users *auth.Store, svc *service) error {
 // Basic credentials or a bearer token that the guard accepted.
 func (svc *service) user(r *http.Request) string { return auth.UserOf(r) }
 
-// passwords checks a user's password again (zone disarm); it is the
-// lifecycle's PasswordChecker. The alarm pipeline is built before the
-// console, so the checker finds the guard at call time.
-func (svc *service) passwords() passwordFunc {
-	return func(user, password string) bool {
-		return svc.console != nil && svc.console.guard.CheckPassword(user, password)
-	}
-}
-
-// passwordFunc adapts a function to the CheckPassword interface.
-type passwordFunc func(user, password string) bool
-
-// CheckPassword calls f.
-func (f passwordFunc) CheckPassword(user, password string) bool { return f(user, password) }
-
 // siteMap is what the console draws of s.
 func siteMap(s *site.Site) console.SiteMap {
 	m := console.SiteMap{Site: s.ID, Name: s.Name}

@@ -17,6 +17,7 @@ import (
 	promcollectors "github.com/prometheus/client_golang/prometheus/collectors"
 
 	"facmon/alarms/rules"
+	alarmsvc "facmon/alarms/service"
 	"facmon/collectors"
 	"facmon/collectors/devstatus"
 	"facmon/collectors/fanout"
@@ -67,20 +68,16 @@ type service struct {
 	spool  *spool.Spool
 	writer *influx.Writer
 	table  *latest.Table
-	alarms *alarmPipeline
+	alarms *alarmsvc.Service
 	fan    *fanout.Fanout
 	web    *web.Server
 
 	devices *devstatus.View
 	console *consoleParts
+	rules   *rules.Set // the rule set at start, until the first runtime takes it
 
-	notify        *notifiers
-	notifyMetrics swapGatherer
-	notifyCtx     context.Context
-
-	reloadOK       prometheus.Gauge
-	reloadTime     prometheus.Gauge
-	runtimeMetrics swapGatherer
+	reloadOK   prometheus.Gauge
+	reloadTime prometheus.Gauge
 
 	mu   sync.Mutex
 	site *site.Site
@@ -122,36 +119,42 @@ func newService(s *site.Site, f *runFlags, log *slog.Logger) (*service, error) {
 		sp.Close()
 		return nil, fmt.Errorf("influx writer: %w", err)
 	}
-	gather := prometheus.Gatherers{reg, &svc.runtimeMetrics, &svc.notifyMetrics}
-	svc.web = web.New(web.Options{Listen: s.HTTP.Listen, Gatherer: gather, Logger: log.With("part", "http")})
-	set, err := rules.ForSite(f.config, s)
+	svc.web = web.New(web.Options{Listen: s.HTTP.Listen, Gatherer: reg, Logger: log.With("part", "http")})
+	if err := svc.buildParts(s); err != nil {
+		sp.Close()
+		return nil, err
+	}
+	return svc, nil
+}
+
+// buildParts builds, in this order, the console's guard, the alarm
+// service (whose disarm checks passwords with the guard) and the fan-out
+// that feeds it, and mounts their routes.
+func (svc *service) buildParts(s *site.Site) error {
+	set, err := rules.ForSite(svc.flags.config, s)
 	if err != nil {
-		sp.Close()
-		return nil, err
+		return err
 	}
-	if err := svc.buildAlarms(set); err != nil {
-		sp.Close()
-		return nil, err
-	}
+	svc.rules = set
 	if err := svc.mountConsole(); err != nil {
-		sp.Close()
-		return nil, err
+		return err
 	}
-	consumers := []fanout.Consumer{{Name: "latest", Handle: svc.table.Handle}}
-	for _, c := range svc.alarms.consumers() {
-		fn := c.fn
-		consumers = append(consumers, fanout.Consumer{Name: c.name, Handle: func(ctx context.Context, b []collectors.Point) {
-			if err := fn(ctx, b); err != nil {
-				log.Debug("fan-out consumer failed", "consumer", c.name, "err", err)
-			}
-		}})
+	if err := svc.buildAlarms(s, set); err != nil {
+		return err
 	}
-	svc.fan = fanout.New(fanout.Options{Store: svc.writer, Consumers: consumers, Registerer: reg, Logger: log.With("part", "fanout")})
+	consumers := []fanout.Consumer{{Name: "latest", Handle: svc.table.Handle}, {Name: "alarms", Handle: svc.consumeAlarms}}
+	svc.fan = fanout.New(fanout.Options{Store: svc.writer, Consumers: consumers, Registerer: svc.reg, Logger: svc.log.With("part", "fanout")})
 	svc.web.Handle("GET /api/v1/signals", svc.table.Handler())
 	svc.web.Handle("GET /api/v1/devices", svc.devices.Handler())
-	svc.web.Handle("/ack/", svc.notify)
 	svc.web.AddCheck("storage", svc.writer.Ready)
-	return svc, nil
+	return nil
+}
+
+// consumeAlarms hands a batch of points to the alarm service.
+func (svc *service) consumeAlarms(ctx context.Context, b []collectors.Point) {
+	if err := svc.alarms.Consume(ctx, b); err != nil {
+		svc.log.Debug("fan-out consumer failed", "consumer", "alarms", "err", err)
+	}
 }
 
 func (svc *service) registerMetrics() {
@@ -195,19 +198,12 @@ func (svc *service) run(ctx context.Context) error {
 	wg.Go(func() { svc.fan.Run(fanCtx) })
 	alarmCtx, stopAlarms := context.WithCancel(context.Background())
 	defer stopAlarms()
-	svc.alarms.run(alarmCtx, &wg, svc.logExit)
-	// The notifiers outlive the dispatcher, which drains into them at stop.
-	notifyCtx, stopNotify := context.WithCancel(context.Background())
-	defer stopNotify()
-	if err := svc.notify.start(notifyCtx); err != nil {
-		svc.log.Error("notifiers not started", "err", err)
-	}
-	svc.notifyCtx = notifyCtx
+	wg.Go(func() { svc.logExit("alarm service", svc.alarms.Run(alarmCtx)) })
 	changed := watchFiles(ctx, svc.watchedFiles, 2*time.Second)
 	usersChanged := watchFiles(ctx, func() []string { return []string{usersFile(svc.flags.dataDir)} }, time.Second)
 
 	var runErr error
-	rt := svc.startRuntime(ctx, svc.currentSite())
+	rt := svc.startRuntime(ctx, svc.currentSite(), svc.rules)
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
@@ -242,7 +238,6 @@ loop:
 	stopWriter()
 	stopHTTP()
 	wg.Wait()
-	svc.notify.stop()
 	if err := svc.spool.Close(); err != nil {
 		svc.log.Error("close spool", "err", err)
 	}
@@ -264,7 +259,7 @@ func (svc *service) reload(ctx context.Context, old *siteRuntime) *siteRuntime {
 	if err == nil {
 		set, err = rules.ForSite(svc.flags.config, s)
 		if err != nil {
-			svc.alarms.runner.Reload(ctx, nil, err)
+			svc.alarms.ReloadFailed(ctx, err)
 		}
 	}
 	if err != nil {
@@ -274,7 +269,6 @@ func (svc *service) reload(ctx context.Context, old *siteRuntime) *siteRuntime {
 		}
 		return old
 	}
-	svc.alarms.runner.Reload(ctx, set, nil)
 	old.stop()
 	svc.mu.Lock()
 	svc.site = s
@@ -282,11 +276,7 @@ func (svc *service) reload(ctx context.Context, old *siteRuntime) *siteRuntime {
 	svc.reloadOK.Set(1)
 	svc.reloadTime.SetToCurrentTime()
 	svc.log.Info("site file reloaded", "site", s.ID, "devices", len(s.Devices))
-	svc.notify.stop()
-	if err := svc.notify.start(svc.notifyCtx); err != nil {
-		svc.log.Error("notifiers not restarted", "err", err)
-	}
-	return svc.startRuntime(ctx, s)
+	return svc.startRuntime(ctx, s, set)
 }
 
 // logExit logs a part's unexpected end.

@@ -4,44 +4,37 @@ import (
 	"context"
 	"fmt"
 	"sync"
-	"sync/atomic"
 
-	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
-
+	"facmon/alarms/rules"
 	"facmon/collectors/devstatus"
 	"facmon/collectors/modbus"
 	"facmon/collectors/mqtt"
+	"facmon/internal/metricscope"
 	"facmon/internal/site"
 )
 
-// siteRuntime is the site-dependent part of the service — the collectors and
-// the alarm engine — which a reload stops and starts again with the new
-// site. Its metrics live on a registry of its own, swapped in whole, so a
-// reload never registers a metric twice.
+// siteRuntime is the site-dependent part of the service — the collectors —
+// which a reload stops and starts again with the new site. Their metrics
+// are registered in a scope that stop unregisters, so a reload never
+// registers a metric twice.
 type siteRuntime struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
-	reg    *prometheus.Registry
+	reg    *metricscope.Scope
 	modbus *modbus.Collector
 	mqtt   *mqtt.Collector
 }
 
-// startRuntime starts the collectors and evaluators of s. A part that
+// startRuntime starts the collectors of s and hands them, the site and
+// its rule set (nil: unchanged) to the alarm service. A collector that
 // cannot be built is logged and left out; the rest runs.
-func (svc *service) startRuntime(ctx context.Context, s *site.Site) *siteRuntime {
+func (svc *service) startRuntime(ctx context.Context, s *site.Site, set *rules.Set) *siteRuntime {
 	rctx, cancel := context.WithCancel(ctx)
-	rt := &siteRuntime{cancel: cancel, reg: prometheus.NewRegistry()}
+	rt := &siteRuntime{cancel: cancel, reg: metricscope.New(svc.reg)}
 	if err := rt.startCollectors(rctx, svc, s); err != nil {
 		svc.log.Error("collectors", "err", err)
 	}
-	svc.runtimeMetrics.set(rt.reg)
-	if rt.mqtt != nil {
-		svc.alarms.mqtt.set(rt.mqtt.Publisher())
-	} else {
-		svc.alarms.mqtt.set(nil)
-	}
-	svc.alarms.setModbus(rt.modbus) // linkage writes through the current collector
+	svc.alarms.Update(ctx, s, set, alarmLinks(rt.modbus, rt.mqtt))
 	svc.devices.Set(s, rt.sources()...)
 	return rt
 }
@@ -106,25 +99,12 @@ func (rt *siteRuntime) sources() []devstatus.Source {
 	return out
 }
 
-// stop cancels the runtime and waits for all its goroutines.
+// stop cancels the runtime, waits for all its goroutines and unregisters
+// its metrics.
 func (rt *siteRuntime) stop() {
 	rt.cancel()
 	rt.wg.Wait()
-}
-
-// swapGatherer gathers from whichever runtime registry is current.
-type swapGatherer struct {
-	p atomic.Pointer[prometheus.Registry]
-}
-
-func (g *swapGatherer) set(r *prometheus.Registry) { g.p.Store(r) }
-
-// Gather implements prometheus.Gatherer.
-func (g *swapGatherer) Gather() ([]*dto.MetricFamily, error) {
-	if r := g.p.Load(); r != nil {
-		return r.Gather()
-	}
-	return nil, nil
+	rt.reg.Close()
 }
 
 func ctxErr(err error) error {

@@ -1,0 +1,100 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"facmon/alarms"
+	"facmon/alarms/board"
+	"facmon/alarms/journal"
+	"facmon/alarms/lifecycle"
+)
+
+// Mount registers the whole alarm API with handle (internal/web's Handle,
+// behind the console's guard): the board and history, ack, the lifecycle
+// and zone actions, the event stream and the ack links of the
+// notifications.
+func (s *Service) Mount(handle func(pattern string, h http.Handler)) {
+	s.board.Mount(handle)
+	s.api.Mount(handle)
+	handle("GET /api/v1/events", s.hub)
+	handle("/ack/", http.HandlerFunc(s.serveAckLink))
+}
+
+// serveAckLink serves a notification's ack link with the current
+// notifiers' handler (none without a public URL and an ack secret).
+func (s *Service) serveAckLink(w http.ResponseWriter, r *http.Request) {
+	g := s.current()
+	if g == nil || g.notify == nil || g.notify.AckHandler == nil {
+		http.NotFound(w, r)
+		return
+	}
+	g.notify.AckHandler.ServeHTTP(w, r)
+}
+
+// Ack acknowledges alarm id on behalf of user, directly: a linkage-failure
+// alarm in the lifecycle, any other in the engine, whose transition the
+// lifecycle journals before it returns. It fails (board.ErrNotAckable)
+// if no such alarm awaits acknowledgement, and if the ack was not
+// journaled. The board, the console and the phones' ack links call it.
+func (s *Service) Ack(ctx context.Context, id, user string, _ time.Time) error {
+	if ok, err := s.life.AckEvent(ctx, id, user); ok {
+		if errors.Is(err, lifecycle.ErrConflict) {
+			return fmt.Errorf("alarm %q: %w", id, board.ErrNotAckable)
+		}
+		return err
+	}
+	if _, ok := s.runner.Ack(ctx, id, user); !ok {
+		return fmt.Errorf("alarm %q: %w", id, board.ErrNotAckable)
+	}
+	if s.life.AwaitsAck(id) {
+		return fmt.Errorf("alarm %q: acknowledgement not journaled", id)
+	}
+	return nil
+}
+
+// historyTypes are the journal records that carry an alarm transition:
+// the engine's (raise, clear, ack) and the operators' actions on alarms.
+var historyTypes = []journal.Type{journal.TypeTransition, journal.TypeAction}
+
+// History answers a history request from the journal: every transition
+// and alarm action it holds (zone actions and linkage writes are not
+// alarm transitions), newest first, those that match q, at most q.Limit,
+// and whether more matched (a Limit of 0 is every record the journal
+// keeps). It survives restarts and kill -9 as the
+// journal does.
+func (s *Service) History(_ context.Context, q board.HistoryQuery) ([]alarms.Transition, bool, error) {
+	if q.Limit <= 0 {
+		q.Limit = s.o.JournalRecords
+	}
+	recs, err := s.journal.Range(q.From, q.To, journal.Filter{Types: historyTypes, Limit: s.journal.Len() + 1})
+	if err != nil {
+		return nil, false, fmt.Errorf("alarm history: %w", err)
+	}
+	out := make([]alarms.Transition, 0, min(len(recs), q.Limit))
+	for i := range recs {
+		t, ok := transitionOf(&recs[i])
+		if !ok || !q.Match(&t) {
+			continue
+		}
+		if len(out) == q.Limit {
+			return out, true, nil
+		}
+		out = append(out, t)
+	}
+	return out, false, nil
+}
+
+// transitionOf decodes the transition a record carries; ok is false for
+// records that carry none (zone actions).
+func transitionOf(r *journal.Record) (alarms.Transition, bool) {
+	var t alarms.Transition
+	if err := json.Unmarshal(r.Payload, &t); err != nil || t.ID == "" || t.Change == 0 {
+		return t, false
+	}
+	return t, true
+}
