@@ -185,12 +185,17 @@ func (k *KPI) Run(ctx context.Context, tick time.Duration) error {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
-			now := k.o.Clock()
-			if err := k.write(ctx, now, k.Figures(now)); err != nil {
+			if err := k.Write(ctx, k.o.Clock()); err != nil {
 				k.o.Logger.Warn("alarm KPIs not written", "err", err)
 			}
 		}
 	}
+}
+
+// Write slides the windows to now and writes the figures to the Sink, as
+// Run does every tick (a simulation calls it on its own clock).
+func (k *KPI) Write(ctx context.Context, now time.Time) error {
+	return k.write(ctx, now, k.Figures(now))
 }
 
 // write sends the figures as points of the alarm measurement.

@@ -10,10 +10,16 @@ import (
 // alarms of a whole selection (both domestic tanks) have no area tag.
 const alarmFilter = siteFilter + ` AND ("area" =~ /^$area$/ OR "area" = '') AND "device" =~ /^$device$/`
 
+// kpiFilter selects the alarm KPIs facmon writes every minute (device
+// "kpi" of the alarm measurement, alarms/lifecycle.KPI).
+const kpiFilter = siteFilter + ` AND "device" = 'kpi'`
+
+const chatterDesc = "Chattering alarms: a rule raising on one device more than 3 times within a minute (EEMUA 191, ISA-18.2 treat chattering as an alarm-system fault; the console groups their occurrences in one row). From the alarm KPIs facmon writes every minute."
+
 // AlarmAnalytics shows the ISA-18.2 alarm-system KPIs over the alarm
 // measurement: alarms per hour, per 10 minutes against the flood line,
-// the ten noisiest rules, standing alarms and the mean time to
-// acknowledge.
+// chattering alarms, the ten noisiest rules, standing alarms and the mean
+// time to acknowledge.
 func AlarmAnalytics(l Limits) *g.Dashboard {
 	d := newInfluxBoard("facmon-alarm-analytics", "facmon · Alarm analytics",
 		"ISA-18.2 alarm-system performance: alarm rate, floods, noisiest rules, standing alarms, time to acknowledge.", []string{"alarm"})
@@ -33,6 +39,10 @@ func AlarmAnalytics(l Limits) *g.Dashboard {
 	lay.Add(24, 8, bars("Alarms per operator per 10 minutes",
 		fmt.Sprintf("Alarms raised per 10 minutes at the one control-room position. Dashed line: the flood line, %g per 10 minutes (ISA-18.2).", l.AlarmFloodPer10m),
 		"none", flood, g.InfluxTarget(alarmsPer("10m", ""), "alarms per 10 min")))
+	lay.Add(6, 8, stat("Chattering alarms (peak)", chatterDesc, "none", g.StepsFrom("green", g.At(1, "red")),
+		g.InfluxTarget(`SELECT max("chattering") FROM "alarm" WHERE `+kpiFilter+` AND $timeFilter`, "chattering")))
+	lay.Add(18, 8, timeseries("Chattering alarms", chatterDesc, "none", nil,
+		g.InfluxTarget(`SELECT max("chattering") FROM "alarm" WHERE `+kpiFilter+` AND $timeFilter GROUP BY time($__interval) fill(none)`, "chattering")))
 	lay.Add(12, 10, noisiestTable())
 	lay.Add(12, 10, standingTable())
 	lay.Add(24, 8, timeseries("Mean time to acknowledge per day", "Mean seconds from raise to acknowledgement, per day and severity.", "s", nil,

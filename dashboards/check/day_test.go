@@ -13,6 +13,7 @@ import (
 	"facmon/alarms"
 	"facmon/alarms/engine"
 	"facmon/alarms/influxout"
+	"facmon/alarms/lifecycle"
 	"facmon/alarms/rules"
 	"facmon/collectors"
 	"facmon/collectors/influx"
@@ -83,6 +84,8 @@ type day struct {
 	eng    *engine.Engine
 	writer *influx.Writer
 	out    *influxout.Output
+	kpi    *lifecycle.KPI
+	now    time.Time
 	start  time.Time
 	status map[string]collectors.DeviceStatus
 	acks   []pendingAck
@@ -147,6 +150,8 @@ func (d *day) openWriter(ctx context.Context, in *testbed.Influx) {
 	if err != nil {
 		d.t.Fatal(err)
 	}
+	d.kpi = lifecycle.NewKPI(lifecycle.KPIOptions{Clock: func() time.Time { return d.now }, Site: d.site.ID, Sink: d.writer,
+		Registerer: reg, Logger: log})
 }
 
 // run steps the day in fastStep steps, publishing each step's points.
@@ -159,6 +164,7 @@ func (d *day) run(ctx context.Context, end time.Time) {
 			}
 			next++
 		}
+		d.now = now
 		d.world.Step(now)
 		pts := d.points(now)
 		if err := d.writer.Publish(ctx, pts); err != nil {
@@ -168,6 +174,11 @@ func (d *day) run(ctx context.Context, end time.Time) {
 		d.alarms(ctx, now, d.eng.Process(pts))
 		d.alarms(ctx, now, d.eng.Advance(now))
 		d.acknowledge(ctx, now)
+		if now.Sub(d.start)%time.Minute == 0 {
+			if err := d.kpi.Write(ctx, now); err != nil {
+				d.t.Fatal(err)
+			}
+		}
 	}
 }
 
@@ -236,6 +247,7 @@ func (d *day) alarms(ctx context.Context, now time.Time, ts []alarms.Transition)
 	if err := d.out.Transitions(ctx, ts); err != nil {
 		d.t.Fatal(err)
 	}
+	_ = d.kpi.Transitions(ctx, ts)
 	d.stats.transitions += len(ts)
 	for _, tr := range ts {
 		if tr.Change == alarms.Raise {
