@@ -77,6 +77,31 @@ func (m *Manager) AckEvent(ctx context.Context, id, user string) (ok bool, err e
 	return true, nil
 }
 
+// AckCleared acknowledges an occurrence whose condition has gone and that
+// the engine no longer tracks, because a later occurrence of the same rule
+// on the same device replaced it there (a chattering point, or two
+// occurrences adopted after a restart): it returns to normal, or to
+// latched for a latched rule, as the engine's ack would. ok is false if
+// id is no such alarm awaiting acknowledgement with its condition gone.
+func (m *Manager) AckCleared(ctx context.Context, id, user string) (ok bool, err error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r := m.alarms[id]
+	if r == nil || r.tr.To != alarms.ClearedUnacked {
+		return false, nil
+	}
+	t := r.tr
+	t.Change, t.From, t.To, t.By, t.Time, t.Reason = alarms.Ack, t.To, alarms.Normal, user, m.o.Clock(), ""
+	if t.Latched {
+		t.To = alarms.Latched
+	}
+	if err := m.commit(ctx, []Entry{transitionEntry(Transition, &t)}, []alarms.Transition{t}); err != nil {
+		return true, err
+	}
+	m.apply(&t, r.engineHold)
+	return true, nil
+}
+
 // LinkageEntry builds the journal entry of a linkage action.
 func LinkageEntry(at time.Time, action, subject, result string, payload any) Entry {
 	b, _ := json.Marshal(payload)

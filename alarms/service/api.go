@@ -38,7 +38,8 @@ func (s *Service) serveAckLink(w http.ResponseWriter, r *http.Request) {
 
 // Ack acknowledges alarm id on behalf of user, directly: a linkage-failure
 // alarm in the lifecycle, any other in the engine, whose transition the
-// lifecycle journals before it returns. It fails (board.ErrNotAckable)
+// lifecycle journals before it returns; an earlier occurrence of a
+// chattering point, which the engine no longer tracks, in the lifecycle. It fails (board.ErrNotAckable)
 // if no such alarm awaits acknowledgement, and if the ack was not
 // journaled. The board, the console and the phones' ack links call it.
 func (s *Service) Ack(ctx context.Context, id, user string, _ time.Time) error {
@@ -49,6 +50,9 @@ func (s *Service) Ack(ctx context.Context, id, user string, _ time.Time) error {
 		return err
 	}
 	if _, ok := s.runner.Ack(ctx, id, user); !ok {
+		if ok, err := s.life.AckCleared(ctx, id, user); ok {
+			return err
+		}
 		return fmt.Errorf("alarm %q: %w", id, board.ErrNotAckable)
 	}
 	if s.life.AwaitsAck(id) {

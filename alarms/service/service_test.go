@@ -152,3 +152,65 @@ func TestAckAndHistoryFromTheJournal(t *testing.T) {
 		t.Fatalf("time window: %+v", ts)
 	}
 }
+
+// point sends one value of device's alarm signal at.
+func (r *running) point(t *testing.T, device string, v float64, at time.Time) {
+	t.Helper()
+	if err := r.Consume(context.Background(), []collectors.Point{{Site: "s", Device: device, Signal: "alarm", Value: v, Time: at}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// occurrences returns the board's alarms of device, by id.
+func (r *running) occurrences(device string) map[string]alarms.State {
+	out := map[string]alarms.State{}
+	for _, tr := range r.Board() {
+		if tr.Device == device {
+			out[tr.ID] = tr.To
+		}
+	}
+	return out
+}
+
+// TestAckEveryOccurrenceOfAChatteringPoint: a zone that raises, clears and
+// raises again leaves earlier occurrences on the board, cleared and
+// unacknowledged, which the engine no longer tracks; acknowledging each
+// (as acknowledging the console's group does) works, journaled with the
+// user, and they latch like the latest one would.
+func TestAckEveryOccurrenceOfAChatteringPoint(t *testing.T) {
+	r := start(t, t.TempDir())
+	for i := range 3 {
+		at := t0.Add(time.Duration(i) * 10 * time.Second)
+		r.point(t, "pz-1", 1, at)
+		r.point(t, "pz-1", 0, at.Add(5*time.Second))
+	}
+	r.point(t, "pz-1", 1, t0.Add(time.Minute))
+	testsupport.Eventually(t, 20*time.Second, "4 occurrences of pz-1", func() bool { return len(r.occurrences("pz-1")) == 4 })
+	bg := context.Background()
+	for id, st := range r.occurrences("pz-1") {
+		if err := r.Ack(bg, id, "op1", time.Time{}); err != nil {
+			t.Fatalf("ack %s (%s): %v", id, st, err)
+		}
+	}
+	testsupport.Eventually(t, 20*time.Second, "every occurrence acknowledged", func() bool {
+		for _, st := range r.occurrences("pz-1") {
+			if st != alarms.Latched && st != alarms.ActiveAcked {
+				return false
+			}
+		}
+		return true
+	})
+	ts, _, err := r.History(bg, board.HistoryQuery{Device: []string{"pz-1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	acks := 0
+	for _, tr := range ts {
+		if tr.Change == alarms.Ack && tr.By == "op1" {
+			acks++
+		}
+	}
+	if acks != 4 {
+		t.Fatalf("%d acks by op1 in the journal, want 4", acks)
+	}
+}
