@@ -343,11 +343,6 @@ func TestInstallGuideRingsTheDutyPhone(t *testing.T) {
 	if !strings.Contains(out, ": ok: ") || strings.Contains(errs, "warning") {
 		t.Fatalf("facmon check --strict of the guide's site file:\n%s%s", out, errs)
 	}
-	m.run(t, "first-login", blocks["first-login"], "guide-test-password-1\n")
-	if _, err := os.Stat(filepath.Join(m.root, "var/lib/facmon/users.json")); err != nil {
-		t.Errorf("first login: %v", err)
-	}
-
 	fac := filepath.Join(m.bin, "facmon")
 	startProcess(t, fac, m.root, "simulate", "--config", sitePath, "--scenario", "tank-drain", "--speed", drainSpeed,
 		"--broker", fmt.Sprintf("tcp://127.0.0.1:%d", m.mqttPort))
@@ -355,7 +350,41 @@ func TestInstallGuideRingsTheDutyPhone(t *testing.T) {
 	checkWiring(t, m, blocks["wiring"])
 
 	startProcess(t, fac, m.root, m.unitExecStart(t)...)
+	// The first login: the admin is added while the service runs, and logs
+	// in without a restart.
+	waitListen(t, m.httpAddr)
+	if code := login(t, "http://"+m.httpAddr, "admin", "guide-test-password-1"); code == http.StatusOK {
+		t.Fatalf("login as admin before the guide added it: status %d", code)
+	}
+	m.run(t, "first-login", blocks["first-login"], "guide-test-password-1\n")
+	waitLogin(t, "http://"+m.httpAddr, "admin", "guide-test-password-1")
 	waitFireWaterLow(t, rc, influx)
+}
+
+// login posts a console login and returns the status (0: no answer).
+func login(t *testing.T, base, user, password string) int {
+	t.Helper()
+	body := fmt.Sprintf(`{"user":%q,"password":%q}`, user, password)
+	resp, err := http.Post(base+"/api/v1/session/login", "application/json", strings.NewReader(body))
+	if err != nil {
+		return 0
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// waitLogin logs in to the console's API until it answers 200.
+func waitLogin(t *testing.T, base, user, password string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	code := 0
+	for time.Now().Before(deadline) {
+		if code = login(t, base, user, password); code == http.StatusOK {
+			return
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	t.Fatalf("login as %s through the running facmon: status %d after 30 s", user, code)
 }
 
 // unitExecStart is the ExecStart of deploy/systemd/facmon.service, its
