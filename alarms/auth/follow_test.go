@@ -249,3 +249,46 @@ func TestTwoWritersLoseNothing(t *testing.T) {
 		t.Fatalf("file holds %d users and %d tokens, want 21 and 20", n, m)
 	}
 }
+
+// TestMetricsNeedAUserOrTheScrapeToken: /metrics is closed by default; the
+// scrape token opens it and nothing else.
+func TestMetricsNeedAUserOrTheScrapeToken(t *testing.T) {
+	f := newFixture(t)
+	const scrape = "scrape-token-of-thirty-two-bytes-at-least"
+	g := New(Options{Store: f.store, Clock: f.clock.Now, ScrapeToken: scrape})
+	mux := http.NewServeMux()
+	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) })
+	mux.Handle("GET /metrics", ok)
+	mux.Handle("GET /healthz", ok)
+	mux.Handle("GET /api/v1/alarms", ok)
+	srv := g.Wrap(mux)
+	for _, tc := range []struct {
+		name, path, auth string
+		code             int
+	}{
+		{"metrics without credentials", "/metrics", "", 401},
+		{"health stays open", "/healthz", "", 200},
+		{"metrics with the scrape token", "/metrics", "Bearer " + scrape, 200},
+		{"metrics with a wrong token", "/metrics", "Bearer " + scrape + "x", 401},
+		{"API with the scrape token", "/api/v1/alarms", "Bearer " + scrape, 403},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := req("GET", tc.path, "")
+			if tc.auth != "" {
+				r.Header.Set("Authorization", tc.auth)
+			}
+			rec := httptest.NewRecorder()
+			srv.ServeHTTP(rec, r)
+			if rec.Code != tc.code {
+				t.Fatalf("%d, want %d", rec.Code, tc.code)
+			}
+		})
+	}
+	r := req("GET", "/metrics", "")
+	r.SetBasicAuth("op", "op-password")
+	rec := httptest.NewRecorder()
+	srv.ServeHTTP(rec, r)
+	if rec.Code != 200 {
+		t.Fatalf("metrics as an operator: %d", rec.Code)
+	}
+}

@@ -33,8 +33,11 @@ type Options struct {
 	// shift).
 	SessionMaxAge time.Duration
 	// Open are paths served without login for GET (default /healthz,
-	// /readyz, /metrics; the site file can close /metrics).
+	// /readyz; the site file's public_metrics adds /metrics).
 	Open []string
+	// ScrapeToken is a bearer token that may GET /metrics and nothing else
+	// (Prometheus); empty: none.
+	ScrapeToken string
 	// Policy says which role a request needs; DefaultPolicy if nil.
 	Policy func(method, path string) Role
 	// SessionFile keeps the sessions across restarts (empty: in memory
@@ -105,7 +108,7 @@ func New(o Options) *Guard {
 		o.SessionMaxAge = 12 * time.Hour
 	}
 	if o.Open == nil {
-		o.Open = []string{"/healthz", "/readyz", "/metrics"}
+		o.Open = []string{"/healthz", "/readyz"}
 	}
 	if o.Policy == nil {
 		o.Policy = DefaultPolicy
@@ -135,6 +138,10 @@ func (g *Guard) Wrap(next http.Handler) http.Handler {
 		id, sess, err := g.identify(r)
 		if err != nil {
 			g.answerFailure(w, r, err)
+			return
+		}
+		if id.Via == "scrape" && (r.URL.Path != "/metrics" || !safeMethod(r.Method)) {
+			g.refuse(w, r, http.StatusForbidden, "the scrape token reads /metrics only")
 			return
 		}
 		if id.Role < need {
@@ -230,7 +237,11 @@ func (g *Guard) identifyHeader(r *http.Request, h string) (Identity, error) {
 	scheme, cred, _ := strings.Cut(h, " ")
 	switch strings.ToLower(scheme) {
 	case "bearer":
-		u, tok, ok := g.o.Store.TokenUser(strings.TrimSpace(cred), g.o.Clock())
+		cred = strings.TrimSpace(cred)
+		if g.o.ScrapeToken != "" && subtle.ConstantTimeCompare([]byte(cred), []byte(g.o.ScrapeToken)) == 1 {
+			return Identity{User: "metrics-scrape", Role: Operator, Via: "scrape"}, nil
+		}
+		u, tok, ok := g.o.Store.TokenUser(cred, g.o.Clock())
 		if !ok {
 			return Identity{}, errors.New("bad, expired or revoked token")
 		}

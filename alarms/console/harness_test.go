@@ -199,7 +199,7 @@ func (f *facmon) start() {
 		f.t.Fatal(err)
 	}
 	f.waitFor(30*time.Second, "MQTT connected", func() bool {
-		return strings.Contains(get(f.url("/metrics"), "", ""), "\nfacmon_mqtt_connected 1")
+		return strings.Contains(get(f.url("/metrics"), "op", "op-password"), "\nfacmon_mqtt_connected 1")
 	})
 }
 

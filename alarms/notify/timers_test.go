@@ -103,7 +103,7 @@ func TestResume(t *testing.T) {
 func TestSetup(t *testing.T) {
 	hook := newSink(t)
 	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "ack.key"), []byte("k3y"), 0o600)
+	os.WriteFile(filepath.Join(dir, "ack.key"), []byte("0123456789abcdef0123456789abcdef"), 0o600)
 	cfg := filepath.Join(dir, "site.yaml")
 	os.WriteFile(cfg, []byte(`site: demo
 notify:

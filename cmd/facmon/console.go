@@ -47,7 +47,7 @@ func (svc *service) mountConsole() error {
 		open = append(open, "/metrics")
 	}
 	guard := auth.New(auth.Options{
-		Store: users, IdleLock: idleLock(s.HTTP), Open: open, SessionFile: filepath.Join(svc.flags.dataDir, "sessions.json"),
+		Store: users, IdleLock: idleLock(s.HTTP), Open: open, ScrapeToken: s.HTTP.MetricsToken.Reveal(), SessionFile: filepath.Join(svc.flags.dataDir, "sessions.json"),
 		Registerer: svc.reg, Logger: svc.log.With("part", "auth"),
 	})
 	svc.console = &consoleParts{users: users, guard: guard}

@@ -201,6 +201,8 @@ type facmonProc struct {
 func startFacmon(t *testing.T, bin, cfg, data string) *facmonProc {
 	p := &facmonProc{addr: fmt.Sprintf("127.0.0.1:%d", testbed.FreePort(t)), log: &logBuffer{}}
 	cmd := exec.Command(bin, "run", "--config", cfg, "--listen", p.addr, "--data-dir", data)
+	// /metrics needs a user or the scrape token, as Prometheus sends it.
+	cmd.Env = append(os.Environ(), "FACMON_METRICS_TOKEN="+scrapeToken)
 	cmd.Stdout, cmd.Stderr = p.log, p.log
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
@@ -221,9 +223,17 @@ func startFacmon(t *testing.T, bin, cfg, data string) *facmonProc {
 	return p
 }
 
+// scrapeToken is the bearer token the tests scrape /metrics with.
+const scrapeToken = "dashboards-check-scrape-token-0123456789"
+
 func (p *facmonProc) get(path string) string {
 	c := http.Client{Timeout: 2 * time.Second}
-	resp, err := c.Get("http://" + p.addr + path)
+	req, err := http.NewRequest(http.MethodGet, "http://"+p.addr+path, nil)
+	if err != nil {
+		return ""
+	}
+	req.Header.Set("Authorization", "Bearer "+scrapeToken)
+	resp, err := c.Do(req)
 	if err != nil {
 		return ""
 	}

@@ -50,7 +50,7 @@ func TestAnnotatedExampleLoads(t *testing.T) {
 		t.Fatal("no annotated example")
 	}
 	all := env{
-		readFile: func(string) ([]byte, error) { return []byte("secret"), nil },
+		readFile: func(string) ([]byte, error) { return []byte("a-secret-of-at-least-thirty-two-bytes"), nil },
 		getenv:   func(string) (string, bool) { return "", false },
 	}
 	if _, err := parse("site-file.md", m[1], all); err != nil {

@@ -375,6 +375,9 @@ func (c *checker) checkRoute(r *Route, recv, who map[string]Pos, ctx string) {
 func (c *checker) readNotifySecrets(e env) {
 	n := &c.site.Notify
 	n.AckSecret = c.readSecret(e, EnvAckSecret, n, "ack_secret_file", n.AckSecretFile, n.Pos, "notify")
+	if k := len(n.AckSecret); k > 0 && k < MinKeyBytes {
+		c.errf(c.at(n, "ack_secret_file", n.Pos), "notify: ack_secret_file: the ack-link key is %d bytes; at least %d, or anyone can forge acknowledgements (make one: head -c 32 /dev/urandom | base64 > ack.key)", k, MinKeyBytes)
+	}
 	for i := range n.Receivers {
 		r := &n.Receivers[i]
 		ctx := "notify: " + label("receiver", r.Name, i)

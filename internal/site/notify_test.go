@@ -1,6 +1,7 @@
 package site
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -12,7 +13,7 @@ func TestNotifyLoads(t *testing.T) {
 areas: [{id: north}]
 notify:
   public_url: https://facmon.example
-  ack_secret_file: ack.key
+  ack_secret_file: keys/acknowledge-links.key
   escalation: {critical: 1m}
   receivers:
     - {name: am, type: alertmanager, urls: [http://am1:9093, http://am2:9093]}
@@ -44,7 +45,7 @@ notify:
 		name      string
 		got, want any
 	}{
-		{"ack key from its file", n.AckSecret.Reveal(), "from-file ack.key"},
+		{"ack key from its file", n.AckSecret.Reveal(), "from-file keys/acknowledge-links.key"},
 		{"ack link ttl default", n.AckLinkTTL, DefaultAckLinkTTL},
 		{"critical as written", n.Escalation.Critical, Duration(time.Minute)},
 		{"major default", n.Escalation.Major, DefaultEscalateMajor},
@@ -80,6 +81,39 @@ func TestParseClock(t *testing.T) {
 			got, err := ParseClock(tt.in)
 			if (err == nil) != tt.ok || got != tt.want {
 				t.Errorf("ParseClock(%q) = %v, %v", tt.in, got, err)
+			}
+		})
+	}
+}
+
+// TestShortKeysRefused: an ack-link key or a scrape token under 32 bytes
+// is an error naming the key (issue 12: a one-byte key passed check).
+func TestShortKeysRefused(t *testing.T) {
+	src := []byte("site: s\ntimezone: Asia/Shanghai\nhttp:\n  metrics_token_file: m.token\nnotify:\n  ack_secret_file: ack.key\n")
+	for _, tc := range []struct {
+		name, value string
+		want        []string
+	}{
+		{"one byte", "x", []string{"site.yaml:6:20: notify: ack_secret_file: the ack-link key is 1 bytes; at least 32", "site.yaml:4:23: http: metrics_token_file: the token is 1 bytes; at least 32"}},
+		{"31 bytes", strings.Repeat("k", 31), []string{"ack-link key is 31 bytes", "token is 31 bytes"}},
+		{"32 bytes", strings.Repeat("k", 32), nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := env{readFile: func(string) ([]byte, error) { return []byte(tc.value), nil }, getenv: func(string) (string, bool) { return "", false }}
+			_, err := parse("site.yaml", src, e)
+			if tc.want == nil {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q lacks %q", err, w)
+				}
 			}
 		})
 	}

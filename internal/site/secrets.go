@@ -13,7 +13,13 @@ import (
 const (
 	EnvInfluxToken  = "FACMON_INFLUX_TOKEN"
 	EnvMQTTPassword = "FACMON_MQTT_PASSWORD"
+	// EnvMetricsToken overrides http.metrics_token_file.
+	EnvMetricsToken = "FACMON_METRICS_TOKEN"
 )
+
+// MinKeyBytes is the shortest signing key or scrape token accepted: 32
+// bytes, the output size of the HMAC-SHA256 that signs ack links.
+const MinKeyBytes = 32
 
 // GoString hides the secret from %#v.
 func (Secret) GoString() string { return "<secret>" }
@@ -31,6 +37,11 @@ func (c *checker) readSecrets(e env) {
 	in, m := &c.site.Storage.Influx, &c.site.MQTT
 	in.Token = c.readSecret(e, EnvInfluxToken, in, "token_file", in.TokenFile, in.Pos, "storage.influx")
 	m.Password = c.readSecret(e, EnvMQTTPassword, m, "password_file", m.PasswordFile, m.Pos, "mqtt")
+	h := &c.site.HTTP
+	h.MetricsToken = c.readSecret(e, EnvMetricsToken, h, "metrics_token_file", h.MetricsTokenFile, h.Pos, "http")
+	if n := len(h.MetricsToken); n > 0 && n < MinKeyBytes {
+		c.errf(c.at(h, "metrics_token_file", h.Pos), "http: metrics_token_file: the token is %d bytes; at least %d (deploy/secrets/create.sh makes one)", n, MinKeyBytes)
+	}
 	c.readNotifySecrets(e)
 }
 

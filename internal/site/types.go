@@ -142,12 +142,21 @@ type HTTP struct {
 	Listen string `yaml:"listen"`
 	// TLS serves the console and the API over HTTPS from certificate files.
 	TLS *ServerTLS `yaml:"tls,omitempty"`
-	// PublicMetrics leaves /metrics open without a login (default true);
-	// /healthz and /readyz are always open.
+	// PublicMetrics leaves /metrics open without a login (default false:
+	// it tells who reads it which alarms stand and which devices are
+	// offline); /healthz and /readyz are always open.
 	PublicMetrics *bool `yaml:"public_metrics"`
+	// MetricsTokenFile holds a bearer token that may read /metrics and
+	// nothing else (Prometheus' scrape credential); env
+	// FACMON_METRICS_TOKEN overrides it.
+	MetricsTokenFile string `yaml:"metrics_token_file"`
 	// IdleLock locks a console session after this long without the
 	// operator's presence (default 10m); alarms stay visible and audible.
 	IdleLock *Duration `yaml:"idle_lock"`
+
+	// MetricsToken is read by the loader from MetricsTokenFile or the
+	// environment.
+	MetricsToken Secret `yaml:"-"`
 }
 
 // ServerTLS names the listener's certificate and key (PEM files, paths
@@ -159,7 +168,7 @@ type ServerTLS struct {
 }
 
 // MetricsOpen reports whether /metrics is served without a login.
-func (h HTTP) MetricsOpen() bool { return h.PublicMetrics == nil || *h.PublicMetrics }
+func (h HTTP) MetricsOpen() bool { return h.PublicMetrics != nil && *h.PublicMetrics }
 
 // Secret is a string that prints as <secret>.
 type Secret string

@@ -28,6 +28,39 @@ type Options struct {
 	Listen   string
 	Gatherer prometheus.Gatherer
 	Logger   *slog.Logger
+	// Timeouts of the listener; zero fields take the defaults.
+	Timeouts Timeouts
+}
+
+// Timeouts bound how long a client may hold a connection without making
+// progress, so that a request trickled one byte at a time (slowloris)
+// cannot keep connections open indefinitely. There is no write timeout:
+// the event stream is a response that lasts as long as the console is
+// open.
+type Timeouts struct {
+	// ReadHeader is the time to send the request line and headers
+	// (default 10 s).
+	ReadHeader time.Duration
+	// Read is the time to send the whole request, body included (default
+	// 30 s; bodies are at most a few KiB).
+	Read time.Duration
+	// Idle is how long a kept-alive connection waits for the next request
+	// (default 120 s).
+	Idle time.Duration
+}
+
+// withDefaults fills the zero fields.
+func (t Timeouts) withDefaults() Timeouts {
+	if t.ReadHeader <= 0 {
+		t.ReadHeader = 10 * time.Second
+	}
+	if t.Read <= 0 {
+		t.Read = 30 * time.Second
+	}
+	if t.Idle <= 0 {
+		t.Idle = 120 * time.Second
+	}
+	return t
 }
 
 // Server is the HTTP listener.
@@ -126,10 +159,12 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	s.addr = l.Addr()
 	close(s.ready)
+	to := s.opt.Timeouts.withDefaults()
 	srv := &http.Server{
 		Handler:           s.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		ReadHeaderTimeout: to.ReadHeader,
+		ReadTimeout:       to.Read,
+		IdleTimeout:       to.Idle,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slogErrorLog{s.opt.Logger}.std(),
 	}
