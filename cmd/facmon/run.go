@@ -114,6 +114,7 @@ func newService(s *site.Site, f *runFlags, log *slog.Logger) (*service, error) {
 		URL: in.URL, Org: in.Org, Bucket: in.Bucket, Token: string(in.Token),
 		BatchSize: in.BatchSize, FlushInterval: time.Duration(in.FlushInterval), Timeout: time.Duration(in.Timeout),
 		Gzip: in.Gzip == nil || *in.Gzip, Spool: sp, Registerer: reg, Logger: log.With("part", "influx"),
+		Names: influx.NamesOf(s),
 	})
 	if err != nil {
 		sp.Close()

@@ -309,7 +309,7 @@ func BenchmarkEncode(b *testing.B) {
 	pts := benchPoints("enc", 1000)
 	b.ReportAllocs()
 	for range b.N {
-		encodePoints(pts)
+		encodePoints(pts, nil)
 	}
 	b.ReportMetric(float64(len(pts)*b.N)/b.Elapsed().Seconds(), "points/s")
 }

@@ -27,7 +27,7 @@ const (
 // time, with the fields of every point merged into it.
 type line struct {
 	meas   string
-	tags   [4][2]string // sorted by key; ntags used
+	tags   [6][2]string // sorted by key; ntags used
 	ntags  int
 	fields []field
 	inline [2]field // fields' first backing array: no allocation for most lines
@@ -45,7 +45,16 @@ type field struct {
 
 type seriesKey struct {
 	meas, site, area, device, kind string
+	name, areaName                 string
 	ns                             int64
+}
+
+// DeviceNames are the site file's names of a device and of its area,
+// written with each of its points as the tags "name" and "area_name", so
+// that dashboards show them in legends and tables. Each is a function of
+// the device id, so they add no series.
+type DeviceNames struct {
+	Name, AreaName string
 }
 
 // encoded is the result of Encode.
@@ -56,16 +65,17 @@ type encoded struct {
 }
 
 // encodePoints turns points into line protocol: measurement = Kind, tags
-// area, device, site (sorted, escaped, empty ones left out), one field per
-// signal, timestamp in ns. Points of one device at one time are merged
-// into one line. Points that cannot be written are counted by reason.
-func encodePoints(points []collectors.Point) encoded {
+// area, area_name, device, name, site (sorted, escaped, empty ones left
+// out; the names from names by device id), one field per signal,
+// timestamp in ns. Points of one device at one time are merged into one
+// line. Points that cannot be written are counted by reason.
+func encodePoints(points []collectors.Point, names map[string]DeviceNames) encoded {
 	// lines never grows past len(points), so &lines[i] stays put.
 	lines := make([]line, 0, len(points))
 	index := make(map[seriesKey]int, len(points))
 	var out encoded
 	for i := range points {
-		k, f, reason := prepare(&points[i])
+		k, f, reason := prepare(&points[i], names)
 		if reason != "" {
 			if out.dropped == nil {
 				out.dropped = map[string]int{}
@@ -97,8 +107,11 @@ func encodePoints(points []collectors.Point) encoded {
 
 // prepare validates p and returns its series, its field, or why it is
 // dropped.
-func prepare(p *collectors.Point) (seriesKey, field, string) {
+func prepare(p *collectors.Point, names map[string]DeviceNames) (seriesKey, field, string) {
 	k := seriesKey{meas: clean(p.Kind), site: clean(p.Site), area: clean(p.Area), device: clean(p.Device)}
+	if n, ok := names[p.Device]; ok {
+		k.name, k.areaName = clean(n.Name), clean(n.AreaName)
+	}
 	if k.meas == "" || strings.HasPrefix(k.meas, "#") || k.device == "" || p.Signal == "" {
 		return k, field{}, ReasonInvalid
 	}
@@ -133,7 +146,8 @@ func fieldKey(signal string) string {
 func (l *line) init(k seriesKey) {
 	l.meas, l.ns = k.meas, k.ns
 	l.fields = l.inline[:0]
-	for _, t := range [4][2]string{{"area", k.area}, {"device", k.device}, {"kind", k.kind}, {"site", k.site}} {
+	for _, t := range [6][2]string{{"area", k.area}, {"area_name", k.areaName}, {"device", k.device}, {"kind", k.kind},
+		{"name", k.name}, {"site", k.site}} {
 		if t[1] != "" {
 			l.tags[l.ntags] = t
 			l.ntags++

@@ -20,6 +20,7 @@ func TestEncode(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		points  []collectors.Point
+		names   map[string]DeviceNames
 		want    []string
 		counts  []int
 		dropped map[string]int
@@ -54,6 +55,16 @@ func TestEncode(t *testing.T) {
 			points: []collectors.Point{{Site: "a b", Area: "x,y", Kind: "my kind,v2", Device: "d=1", Signal: "s p,=", Value: -0.5, Time: t0}},
 			want:   []string{`my\ kind\,v2,area=x\,y,device=d\=1,site=a\ b s\ p\,\==-0.5 ` + ns},
 			counts: []int{1},
+		},
+		{
+			name:   "the site file's names as tags name and area_name, escaped",
+			points: []collectors.Point{pt("water_tank", "fire-tank-1", "level", 2), pt("water_tank", "tank-9", "level", 1)},
+			names:  map[string]DeviceNames{"fire-tank-1": {Name: "消防水箱 1", AreaName: "消防水泵房"}},
+			want: []string{
+				`water_tank,area=north,area_name=消防水泵房,device=fire-tank-1,name=消防水箱\ 1,site=demo level=2 ` + ns,
+				"water_tank,area=north,device=tank-9,site=demo level=1 " + ns,
+			},
+			counts: []int{1, 1},
 		},
 		{
 			name:   "Chinese ids pass through",
@@ -101,7 +112,7 @@ func TestEncode(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			e := encodePoints(tc.points)
+			e := encodePoints(tc.points, tc.names)
 			var got []string
 			for _, l := range e.lines {
 				got = append(got, string(l))

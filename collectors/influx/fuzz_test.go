@@ -19,7 +19,7 @@ func FuzzEncode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, site, area, kind, device, signal string, v float64, isBool bool, ns int64) {
 		p := collectors.Point{Site: site, Area: area, Kind: kind, Device: device, Signal: signal,
 			Value: v, Bool: isBool, Time: time.Unix(0, ns)}
-		e := encodePoints([]collectors.Point{p})
+		e := encodePoints([]collectors.Point{p}, nil)
 		if len(e.lines) == 0 {
 			if e.dropped[ReasonInvalid] != 1 {
 				t.Fatalf("point neither encoded nor counted: %+v", e.dropped)

@@ -66,6 +66,9 @@ type Options struct {
 	Logger     *slog.Logger
 	// Clock drives the flush and backoff timers; nil is the real clock.
 	Clock Clock
+	// Names are the site file's names by device id, written as the tags
+	// "name" and "area_name" (nil: none).
+	Names map[string]DeviceNames
 }
 
 // Writer is a collectors.Sink that stores points durably and sends them to
@@ -162,7 +165,7 @@ func (w *Writer) backlog() int {
 // in the spool. Points that cannot be written (see the Reason constants)
 // are counted and left out; they do not fail the batch.
 func (w *Writer) Publish(ctx context.Context, batch []collectors.Point) error {
-	e := encodePoints(batch)
+	e := encodePoints(batch, w.o.Names)
 	for reason, n := range e.dropped {
 		w.m.dropped.WithLabelValues(reason).Add(float64(n))
 		w.log.Debug("points not written", "reason", reason, "count", n)

@@ -37,15 +37,25 @@ func Dashboards(l Limits) []*g.Dashboard {
 	return out
 }
 
-// Generate renders every dashboard as the JSON Grafana provisions.
+// Generate renders every dashboard as the JSON Grafana provisions: in
+// Chinese (dashboards/*.json), and the English variant (en/*.json).
 func Generate(l Limits) ([]File, error) {
-	files := make([]File, 0, len(builders))
-	for i, d := range Dashboards(l) {
-		b, err := g.Marshal(d)
-		if err != nil {
-			return nil, fmt.Errorf("dashboard %s: %w", builders[i].name, err)
+	files := make([]File, 0, 2*len(builders))
+	for _, lang := range []string{LangZh, LangEn} {
+		for i, d := range Dashboards(l) {
+			name := builders[i].name
+			if lang != LangZh {
+				name = lang + "/" + name
+			}
+			if err := Localize(d, lang); err != nil {
+				return nil, err
+			}
+			b, err := g.Marshal(d)
+			if err != nil {
+				return nil, fmt.Errorf("dashboard %s: %w", name, err)
+			}
+			files = append(files, File{Name: name, JSON: b})
 		}
-		files = append(files, File{Name: builders[i].name, JSON: b})
 	}
 	return files, nil
 }
@@ -62,6 +72,9 @@ func Write(dir, rulesDir, docFile string) error {
 		return err
 	}
 	for _, f := range files {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, f.Name)), 0o755); err != nil {
+			return err
+		}
 		if err := os.WriteFile(filepath.Join(dir, f.Name), f.JSON, 0o644); err != nil {
 			return err
 		}

@@ -30,6 +30,15 @@ go test ./dashboards/...       # fails if the JSON or this page drifted from the
   measurement = device kind, tags ` + "`site`, `area`, `device`" + `, one field per signal
   ([storage.md](storage.md)); device status in ` + "`device_status`" + `; alarm transitions in
   ` + "`alarm`" + ` ([alarm-api.md](alarm-api.md)).
+- **Languages**: ` + "`dashboards/*.json`" + ` are Chinese (titles, descriptions,
+  rows, variable labels, legends, value mappings such as 运行/停止 and 正常/报警),
+  the operators' language; ` + "`dashboards/en/*.json`" + ` is the English variant
+  (uids ending in ` + "`-en`" + `), generated from the same source with the same
+  queries. The listing below is the English source; ` + "`boards/zh.go`" + ` holds the
+  Chinese of every text, and generating fails on a text without it.
+- **Names, not ids**: every point carries the tags ` + "`name`" + ` and ` + "`area_name`" + `
+  (the site file's names, [storage.md](storage.md)); per-device queries
+  group by ` + "`\"device\", \"name\"`" + ` and their legends are ` + "`$tag_name`" + `.
 - **Datasources are variables**: ` + "`DS_INFLUX`" + ` (type influxdb) and ` + "`DS_PROMETHEUS`" + `
   (type prometheus). No panel names a datasource uid.
 - **Template variables** ` + "`site`, `area`, `device`" + ` (multi-value, with All) come

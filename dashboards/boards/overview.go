@@ -23,7 +23,7 @@ const (
 // deviceStatus is the latest status of every device (device_status
 // measurement), as a table.
 const deviceStatus = `SELECT last("status") AS "status" FROM "device_status" WHERE ` + deviceFilter +
-	` AND time > now() - 30d GROUP BY "device", "kind"`
+	` AND time > now() - 30d GROUP BY "device", "name", "kind"`
 
 // Overview is site status at a glance: active alarms by severity, devices
 // offline, mains and generator, tank levels, the last alarm.
@@ -36,9 +36,9 @@ func Overview(l Limits) *g.Dashboard {
 	lay.Add(12, 6, lastAlarmTable())
 	lay.Add(12, 8, powerTimeline("Mains and generator"))
 	lay.Add(12, 8, bargauge("Tank levels now", "Latest level of every tank: red below the domestic low bound or above the fire-water high bound.", "lengthm", tankColours(l),
-		g.InfluxTarget(current("level", "water_tank"), "$tag_device")))
+		g.InfluxTarget(current("level", "water_tank"), "$tag_name")))
 	lay.Add(24, 8, timeseries("Tank levels", "Level of every tank, with the rule pack's low and high alarm bounds.", "lengthm", tankSteps(l),
-		g.InfluxTarget(series("mean", "level", "water_tank", "none"), "$tag_device")))
+		g.InfluxTarget(series("mean", "level", "water_tank", "none"), "$tag_name")))
 	lay.Add(12, 8, offlineTable())
 	return d
 }
@@ -96,9 +96,9 @@ func tankColours(l Limits) *g.Thresholds {
 // switch is back on the mains.
 func powerTimeline(title string) *g.Panel {
 	p := timeline(title, "Mains present, generator running and the transfer switch position (10 s steps: the 3-minute run-on after the mains return shows as the generator still running while the switch is back on mains).", nil,
-		g.InfluxTarget(state("present", "mains"), "mains $tag_device"),
-		g.InfluxTarget(state("running", "generator"), "generator $tag_device"),
-		g.InfluxTarget(state("position", "transfer_switch"), "switch $tag_device"))
+		g.InfluxTarget(state("present", "mains"), "mains $tag_name"),
+		g.InfluxTarget(state("running", "generator"), "generator $tag_name"),
+		g.InfluxTarget(state("position", "transfer_switch"), "switch $tag_name"))
 	mapRef(p, "A", onOff("lost", "present", "red", "green"))
 	mapRef(p, "B", onOff("stopped", "running", "transparent", "orange"))
 	mapRef(p, "C", []g.Mapping{g.ValueMap([3]string{"0", "mains", "green"}, [3]string{"1", "generator", "orange"}, [3]string{"2", "open", "red"})})

@@ -20,9 +20,9 @@ func Security(Limits) *g.Dashboard {
 	lay.Row("Intrusion")
 	lay.Add(24, 9, zoneTimeline())
 	lay.Add(12, 7, timeline("Arming state", "Armed or disarmed, per in-home alarm panel (篇3·十九·1).", onOff("disarmed", "armed", "blue", "green"),
-		g.InfluxTarget(state("armed", "home_alarm"), "$tag_device")))
+		g.InfluxTarget(state("armed", "home_alarm"), "$tag_name")))
 	lay.Add(12, 7, timeline("Floodlights", "Perimeter floodlights switched on by alarm linkage (篇3·二十二·1).", onOff("off", "on", "transparent", "yellow"),
-		g.InfluxTarget(state("on", "floodlight"), "$tag_device")))
+		g.InfluxTarget(state("on", "floodlight"), "$tag_name")))
 	lay.Add(12, 8, bars("Zone alarm events per hour", "Intrusion, home and door alarms raised per hour.", "none", nil,
 		g.InfluxTarget(alarmCount(`"kind" =~ /^(`+securityAlarmKinds+`)$/`, "1h", `"kind"`), "$tag_kind")))
 	lay.Add(12, 8, table("Zone alarm events", "Every raise, acknowledgement and clear of a zone, home or door alarm (newest first).",
@@ -57,16 +57,16 @@ func alarmCount(cond, step, by string) string {
 
 func zoneTimeline() *g.Panel {
 	p := timeline("Zone alarms", "Perimeter zones and in-home panels: alarm or normal.", onOff("normal", "alarm", "transparent", "red"),
-		g.InfluxTarget(state("alarm", "perimeter_zone"), "$tag_device"),
-		g.InfluxTarget(state("alarm", "home_alarm"), "$tag_device"))
+		g.InfluxTarget(state("alarm", "perimeter_zone"), "$tag_name"),
+		g.InfluxTarget(state("alarm", "home_alarm"), "$tag_name"))
 	return p
 }
 
 func firePanelTimeline() *g.Panel {
 	p := timeline("Fire panel", "Fire alarm, fault and supervisory outputs of the fire-alarm panels (篇3·十六·5).", nil,
-		g.InfluxTarget(state("fire_alarm", "fire_panel"), "$tag_device fire"),
-		g.InfluxTarget(state("fault", "fire_panel"), "$tag_device fault"),
-		g.InfluxTarget(state("supervisory", "fire_panel"), "$tag_device supervisory"))
+		g.InfluxTarget(state("fire_alarm", "fire_panel"), "$tag_name fire"),
+		g.InfluxTarget(state("fault", "fire_panel"), "$tag_name fault"),
+		g.InfluxTarget(state("supervisory", "fire_panel"), "$tag_name supervisory"))
 	mapRef(p, "A", onOff("normal", "FIRE", "transparent", "red"))
 	mapRef(p, "B", onOff("normal", "fault", "transparent", "orange"))
 	mapRef(p, "C", onOff("normal", "supervisory", "transparent", "yellow"))
@@ -78,6 +78,6 @@ func firePanelTimeline() *g.Panel {
 func offlineTimeline() *g.Panel {
 	p := timeline("Device offline periods", "Online, offline or faulty, as the collectors reported each device.",
 		[]g.Mapping{g.ValueMap([3]string{"online", "online", "green"}, [3]string{"offline", "offline", "red"}, [3]string{"fault", "fault", "orange"})},
-		g.InfluxTarget(`SELECT last("status") FROM "device_status" WHERE `+deviceFilter+` AND $timeFilter GROUP BY time($__interval), "device" fill(previous)`, "$tag_device"))
+		g.InfluxTarget(`SELECT last("status") FROM "device_status" WHERE `+deviceFilter+` AND $timeFilter GROUP BY time($__interval), "device", "name" fill(previous)`, "$tag_name"))
 	return p
 }

@@ -43,6 +43,19 @@ func TestEveryPanelHasData(t *testing.T) {
 		})
 	}
 	t.Logf("%d InfluxQL queries answered with rows", ran)
+	t.Run("legends show device names, both languages", func(t *testing.T) {
+		en, err := LoadDir("../en")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range en {
+			d.File = "en/" + d.File
+			for i := range d.Queries {
+				d.Queries[i].File = d.File
+			}
+		}
+		checkLegendsShowNames(t, in, append(slices.Clone(dashes), en...), r)
+	})
 	t.Run("run-on visible", func(t *testing.T) {
 		i := slices.IndexFunc(dashes, func(d *Dashboard) bool { return d.File == "power.json" })
 		if i < 0 {

@@ -135,7 +135,8 @@ func (d *day) openWriter(ctx context.Context, in *testbed.Influx) {
 		d.t.Fatal(err)
 	}
 	d.t.Cleanup(func() { sp.Close() })
-	d.writer, err = influx.New(influx.Options{URL: in.URL, Bucket: in.Bucket(), Gzip: true, Spool: sp, Registerer: reg, Logger: log})
+	d.writer, err = influx.New(influx.Options{URL: in.URL, Bucket: in.Bucket(), Gzip: true, Spool: sp, Registerer: reg, Logger: log,
+		Names: influx.NamesOf(d.site)})
 	if err != nil {
 		d.t.Fatal(err)
 	}

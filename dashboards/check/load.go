@@ -53,8 +53,11 @@ type Query struct {
 	Interval string
 	// RawQuery is the target's rawQuery flag (InfluxQL panels only).
 	RawQuery bool
-	// Legend is a PromQL target's legend format ({{label}} …).
+	// Legend is a PromQL target's legend format ({{label}} …), or an
+	// InfluxQL target's alias ($tag_name …).
 	Legend string
+	// Table is an InfluxQL target answered as a table.
+	Table bool
 	// MaxDataPoints is the panel's limit on points (0: Grafana's default,
 	// about the panel's width in pixels).
 	MaxDataPoints int
@@ -67,6 +70,8 @@ type Dashboard struct {
 	Title     string
 	Variables []Variable
 	Queries   []Query
+	// Panels are the titles of every panel and row, in file order.
+	Panels []string
 	Raw       map[string]any
 }
 
@@ -123,6 +128,8 @@ type panelJSON struct {
 		RawQuery   bool    `json:"rawQuery"`
 		Expr       string  `json:"expr"`
 		Legend     string  `json:"legendFormat"`
+		Alias      string  `json:"alias"`
+		Format     string  `json:"resultFormat"`
 	} `json:"targets"`
 }
 
@@ -195,6 +202,7 @@ func (d *Dashboard) addAnnotations(f *fileJSON) {
 }
 
 func (d *Dashboard) addPanel(p panelJSON) {
+	d.Panels = append(d.Panels, p.Title)
 	for _, sub := range p.Panels {
 		d.addPanel(sub)
 	}
@@ -209,7 +217,7 @@ func (d *Dashboard) addPanel(p panelJSON) {
 		case ds != nil && ds.Type == "prometheus":
 			q.Kind, q.Text, q.Legend = PanelProm, t.Expr, t.Legend
 		default:
-			q.Kind, q.Text = PanelInflux, t.Query
+			q.Kind, q.Text, q.Legend, q.Table = PanelInflux, t.Query, t.Alias, t.Format == "table"
 		}
 		d.Queries = append(d.Queries, q)
 	}

@@ -18,7 +18,7 @@ import (
 // while the switch is back on the mains (篇3·十五·7).
 func checkRunOnVisible(t *testing.T, in *testbed.Influx, d *Dashboard, day Range) {
 	t.Helper()
-	qs := panelQueries(d, "Mains / generator / transfer switch")
+	qs := panelQueries(d, "市电 / 发电机 / 转换开关")
 	if len(qs) != 3 {
 		t.Fatalf("power timeline: %d queries, want 3", len(qs))
 	}
