@@ -12,7 +12,9 @@ import (
 )
 
 // hasHan reports whether s holds a Chinese character.
-func hasHan(s string) bool { return strings.IndexFunc(s, func(r rune) bool { return unicode.Is(unicode.Han, r) }) >= 0 }
+func hasHan(s string) bool {
+	return strings.IndexFunc(s, func(r rune) bool { return unicode.Is(unicode.Han, r) }) >= 0
+}
 
 // TestTitlesInTheirLanguage: every dashboard and panel (rows too) of
 // dashboards/ has a Chinese title; the English variant in dashboards/en
@@ -50,7 +52,6 @@ func TestTitlesInTheirLanguage(t *testing.T) {
 		})
 	}
 }
-
 
 // groupsByDevice matches a query that draws one series per device.
 var groupsByDevice = regexp.MustCompile(`GROUP BY (time\([^)]*\), )?("[a-z_]+", )*"device"`)

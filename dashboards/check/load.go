@@ -72,7 +72,7 @@ type Dashboard struct {
 	Queries   []Query
 	// Panels are the titles of every panel and row, in file order.
 	Panels []string
-	Raw       map[string]any
+	Raw    map[string]any
 }
 
 // Variable is a template variable.
