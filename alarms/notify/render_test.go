@@ -13,6 +13,7 @@ import (
 	"facmon/alarms"
 	"facmon/alarms/notify/acklink"
 	"facmon/internal/site"
+	"facmon/internal/testsupport"
 )
 
 // lakeside is a community in Asia/Shanghai with a perimeter zone (camera
@@ -135,7 +136,7 @@ func channelText(t *testing.T, name string, body []byte) string {
 
 // lakesideService is a service on the lakeside site with every receiver
 // pointed at hook and the clock at c.
-func lakesideService(t *testing.T, hook *sink, c *clock) *Service {
+func lakesideService(t *testing.T, hook *sink, c *testsupport.Clock) *Service {
 	t.Helper()
 	st := lakeside(t)
 	n := lakesideNotify(hook.URL())
@@ -158,7 +159,7 @@ func lakesideService(t *testing.T, hook *sink, c *clock) *Service {
 // date, the household and what to do, in the person's language.
 func TestChannelsSayPlaceLocalTimeAndAction(t *testing.T) {
 	hook := newSink(t)
-	c := &clock{t: at0}
+	c := testsupport.NewClock(at0)
 	s := lakesideService(t, hook, c)
 	fence := lakesideAlarm("fence-intrusion", "fence-e1", "east-fence", "东围墙1防区 入侵报警", "派保安到东围墙1防区查看", at0)
 	home := lakesideAlarm("home-alarm", "home-19-2", "building-19", "户内报警", "电话联系住户，派保安上门", at0)
