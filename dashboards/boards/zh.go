@@ -4,6 +4,10 @@ package boards
 // the text with each number written "#" (translate); Localize fails on a
 // text missing here.
 var zhText = map[string]string{
+	"Chattering alarms":        "振荡告警",
+	"Chattering alarms (peak)": "振荡告警（峰值）",
+	"Chattering alarms: a rule raising on one device more than # times within a minute (EEMUA #, ISA-# treat chattering as an alarm-system fault; the console groups their occurrences in one row). From the alarm KPIs facmon writes every minute.": "振荡告警：同一规则在同一设备上一分钟内发生超过 # 次（EEMUA #、ISA-# 视振荡为告警系统缺陷；控制台把其多次发生合为一行）。数据来自 facmon 每分钟写入的告警 KPI。",
+	"chattering":                "振荡",
 	"Active alarms by severity": "按级别的未恢复告警",
 	"Alarms":                    "告警",
 	"Alarms raised and not yet cleared, per severity (from the alarm measurement).": "已发生且尚未恢复的告警，按级别统计（来自 alarm 测量）。",
