@@ -95,7 +95,7 @@ type Selector struct {
 	// Kinds picks devices of any of these kinds.
 	Kinds []string `yaml:"kinds"`
 	Area  string   `yaml:"area"`
-	// Labels must all be among the device's labels (system: fire).
+	// Labels must all be among the device's labels (purpose: fire).
 	Labels map[string]string `yaml:"labels"`
 	// All makes one alarm for the whole selection, raised only while the
 	// condition holds on every selected device at once (both domestic

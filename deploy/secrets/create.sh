@@ -5,8 +5,10 @@
 #
 #   deploy/secrets/create.sh [-d DIR] [DEVICE-ID ...]
 #
-# DIR defaults to the folder of this script. Each DEVICE-ID becomes an MQTT
-# user (see deploy/mosquitto/acl) whose password is written to
+# DIR defaults to the folder of this script; it is made owner-only (0700):
+# for a broker or facmon installed from packages, install copies where
+# their users can read them (docs/install.md §6a). Each DEVICE-ID becomes
+# an MQTT user (see deploy/mosquitto/acl) whose password is written to
 # DIR/devices/DEVICE-ID.password for you to enter into the device.
 # Needs mosquitto_passwd (Debian package mosquitto), or Docker to run it
 # from the eclipse-mosquitto image.
