@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"facmon/collectors/modbus/codec"
+	"facmon/collectors/modbus/modbusconf"
 	"facmon/internal/site"
 )
 
@@ -59,10 +60,11 @@ type pollGroup struct {
 
 // gatewayConfig is one poller's work.
 type gatewayConfig struct {
-	gw      Gateway
-	maxGap  int
-	devices []*device
-	groups  []*pollGroup
+	gw        Gateway
+	transport string // as the site file writes it
+	maxGap    int
+	devices   []*device
+	groups    []*pollGroup
 }
 
 // groupKey identifies devices that are polled together.
@@ -165,32 +167,26 @@ func configure(s *site.Site) ([]*gatewayConfig, error) {
 	return gws, errors.Join(errs...)
 }
 
+// gatewayFrom checks a gateway with the Modbus grammar (the one
+// `facmon check` reports from) and builds its poller's configuration.
 func gatewayFrom(g site.Gateway) (*gatewayConfig, error) {
+	ps := modbusconf.CheckGateway(modbusconf.Gateway{Transport: g.Transport, Address: g.Address, Parity: g.Parity,
+		BaudRate: g.BaudRate, DataBits: g.DataBits, StopBits: g.StopBits, MaxGap: g.MaxGap})
+	if err := ps.Err(); err != nil {
+		return nil, where(g.Pos, "gateway %q: %v", g.ID, err)
+	}
 	gw := Gateway{ID: g.ID, Address: g.Address, BaudRate: g.BaudRate, DataBits: g.DataBits,
 		Parity: g.Parity, StopBits: g.StopBits, Timeout: dur(g.Timeout, DefaultTimeout)}
 	switch g.Transport {
-	case "tcp", "":
+	case "tcp":
 		gw.Transport = TCP
 	case "rtu":
 		gw.Transport = RTU
 	case "rtu-over-tcp":
 		gw.Transport = RTUOverTCP
-	default:
-		return nil, where(g.Pos, "gateway %q: transport %q unknown (want tcp, rtu or rtu-over-tcp)", g.ID, g.Transport)
 	}
-	switch g.Parity {
-	case "", "N", "E", "O":
-	default:
-		return nil, where(g.Pos, "gateway %q: parity %q unknown (want N, E or O)", g.ID, g.Parity)
-	}
-	if g.Address == "" {
-		return nil, where(g.Pos, "gateway %q: address missing", g.ID)
-	}
-	gc := &gatewayConfig{gw: gw, maxGap: DefaultMaxGap}
+	gc := &gatewayConfig{gw: gw, transport: g.Transport, maxGap: DefaultMaxGap}
 	if g.MaxGap != nil {
-		if *g.MaxGap < 0 {
-			return nil, where(g.Pos, "gateway %q: max_gap %d is negative", g.ID, *g.MaxGap)
-		}
 		gc.maxGap = *g.MaxGap
 	}
 	return gc, nil
@@ -198,12 +194,8 @@ func gatewayFrom(g site.Gateway) (*gatewayConfig, error) {
 
 func deviceFrom(d *site.Device, gc *gatewayConfig) (*device, error) {
 	m := d.Modbus
-	maxUnit := 255
-	if gc.gw.Transport != TCP {
-		maxUnit = 247 // RTU: 248..255 are reserved
-	}
-	if m.Unit < 0 || m.Unit > maxUnit {
-		return nil, where(m.Pos, "device %q: unit %d outside 0..%d", d.ID, m.Unit, maxUnit)
+	if err := modbusconf.CheckUnit(gc.transport, m.Unit, true).Err(); err != nil {
+		return nil, where(m.Pos, "device %q: %v", d.ID, err)
 	}
 	dev := &device{id: d.ID, kind: d.Kind, area: d.Area, gateway: gc.gw.ID, unit: byte(m.Unit),
 		interval: dur(m.Interval, DefaultInterval), timeout: dur(m.Timeout, gc.gw.Timeout),
@@ -235,7 +227,7 @@ func signalFrom(devID string, s site.Signal) (*signal, error) {
 	fail := func(err error) error {
 		return where(r.Pos, "device %q: signal %q: %s %d: %v", devID, s.Name, r.Table, r.Address, err)
 	}
-	f, err := codec.Parse(r.Table, r.Type, r.Order, r.Address, r.Bit)
+	f, err := modbusconf.Field(modbusconf.Register{Table: r.Table, Type: r.Type, Order: r.Order, Address: r.Address, Bit: r.Bit})
 	if err != nil {
 		return nil, fail(err)
 	}

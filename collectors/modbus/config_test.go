@@ -31,26 +31,26 @@ func TestConfigErrors(t *testing.T) {
 	}{
 		{"valid", func(*site.Site) {}, ""},
 		{"unknown transport", func(s *site.Site) { s.Modbus.Gateways[0].Transport = "udp" }, `site.yaml:12: gateway "gw": transport "udp" unknown`},
-		{"parity typo", func(s *site.Site) { s.Modbus.Gateways[0].Parity = "even" }, `parity "even" unknown`},
+		{"parity typo", func(s *site.Site) { s.Modbus.Gateways[0].Transport = "rtu"; s.Modbus.Gateways[0].Parity = "even" }, `parity "even" unknown`},
 		{"no address", func(s *site.Site) { s.Modbus.Gateways[0].Address = "" }, `site.yaml:12: gateway "gw": address missing`},
-		{"negative max gap", func(s *site.Site) { s.Modbus.Gateways[0].MaxGap = ptr(-1) }, `max_gap -1 is negative`},
+		{"negative max gap", func(s *site.Site) { s.Modbus.Gateways[0].MaxGap = ptr(-1) }, `max_gap must be 0..120`},
 		{"duplicate gateway", func(s *site.Site) { s.Modbus.Gateways = append(s.Modbus.Gateways, s.Modbus.Gateways[0]) }, `gateway "gw" defined twice`},
 		{"undefined gateway", func(s *site.Site) { s.Devices[0].Modbus.Gateway = "nope" }, `site.yaml:12: device "pump": gateway "nope" undefined`},
-		{"unit too large", func(s *site.Site) { s.Devices[0].Modbus.Unit = 256 }, `unit 256 outside 0..255`},
-		{"rtu unit 248", func(s *site.Site) { s.Modbus.Gateways[0].Transport = "rtu"; s.Devices[0].Modbus.Unit = 248 }, `unit 248 outside 0..247`},
+		{"unit too large", func(s *site.Site) { s.Devices[0].Modbus.Unit = 256 }, `unit 256 out of range 0..247`},
+		{"rtu unit 248", func(s *site.Site) { s.Modbus.Gateways[0].Transport = "rtu"; s.Devices[0].Modbus.Unit = 248 }, `unit 248 out of range 1..247`},
 		{"type typo", func(s *site.Site) { s.Devices[0].Signals[0].Modbus.Type = "flaot32" },
 			`site.yaml:12: device "pump": signal "v": holding 1: type "flaot32" unknown`},
 		{"table typo", func(s *site.Site) { s.Devices[0].Signals[0].Modbus.Table = "holdings" }, `table "holdings" unknown`},
 		{"order typo", func(s *site.Site) { s.Devices[0].Signals[0].Modbus.Order = "ABDC" }, `order "ABDC" unknown`},
-		{"bool register without bit", func(s *site.Site) { s.Devices[0].Signals[0].Modbus.Type = "bool" }, `needs bit 0..15`},
+		{"bool register without bit", func(s *site.Site) { s.Devices[0].Signals[0].Modbus.Type = "bool" }, `type bool in table holding needs bit (0..15)`},
 		{"coil of float", func(s *site.Site) {
 			s.Devices[0].Signals[0].Modbus.Table = "coil"
 			s.Devices[0].Signals[0].Modbus.Type = "float32"
-		}, `type must be bool`},
+		}, `type "float32" not possible in table coil (only bool)`},
 		{"address past the map", func(s *site.Site) {
 			s.Devices[0].Signals[0].Modbus.Address = 65535
 			s.Devices[0].Signals[0].Modbus.Type = "float32"
-		}, `passes 65535`},
+		}, `a float32 takes 2 registers and runs past 65535`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"facmon/collectors"
+	"facmon/collectors/mqtt/mqttconf"
 	"facmon/collectors/payload"
 )
 
@@ -98,7 +99,7 @@ func (m *mapping) decode(topic string, body []byte, recv time.Time, out []collec
 type decoder struct {
 	m     *mapping
 	r     *route
-	parts Parts
+	parts mqttconf.Parts
 	topic string
 	body  []byte
 	recv  time.Time

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"facmon/collectors/mqtt/mqttconf"
 	"facmon/internal/site"
 )
 
@@ -19,16 +20,15 @@ const (
 	formatInflux
 )
 
-func parseFormat(s string) (format, error) {
-	switch strings.ToLower(s) {
-	case "", "json":
-		return formatJSON, nil
+// (mqttconf checked it: "", json, plain or influx).
+func parseFormat(s string) format {
+	switch s {
 	case "plain":
-		return formatPlain, nil
-	case "influx", "line", "lineprotocol":
-		return formatInflux, nil
+		return formatPlain
+	case "influx":
+		return formatInflux
 	}
-	return 0, fmt.Errorf("format %q unknown (json, plain or influx)", s)
+	return formatJSON
 }
 
 // signalInfo is what decoding needs to know about one signal.
@@ -50,7 +50,7 @@ type deviceInfo struct {
 
 // route is one subscription or device topic, compiled.
 type route struct {
-	pat      *Pattern
+	pat      *mqttconf.Pattern
 	qos      byte
 	format   format
 	device   string // fixed device, when the topic has no {device}
@@ -76,21 +76,22 @@ func newMapping(s *site.Site) (*mapping, error) {
 		if d.MQTT == nil || d.MQTT.Topic == "" {
 			continue
 		}
-		r, err := newRoute(d.MQTT.Topic, 1, d.MQTT.Format)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: device %q: %w", where(d.MQTT.Pos), d.ID, err))
+		pat, ps := mqttconf.CheckDeviceTopic(d.MQTT.Topic, d.MQTT.Format)
+		if err := ps.Err(); err != nil {
+			errs = append(errs, fmt.Errorf("%s: device %q: mqtt: %w", where(d.MQTT.Pos), d.ID, err))
 			continue
 		}
-		r.device = d.ID
+		r := route{pat: pat, qos: 1, format: parseFormat(d.MQTT.Format), device: d.ID}
 		m.routes = append(m.routes, r)
 	}
 	for _, sub := range s.MQTT.Subscriptions {
-		r, err := newRoute(sub.Topic, sub.QoS, sub.Format)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: subscription: %w", where(sub.Pos), err))
+		pat, ps := mqttconf.CheckSubscription(sub.Topic, sub.Format, sub.QoS)
+		if err := ps.Err(); err != nil {
+			errs = append(errs, fmt.Errorf("%s: subscription %q: %w", where(sub.Pos), sub.Topic, err))
 			continue
 		}
-		r.device, r.signal, r.timePath = sub.Device, sub.Signal, sub.Time
+		r := route{pat: pat, qos: byte(sub.QoS), format: parseFormat(sub.Format),
+			device: sub.Device, signal: sub.Signal, timePath: sub.Time}
 		m.routes = append(m.routes, r)
 	}
 	return m, errors.Join(errs...)
@@ -101,21 +102,6 @@ func where(p site.Pos) string {
 		return "site"
 	}
 	return fmt.Sprintf("%s:%d", p.File, p.Line)
-}
-
-func newRoute(topic string, qos int, f string) (route, error) {
-	pat, err := Compile(topic)
-	if err != nil {
-		return route{}, err
-	}
-	if qos < 0 || qos > 2 {
-		return route{}, fmt.Errorf("topic %q: qos %d (0, 1 or 2)", topic, qos)
-	}
-	ft, err := parseFormat(f)
-	if err != nil {
-		return route{}, fmt.Errorf("topic %q: %w", topic, err)
-	}
-	return route{pat: pat, qos: byte(qos), format: ft}, nil
 }
 
 func newDeviceInfo(d *site.Device) *deviceInfo {
@@ -162,13 +148,13 @@ func (m *mapping) filters() map[string]byte {
 }
 
 // match finds the first route the topic matches.
-func (m *mapping) match(topic string) (*route, Parts, bool) {
+func (m *mapping) match(topic string) (*route, mqttconf.Parts, bool) {
 	for i := range m.routes {
 		if p, ok := m.routes[i].pat.Match(topic); ok {
 			return &m.routes[i], p, true
 		}
 	}
-	return nil, Parts{}, false
+	return nil, mqttconf.Parts{}, false
 }
 
 // scaled applies the signal's scale and offset, refusing non-finite

@@ -192,7 +192,7 @@ func (c *checker) checkSignals(d *Device, ctx string) {
 		c.checkSignalName(sg, sctx)
 		c.unique(seen, sg.Name, c.at(sg, "name", sg.Pos), sctx)
 		c.checkSignalType(sg, sctx)
-		c.checkRegister(d, sg, sctx)
+		c.checkRegister(sg, sctx)
 	}
 }
 

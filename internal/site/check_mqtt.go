@@ -3,18 +3,20 @@ package site
 import (
 	"net/url"
 	"slices"
-	"strings"
+
+	"facmon/collectors/mqtt/mqttconf"
 )
 
-// MQTT enumerations, as the site file writes them.
+// MQTT enumerations, as the site file writes them (formats and topic
+// parts owned by the MQTT collector's grammar, collectors/mqtt/mqttconf).
 var (
 	// MQTTSchemes are the broker URL schemes paho understands.
 	MQTTSchemes = []string{"tcp", "ssl", "tls", "ws", "wss", "mqtt", "mqtts"}
 	// Formats are the payload formats of a subscription.
-	Formats = []string{"json", "plain", "influx"}
+	Formats = mqttconf.Formats
 	// TopicParts are the named parts a subscription topic may hold, each as
 	// a whole level.
-	TopicParts = []string{"{device}", "{area}", "{signal}"}
+	TopicParts = mqttconf.TopicParts
 )
 
 // checkMQTT checks the broker URL and the subscriptions.
@@ -43,25 +45,28 @@ func (c *checker) checkURL(owner any, key, raw string, start Pos, ctx string, sc
 	}
 }
 
-// checkSubscription checks one subscription's topic pattern, format, QoS
-// and fixed device and signal.
+// checkSubscription checks one subscription: its topic pattern, format
+// and QoS by the MQTT grammar, then the device and signal it names.
 func (c *checker) checkSubscription(sub *Subscription, ctx string) {
-	parts, ok := c.checkTopic(sub, "topic", sub.Topic, sub.Pos, ctx+": topic")
-	switch {
-	case sub.Format == "":
-		if !c.unreported(sub, "format") {
-			break
-		}
-		c.errf(sub.Pos, "%s: format missing (%s)", ctx, oneOf(Formats))
-	case !slices.Contains(Formats, sub.Format):
-		c.errf(c.at(sub, "format", sub.Pos), "%s: format %s unknown (want %s)", ctx, quote(sub.Format), oneOf(Formats))
+	p, ps := mqttconf.CheckSubscription(sub.Topic, sub.Format, sub.QoS)
+	c.mqttProblems(sub, sub.Pos, ctx, ps)
+	if p != nil {
+		c.checkFixedDevice(sub, topicParts(p), ctx)
 	}
-	if sub.QoS < 0 || sub.QoS > 2 {
-		c.errf(c.at(sub, "qos", sub.Pos), "%s: qos %d out of range 0..2", ctx, sub.QoS)
+}
+
+// mqttProblems reports the MQTT grammar's problems with owner at the place
+// of their keys, leaving out what the decoder reported already.
+func (c *checker) mqttProblems(owner any, start Pos, ctx string, ps mqttconf.Problems) {
+	for _, p := range ps {
+		c.problem(owner, start, ctx, p.Key, p.Msg)
 	}
-	if ok {
-		c.checkFixedDevice(sub, parts, ctx)
-	}
+}
+
+// topicParts lists the named parts a pattern captures.
+func topicParts(p *mqttconf.Pattern) map[string]bool {
+	return map[string]bool{"{device}": p.Captures(mqttconf.PartDevice),
+		"{area}": p.Captures(mqttconf.PartArea), "{signal}": p.Captures(mqttconf.PartSignal)}
 }
 
 // checkFixedDevice checks the device and signal a subscription names or
@@ -90,56 +95,6 @@ func (c *checker) checkFixedDevice(sub *Subscription, parts map[string]bool, ctx
 	}
 }
 
-// checkTopic checks a topic pattern: named parts only as whole levels and
-// at most once each, + only as a whole level, # only as the whole last
-// level. It returns the named parts found, and whether the topic is
-// usable. what names the topic in messages.
-func (c *checker) checkTopic(owner any, key, topic string, start Pos, what string) (map[string]bool, bool) {
-	if topic == "" {
-		if c.unreported(owner, key) {
-			c.errf(start, "%s missing", what)
-		}
-		return nil, false
-	}
-	parts := map[string]bool{}
-	levels := strings.Split(topic, "/")
-	for i, lv := range levels {
-		if msg := topicLevelError(lv, i == len(levels)-1, parts); msg != "" {
-			c.errf(c.at(owner, key, start), "%s: %s", what, msg)
-			return parts, false
-		}
-	}
-	return parts, true
-}
-
-// topicLevelError returns what is wrong with one topic level, or "".
-func topicLevelError(lv string, last bool, parts map[string]bool) string {
-	switch {
-	case lv == "#":
-		if !last {
-			return "# only as the last level"
-		}
-	case strings.Contains(lv, "#"):
-		return "# only as a whole level"
-	case lv == "+":
-	case strings.Contains(lv, "+"):
-		return "+ only as a whole level"
-	case strings.HasPrefix(lv, "{") && strings.HasSuffix(lv, "}"):
-		if !slices.Contains(TopicParts, lv) {
-			return lv + " unknown (want " + oneOf(TopicParts) + ")"
-		}
-		if parts[lv] {
-			return lv + " twice"
-		}
-		parts[lv] = true
-	case strings.ContainsAny(lv, "{}"):
-		return "named parts like {device} only as a whole level"
-	case strings.ContainsRune(lv, 0):
-		return "NUL not allowed"
-	}
-	return ""
-}
-
 // checkDeviceMQTT checks a device's own MQTT block.
 func (c *checker) checkDeviceMQTT(d *Device, ctx string) {
 	m := d.MQTT
@@ -147,15 +102,8 @@ func (c *checker) checkDeviceMQTT(d *Device, ctx string) {
 		return
 	}
 	ctx += ": mqtt"
-	if m.Topic != "" {
-		parts, ok := c.checkTopic(m, "topic", m.Topic, m.Pos, ctx+": topic "+quote(m.Topic))
-		if ok && len(parts) > 0 {
-			c.errf(c.at(m, "topic", m.Pos), "%s: topic of one device takes no named parts", ctx)
-		}
-	}
-	if m.Format != "" && !slices.Contains(Formats, m.Format) {
-		c.errf(c.at(m, "format", m.Pos), "%s: format %s unknown (want %s)", ctx, quote(m.Format), oneOf(Formats))
-	}
+	_, ps := mqttconf.CheckDeviceTopic(m.Topic, m.Format)
+	c.mqttProblems(m, m.Pos, ctx, ps)
 	if c.site.MQTT.URL == "" {
 		c.errf(m.Pos, "%s: block given but mqtt.url is empty", ctx)
 	}

@@ -1,4 +1,4 @@
-package mqtt
+package mqttconf
 
 import (
 	"fmt"
@@ -21,6 +21,10 @@ const (
 
 var partNames = map[string]Part{"{area}": PartArea, "{device}": PartDevice, "{signal}": PartSignal}
 
+// TopicParts are the named parts a topic pattern may hold, each as a
+// whole level, as the site file writes them.
+var TopicParts = []string{"{device}", "{area}", "{signal}"}
+
 // Parts are the named levels a topic matched.
 type Parts struct {
 	Area, Device, Signal string
@@ -35,24 +39,41 @@ type level struct {
 
 // Pattern is a compiled topic pattern: MQTT topic levels, where a level
 // may be a literal, +, # (last), or a named part {area}, {device},
-// {signal} (a + that is captured). Any other {name} is an uncaptured +.
+// {signal} (a + that is captured), each at most once.
 type Pattern struct {
 	text   string
 	levels []level
 	hash   bool // ends in #
 }
 
-// Compile parses a topic pattern once; Match is then allocation-free.
+// PatternError says why a topic pattern is refused.
+type PatternError struct {
+	Pattern string
+	Level   int    // 1-based; 0 for the pattern as a whole
+	Msg     string // what is wrong, e.g. "# only as the last level"
+}
+
+func (e *PatternError) Error() string {
+	if e.Level == 0 {
+		return fmt.Sprintf("topic pattern %q: %s", e.Pattern, e.Msg)
+	}
+	return fmt.Sprintf("topic pattern %q: level %d: %s", e.Pattern, e.Level, e.Msg)
+}
+
+// Compile parses a topic pattern once; Match is then allocation-free. It
+// is the one grammar of topic patterns: `facmon check` reports its
+// errors, the collector refuses the same patterns.
 func Compile(pattern string) (*Pattern, error) {
 	if pattern == "" {
-		return nil, fmt.Errorf("topic pattern is empty")
+		return nil, &PatternError{Pattern: pattern, Msg: "empty"}
 	}
 	p := &Pattern{text: pattern}
 	parts := strings.Split(pattern, "/")
+	seen := map[Part]bool{}
 	for i, s := range parts {
-		l, err := compileLevel(s, i == len(parts)-1)
-		if err != nil {
-			return nil, fmt.Errorf("topic pattern %q: level %d %q: %w", pattern, i+1, s, err)
+		l, msg := compileLevel(s, i == len(parts)-1, seen)
+		if msg != "" {
+			return nil, &PatternError{Pattern: pattern, Level: i + 1, Msg: msg}
 		}
 		if s == "#" {
 			p.hash = true
@@ -63,21 +84,35 @@ func Compile(pattern string) (*Pattern, error) {
 	return p, nil
 }
 
-func compileLevel(s string, last bool) (level, error) {
+// compileLevel compiles one level, or says what is wrong with it.
+func compileLevel(s string, last bool, seen map[Part]bool) (level, string) {
 	switch {
 	case s == "#":
 		if !last {
-			return level{}, fmt.Errorf("# must be the last level")
+			return level{}, "# only as the last level"
 		}
-		return level{}, nil
+	case strings.Contains(s, "#"):
+		return level{}, "# only as a whole level"
 	case s == "+":
-		return level{wild: true}, nil
-	case strings.HasPrefix(s, "{") && strings.HasSuffix(s, "}") && len(s) > 2:
-		return level{wild: true, part: partNames[s]}, nil
-	case strings.ContainsAny(s, "+#{}\x00"):
-		return level{}, fmt.Errorf("wildcards and {parts} must fill a whole level")
+		return level{wild: true}, ""
+	case strings.Contains(s, "+"):
+		return level{}, "+ only as a whole level"
+	case strings.HasPrefix(s, "{") && strings.HasSuffix(s, "}"):
+		part, ok := partNames[s]
+		switch {
+		case !ok:
+			return level{}, s + " unknown (want " + strings.Join(TopicParts, ", ") + ")"
+		case seen[part]:
+			return level{}, s + " twice"
+		}
+		seen[part] = true
+		return level{wild: true, part: part}, ""
+	case strings.ContainsAny(s, "{}"):
+		return level{}, "named parts like {device} only as a whole level"
+	case strings.ContainsRune(s, 0):
+		return level{}, "NUL not allowed"
 	}
-	return level{literal: s}, nil
+	return level{literal: s}, ""
 }
 
 // String returns the pattern as written.
