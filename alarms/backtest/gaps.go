@@ -29,11 +29,12 @@ type gapFinder struct {
 	gaps    []Gap
 }
 
-// newGapFinder watches the devices of s that sel names.
+// newGapFinder watches the devices of s whose values sel reads (a device
+// read for its status only has no steady stream to miss).
 func newGapFinder(s *site.Site, sel map[string][]string, from time.Time, max time.Duration) *gapFinder {
 	g := &gapFinder{max: max, offline: map[string]bool{}, last: make(map[string]time.Time, len(s.Devices))}
 	for _, d := range s.Devices {
-		if _, ok := sel[d.ID]; !ok {
+		if sigs, ok := sel[d.ID]; !ok || (sigs != nil && len(sigs) == 0) {
 			continue
 		}
 		g.order = append(g.order, d.ID)
