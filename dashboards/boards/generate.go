@@ -33,6 +33,7 @@ func Dashboards(l Limits) []*g.Dashboard {
 	out := make([]*g.Dashboard, len(builders))
 	for i, b := range builders {
 		out[i] = b.build(l)
+		nameValues(out[i])
 	}
 	return out
 }

@@ -130,6 +130,16 @@ func (l *localizer) panel(p *g.Panel) {
 			}
 		}
 	}
+	for _, t := range p.Transformations {
+		if names, ok := t.Options["renameByName"].(map[string]any); ok {
+			for k, v := range names {
+				if s, ok := v.(string); ok {
+					l.text(&s)
+					names[k] = s
+				}
+			}
+		}
+	}
 	if p.Panels != nil {
 		for _, c := range *p.Panels {
 			l.panel(c)
