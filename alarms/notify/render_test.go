@@ -275,3 +275,33 @@ func TestTemplatesSeeNamesTimeAndAction(t *testing.T) {
 		t.Errorf("got %q, %v; want %q", out, err, want)
 	}
 }
+
+// TestHeartbeatSaysCommunityAndLocalTime: the Watchdog heartbeat names the
+// community and the local time too.
+func TestHeartbeatSaysCommunityAndLocalTime(t *testing.T) {
+	hook := newSink(t)
+	c := testsupport.NewClock(at0)
+	st := lakeside(t)
+	n := lakesideNotify(hook.URL())
+	n.Heartbeat = site.Heartbeat{Interval: site.Duration(time.Minute), Receivers: []string{"am", "ding"}}
+	b, err := Build(n, &http.Client{}, c.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(Options{Notify: n, SiteID: st.ID, Location: st.Location, Names: NamesOf(st), Receivers: b.Receivers,
+		Resend: b.Resend, OutboxDir: t.TempDir(), Now: c.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.startTimers(c.Now())
+	if err := s.Tick(c.Now()); err != nil {
+		t.Fatal(err)
+	}
+	got := deliverAll(t, s, hook)
+	if want := "湖畔花园 通知链路心跳 12-07 04:47:10 | 12-07 04:47:10 |  | \n"; len(got["am"]) != 1 || got["am"][0] != want {
+		t.Errorf("alertmanager heartbeat %q, want %q", got["am"], want)
+	}
+	if want := "湖畔花园 通知链路心跳 12-07 04:47:10\n### 湖畔花园 通知链路心跳\n- 时间：12-07 04:47:10\n"; len(got["ding"]) != 1 || !strings.HasPrefix(got["ding"][0], want) {
+		t.Errorf("dingtalk heartbeat %q, want it to start %q", got["ding"], want)
+	}
+}
