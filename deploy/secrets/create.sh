@@ -68,7 +68,10 @@ dingtalk_template() {
 	cat >"$dir/dingtalk_config" <<'YAML'
 # prometheus-webhook-dingtalk targets: one DingTalk group robot per
 # Alertmanager receiver (deploy/alertmanager/alertmanager.yml). Put each
-# robot's webhook URL and its signing secret (加签) here.
+# robot's webhook URL and its signing secret (加签) here. The messages are
+# facmon's own words, from the alerts' annotations (docs/notify.md): the
+# Chinese summary as the title, the description (community, place, local
+# time, household, what to do, links) as the text.
 timeout: 5s
 targets:
   duty:
@@ -76,9 +79,15 @@ targets:
     secret: REPLACE-WITH-DUTY-ROBOT-SECRET
     mention:
       all: true
+    message:
+      title: '{{ (index .Alerts 0).Annotations.summary }}'
+      text: '{{ range .Alerts }}{{ .Annotations.description }}{{ end }}'
   control-room:
     url: https://oapi.dingtalk.com/robot/send?access_token=REPLACE-WITH-CONTROL-ROOM-ROBOT-TOKEN
     secret: REPLACE-WITH-CONTROL-ROOM-ROBOT-SECRET
+    message:
+      title: '{{ (index .Alerts 0).Annotations.summary }}'
+      text: '{{ range .Alerts }}{{ .Annotations.description }}{{ end }}'
 YAML
 	log "created dingtalk_config from the template: put your robots' URLs and secrets in it"
 }
