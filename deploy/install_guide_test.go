@@ -358,7 +358,30 @@ func TestInstallGuideRingsTheDutyPhone(t *testing.T) {
 	}
 	m.run(t, "first-login", blocks["first-login"], "guide-test-password-1\n")
 	waitLogin(t, "http://"+m.httpAddr, "admin", "guide-test-password-1")
+	b := &brokerUnderTest{URL: fmt.Sprintf("tcp://127.0.0.1:%d", m.mqttPort), secrets: filepath.Join(m.root, "root/facmon-secrets")}
+	waitMQTTReading(t, b, influx)
 	waitFireWaterLow(t, rc, influx)
+}
+
+// waitMQTTReading publishes a roof-tank reading as the device itself (its
+// user and create.sh password, through the broker's ACL) until facmon has
+// stored it in InfluxDB: subscription, ACL and secrets work together.
+func waitMQTTReading(t *testing.T, b *brokerUnderTest, influx *testbed.Influx) {
+	t.Helper()
+	dev, err := b.connect(t, "tank-sensor-1", b.password(t, "devices/tank-sensor-1.password"))
+	if err != nil {
+		t.Fatalf("tank-sensor-1 cannot connect with its create.sh password: %v", err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		publishPayload(t, dev, "estate/roof/water_tank/tank-sensor-1/level", "2.85", false)
+		n, err := influx.Count(`SELECT count("level") FROM "facmon"."autogen"."water_tank" WHERE "device" = 'tank-sensor-1'`)
+		if err == nil && n > 0 {
+			return
+		}
+		time.Sleep(time.Second)
+	}
+	t.Fatal("tank-sensor-1's MQTT reading never reached InfluxDB through facmon")
 }
 
 // login posts a console login and returns the status (0: no answer).
@@ -536,6 +559,7 @@ func TestComposeSiteFileRingsTheDutyPhone(t *testing.T) {
 	args = strings.NewReplacer("/etc/facmon", etc, "/var/lib/facmon", filepath.Join(dir, "data"),
 		":8080", fmt.Sprintf("127.0.0.1:%d", testbed.FreePort(t))).Replace(args)
 	startProcess(t, fac, dir, strings.Split(args, "\x00")...)
+	waitMQTTReading(t, b, influx)
 	waitFireWaterLow(t, rc, influx)
 }
 

@@ -235,3 +235,24 @@ func TestOtherLabelValueIsDeliberate(t *testing.T) {
 		t.Errorf("warnings for deliberately unwatched tanks:\n%s", join(ws))
 	}
 }
+
+// TestNotifyRouteMustTakeCritical: a notify section whose routes take only
+// major alarms leaves critical ones on the console.
+func TestNotifyRouteMustTakeCritical(t *testing.T) {
+	base := fixed(t, "{system: fire}", "{purpose: fire}", `unit: "%"`, "unit: m", "scale: 0.025", "scale: 0.001",
+		"  password_file: /etc/facmon/secrets/mqtt.password\n", subscription)
+	for name, routes := range map[string]string{
+		"major only":     "    - {severities: [major], receivers: [am]}\n",
+		"critical taken": "    - {severities: [critical], receivers: [am]}\n",
+		"everything":     "    - {receivers: [am]}\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			text := strings.Replace(base, "\nrules:", "\nnotify:\n  receivers:\n    - {name: am, type: alertmanager, urls: [\"http://127.0.0.1:9093\"]}\n  routes:\n"+routes+"\nrules:", 1)
+			got := join(lintText(t, "site.yaml", text, seedRules(t)))
+			warned := strings.Contains(got, "no notify route sends critical alarms")
+			if want := name == "major only"; warned != want {
+				t.Errorf("warned %v, want %v:\n%s", warned, want, got)
+			}
+		})
+	}
+}
