@@ -37,7 +37,8 @@ func lakeside(t testing.TB) *site.Site {
 }
 
 // lakesideNotify routes critical alarms to one receiver of each kind and
-// to the duty chain: zhang, then li (Chinese) and tom (English).
+// to the duty chain: zhang, then li (Chinese; his channels include the
+// Alertmanager, so escalations reach its annotations) and tom (English).
 func lakesideNotify(base string) *site.Notify {
 	rcv := func(name, typ string) site.Receiver {
 		return site.Receiver{Name: name, Type: typ, URL: base + "/" + name, Timeout: site.Duration(5 * time.Second)}
@@ -49,7 +50,7 @@ func lakesideNotify(base string) *site.Notify {
 			rcv("hook", site.ReceiverWebhook), rcv("am", site.ReceiverAlertmanager)},
 		People: []site.Person{
 			{ID: "zhang", Name: "张工", Phone: "13800000001", Receivers: []string{"sms", "ding", "wecom", "hook"}},
-			{ID: "li", Name: "李主管", Phone: "13800000003", Receivers: []string{"ding", "wecom", "hook"}},
+			{ID: "li", Name: "李主管", Phone: "13800000003", Receivers: []string{"ding", "wecom", "hook", "am"}},
 			{ID: "tom", Name: "Tom", Phone: "13800000002", Receivers: []string{"sms"}, Lang: site.LangEn},
 		},
 		Shifts: []site.Shift{{Name: "all", Levels: [][]string{{"zhang"}, {"li", "tom"}}}},
@@ -187,6 +188,8 @@ func TestChannelsSayPlaceLocalTimeAndAction(t *testing.T) {
 			"ding":  {"湖畔花园 紧急告警，无人确认，已升级至第2级：东围墙1防区 入侵报警 12-07 04:47:10\n### 湖畔花园 紧急告警，无人确认，已升级至第2级\n**[紧急] 东围墙1防区 入侵报警**\n- 位置：东围墙 · 东围墙1防区\n- 时间：12-07 04:47:10\n- 处置：派保安到东围墙1防区查看\n"},
 			"wecom": {"### 湖畔花园 紧急告警，无人确认，已升级至第2级\n**[紧急] 19号楼2单元301室家庭报警 户内报警**\n", "- 住户：19号楼2单元301室 赵女士\n"},
 			"hook":  {"湖畔花园 紧急告警，无人确认，已升级至第2级：东围墙1防区 入侵报警 12-07 04:47:10\n"},
+			"am": {"湖畔花园 紧急告警，无人确认，已升级至第2级：东围墙1防区 入侵报警 12-07 04:47:10 | 12-07 04:47:10 | 派保安到东围墙1防区查看 | \n",
+				"湖畔花园 紧急告警，无人确认，已升级至第2级：19号楼2单元301室家庭报警 户内报警 12-07 04:47:10 | 12-07 04:47:10 | 电话联系住户，派保安上门 | 19号楼2单元301室 赵女士\n"},
 			"sms": {"13800000002 【湖畔花园】Critical, escalated L2: 东围墙1防区 入… 12-07 04:47 Action: 派保安到东围墙1防…",
 				"13800000002 【湖畔花园】Critical, escalated L2: 19号楼2单… 户内报警 12-07 04:47 Household: 赵女士 Action: 电话联系住户…"},
 		}},
