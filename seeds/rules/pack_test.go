@@ -20,16 +20,21 @@ import (
 	"facmon/internal/site"
 )
 
-// TestPack runs every *_test.yaml of the pack.
+// TestPack runs every *_test.yaml of the pack, with the demo community as
+// the site every rule must select a device of, and requires every rule to
+// be raised with its severity asserted and cleared by some test.
 func TestPack(t *testing.T) {
 	files, _ := filepath.Glob("*_test.yaml")
 	if len(files) == 0 {
 		t.Fatal("no *_test.yaml in seeds/rules")
 	}
 	var out bytes.Buffer
-	failed, err := rulestest.Run(files, &out)
-	if err != nil || failed {
+	rep, err := rulestest.RunWith(rulestest.Options{Files: files, Site: "../sites/demo.yaml"}, &out)
+	if err != nil || rep.Failed {
 		t.Fatalf("rule tests failed (err %v):\n%s", err, out.String())
+	}
+	if len(rep.Uncovered) > 0 {
+		t.Errorf("rules no test raises with its severity and clears:\n%s", strings.Join(rep.Uncovered, "\n"))
 	}
 }
 
@@ -37,8 +42,30 @@ func TestPack(t *testing.T) {
 // window bound.
 var param = regexp.MustCompile(`\b(above|below|deadband|equals|changes_to|on_delay|off_delay|within|window|wrap|d1|d2|run_on|tolerance|no_data_for|from|to): ("?[0-9][0-9.:]*[a-z]*"?)`)
 
-// TestPackMutations changes each parameter of each rule file, up and down,
-// and requires that some test of the pack then fails.
+// severity matches a rule's severity; flipped names the severity each is
+// changed to.
+var (
+	severity = regexp.MustCompile(`\bseverity: (critical|major|minor|warning)\b`)
+	flipped  = map[string]string{"critical": "major", "major": "critical", "minor": "warning", "warning": "minor"}
+)
+
+// kindSel matches a selection's kind or kinds; bits matches a line-fault
+// bit number.
+var (
+	kindSel = regexp.MustCompile(`\bkind: ([a-z_]+)(, )?|\bkinds:\s*\[([^\]]*)\]`)
+	bit     = regexp.MustCompile(`\b(open|short|power_loss): ([0-9]+)`)
+)
+
+// mutation is one change to a rule file.
+type mutation struct {
+	name string
+	data []byte
+}
+
+// TestPackMutations changes each rule file in every way a rule can be
+// wrong — each parameter up and down, each severity flipped, each kind
+// dropped from each selection, each line-fault bit moved — and requires
+// that some test of the pack then fails.
 func TestPackMutations(t *testing.T) {
 	ruleFiles, _ := filepath.Glob("*.yaml")
 	for _, rf := range ruleFiles {
@@ -49,16 +76,50 @@ func TestPackMutations(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, loc := range param.FindAllSubmatchIndex(data, -1) {
-			key, val := string(data[loc[2]:loc[3]]), string(data[loc[4]:loc[5]])
-			line := bytes.Count(data[:loc[0]], []byte("\n")) + 1
-			for _, m := range mutate(val) {
-				name := fmt.Sprintf("%s:%d %s %s→%s", rf, line, key, val, m)
-				mutated := append(append(append([]byte{}, data[:loc[4]]...), m...), data[loc[5]:]...)
-				t.Run(name, func(t *testing.T) { requireFailure(t, rf, mutated) })
-			}
+		for _, m := range mutations(data) {
+			t.Run(rf+":"+m.name, func(t *testing.T) {
+				t.Parallel()
+				requireFailure(t, rf, m.data)
+			})
 		}
 	}
+}
+
+// mutations returns every change TestPackMutations tries on a rule file.
+func mutations(data []byte) []mutation {
+	var out []mutation
+	line := func(at int) int { return bytes.Count(data[:at], []byte("\n")) + 1 }
+	replace := func(from, to int, with string) []byte {
+		return append(append(append([]byte{}, data[:from]...), with...), data[to:]...)
+	}
+	for _, loc := range param.FindAllSubmatchIndex(data, -1) {
+		key, val := string(data[loc[2]:loc[3]]), string(data[loc[4]:loc[5]])
+		for _, m := range mutate(val) {
+			out = append(out, mutation{fmt.Sprintf("%d %s %s→%s", line(loc[0]), key, val, m), replace(loc[4], loc[5], m)})
+		}
+	}
+	for _, loc := range severity.FindAllSubmatchIndex(data, -1) {
+		val := string(data[loc[2]:loc[3]])
+		out = append(out, mutation{fmt.Sprintf("%d severity %s→%s", line(loc[0]), val, flipped[val]), replace(loc[2], loc[3], flipped[val])})
+	}
+	for _, loc := range kindSel.FindAllSubmatchIndex(data, -1) {
+		if loc[2] >= 0 { // kind: X — dropped from the selection
+			out = append(out, mutation{fmt.Sprintf("%d kind %s dropped", line(loc[0]), data[loc[2]:loc[3]]), replace(loc[0], loc[1], "")})
+			continue
+		}
+		kinds := strings.Split(string(data[loc[6]:loc[7]]), ",")
+		for i, k := range kinds {
+			rest := slices.Delete(slices.Clone(kinds), i, i+1)
+			out = append(out, mutation{fmt.Sprintf("%d kinds: %s dropped", line(loc[0]), strings.TrimSpace(k)),
+				replace(loc[6], loc[7], strings.Join(rest, ","))})
+		}
+	}
+	for _, loc := range bit.FindAllSubmatchIndex(data, -1) {
+		n, _ := strconv.Atoi(string(data[loc[4]:loc[5]]))
+		out = append(out, mutation{fmt.Sprintf("%d bit %s %d→%d", line(loc[0]), data[loc[2]:loc[3]], n, n+3),
+			replace(loc[4], loc[5], strconv.Itoa(n+3))})
+	}
+	return out
 }
 
 // requireFailure runs the pack's tests with rule file rf replaced by data
