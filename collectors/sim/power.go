@@ -34,7 +34,8 @@ const (
 // power is the mains, the generator, the transfer switch and the UPS:
 // they act together, so one model drives all four.
 type power struct {
-	mains, gen, ats, ups string
+	mains, gen, ats string
+	ups              []*upsUnit
 
 	mainsUp       bool
 	lostAt        time.Time
@@ -45,7 +46,14 @@ type power struct {
 	position      int
 	fuel          float64
 	genHours      float64
-	batteryCharge float64
+}
+
+// upsUnit is one UPS: its battery lasts Minutes from full (label
+// sim_runtime, default 45) and recharges in five hours.
+type upsUnit struct {
+	id      string
+	minutes float64
+	charge  float64 // %
 }
 
 func firstID(ds []*site.Device) string {
@@ -56,9 +64,12 @@ func firstID(ds []*site.Device) string {
 }
 
 func newPower(w *World) *power {
-	return &power{mains: firstID(w.devicesOf("mains")), gen: firstID(w.devicesOf("generator")),
-		ats: firstID(w.devicesOf("transfer_switch")), ups: firstID(w.devicesOf("ups")),
-		mainsUp: true, position: onMains, fuel: 86, genHours: 412.3, batteryCharge: 100}
+	p := &power{mains: firstID(w.devicesOf("mains")), gen: firstID(w.devicesOf("generator")),
+		ats: firstID(w.devicesOf("transfer_switch")), mainsUp: true, position: onMains, fuel: 86, genHours: 412.3}
+	for _, d := range w.devicesOf("ups") {
+		p.ups = append(p.ups, &upsUnit{id: d.ID, minutes: label(d, "sim_runtime", 45), charge: 100})
+	}
+	return p
 }
 
 // supplied reports whether the community's loads have power.
@@ -117,15 +128,16 @@ func (p *power) transfer(now time.Time) {
 	}
 }
 
-// stepUPS drains the battery while nothing supplies the load, and
-// recharges it otherwise.
+// stepUPS drains the batteries while nothing supplies the load, and
+// recharges them otherwise.
 func (p *power) stepUPS(dt time.Duration) {
-	if p.supplied() {
-		p.batteryCharge = min(100, p.batteryCharge+20*hours(dt)) // five hours to recharge
-		return
+	for _, u := range p.ups {
+		if p.supplied() {
+			u.charge = min(100, u.charge+20*hours(dt)) // five hours to recharge
+			continue
+		}
+		u.charge = max(0, u.charge-100/(u.minutes/60)*hours(dt))
 	}
-	p.batteryCharge = max(0, p.batteryCharge-100/0.75*hours(dt)) // 45 minutes from full
-
 }
 
 func (p *power) publish(w *World) {
@@ -138,12 +150,14 @@ func (p *power) publish(w *World) {
 	w.set(p.ats, "position", float64(p.position))
 	w.setBool(p.ats, "on_mains", p.position == onMains)
 	w.setBool(p.ats, "on_generator", p.position == onGenerator)
-	onBattery := !p.supplied()
-	w.setBool(p.ups, "on_battery", onBattery)
-	w.setBool(p.ups, "battery_low", p.batteryCharge < 30)
-	w.set(p.ups, "battery_charge", p.batteryCharge)
-	w.set(p.ups, "runtime", p.batteryCharge*0.45) // 45 min at full charge and 35 % load
-	w.set(p.ups, "load", 35+w.noise(1))
+	for _, u := range p.ups {
+		w.setBool(u.id, "on_battery", !p.supplied())
+		w.setBool(u.id, "battery_low", u.charge < 30)
+		w.setBool(u.id, "fault", false)
+		w.set(u.id, "battery_charge", u.charge)
+		w.set(u.id, "runtime", u.charge/100*u.minutes) // at 35 % load
+		w.set(u.id, "load", 35+w.noise(1))
+	}
 }
 
 func (p *power) publishGenerator(w *World) {

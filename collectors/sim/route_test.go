@@ -29,7 +29,7 @@ func TestDemoRoutes(t *testing.T) {
 		{"elevator-pit-2", "influx", []string{"estate/building-2/env/elevator-pit-2"}, "elevator_pit,device=elevator-pit-2 water=0,water_level=0 "},
 		{"elevator-1", "json", []string{"estate/elevators/elevator-1"}, `{"fault":0,"in_service":1}`},
 		{"home-b1-101", "json", []string{"estate/homes/home-b1-101"}, `"alarm":0`},
-		{"door-lv-room", "json", []string{"estate/doors/door-lv-room"}, `{"door":{"open":0}}`},
+		{"door-lv-room", "json", []string{"estate/doors/door-lv-room"}, `{"door":{"forced":0,"open":0}}`},
 		{"bin-b2-2", "plain", []string{"estate/bins/bin-b2-2/fill_level"}, ""},
 	}
 	for _, tc := range tests {
@@ -54,8 +54,8 @@ func TestDemoRoutes(t *testing.T) {
 			}
 		})
 	}
-	if len(routes) != 32 {
-		t.Errorf("%d MQTT devices, want 32", len(routes))
+	if len(routes) != 44 {
+		t.Errorf("%d MQTT devices, want 44", len(routes))
 	}
 }
 
@@ -95,7 +95,7 @@ func TestPayloadShapes(t *testing.T) {
 		{"influx per signal", mqttDevice{topic: "x/room-lv-room/{signal}", format: "influx"},
 			[]string{"x/room-lv-room/temperature", "x/room-lv-room/humidity"}, "room,device=room-lv-room temperature="},
 		{"json with a fixed signal is a bare number", mqttDevice{topic: "x/t", format: "json", signal: "humidity"},
-			[]string{"x/t"}, "63."},
+			[]string{"x/t"}, "62."},
 		{"plain per signal", mqttDevice{topic: "x/{signal}", format: "plain"},
 			[]string{"x/temperature", "x/humidity"}, "2"},
 	}

@@ -19,11 +19,29 @@ const (
 	BinFill     = "bin-fill"
 	Flood       = "flood"
 	FireAlarm   = "fire-alarm"
+	// The equipment scenarios (scenario_equipment.go), one or more per
+	// clause of the standard the seed rule pack serves.
+	TankClean        = "tank-clean"
+	FountainTimer    = "fountain-timer"
+	PressureDrop     = "pressure-drop"
+	FireLeak         = "fire-leak"
+	FireValve        = "fire-valve"
+	GeneratorLow     = "generator-low"
+	UPSFault         = "ups-fault"
+	DoorForced       = "door-forced"
+	NVRFault         = "nvr-fault"
+	IntercomFault    = "intercom-fault"
+	Rainstorm        = "rainstorm"
+	VentilationFault = "ventilation-fault"
+	HomeAlarm        = "home-alarm"
+	LightingFault    = "lighting-fault"
 )
 
 // Scenarios lists the scenario names. "unplug:DEVICE" unplugs a chosen
 // device.
-var Scenarios = []string{Normal, MainsOutage, TankDrain, Intrusion, Unplug, BinFill, Flood, FireAlarm}
+var Scenarios = []string{Normal, MainsOutage, TankDrain, Intrusion, Unplug, BinFill, Flood, FireAlarm,
+	TankClean, FountainTimer, PressureDrop, FireLeak, FireValve, GeneratorLow, UPSFault, DoorForced,
+	NVRFault, IntercomFault, Rainstorm, VentilationFault, HomeAlarm, LightingFault}
 
 // Durations of the scenarios, in simulated time.
 const (
@@ -63,6 +81,8 @@ func (w *World) Trigger(name string) error {
 		return w.flood()
 	case name == FireAlarm:
 		return w.raiseFire()
+	case equipmentScenarios[name] != nil:
+		return equipmentScenarios[name](w)
 	default:
 		return fmt.Errorf("scenario %q unknown (want %s, or unplug:DEVICE)", name, strings.Join(Scenarios, ", "))
 	}
@@ -73,6 +93,7 @@ func (w *World) Trigger(name string) error {
 // devices plugged in, rates as configured.
 func (w *World) normal() {
 	w.events = nil
+	clear(w.faults)
 	w.power.restoreMains(w.now)
 	for _, t := range w.tanks {
 		t.demandFactor = 1

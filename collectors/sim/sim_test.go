@@ -202,7 +202,7 @@ func TestDemoEndToEnd(t *testing.T) {
 			"estate/perimeter/north-wall-1":        `"alarm":0`,
 			"estate/fire/fire-panel-1":             `"ts":"`,
 			"estate/pump-room/env/room-pump-room":  "room,device=room-pump-room temperature=",
-			"estate/doors/door-pump-room":          `{"door":{"open":0}}`,
+			"estate/doors/door-pump-room":          `{"door":{"forced":0,"open":0}}`,
 			"estate/bins/bin-b1-1/fill_level":      "",
 			"estate/building-1/env/elevator-pit-1": "elevator_pit,device=elevator-pit-1 ",
 		} {

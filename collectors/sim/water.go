@@ -165,6 +165,8 @@ func (f *filler) flow() float64 { return b2f(f.on) * f.rate * f.t.area }
 
 func (t *tank) publish(w *World, out float64) {
 	w.set(t.id, "level", t.level)
+	w.set(t.id, "usable_level", t.level) // the PLC zeroes it while the tank is isolated
+	w.setBool(t.id, "isolated", false)
 	w.setBool(t.id, "high_float", t.level >= t.height*highFloat)
 	w.setBool(t.id, "low_float", t.level <= t.height*lowFloat)
 	for _, f := range t.fillers {
@@ -276,6 +278,7 @@ func (f *fountain) step(w *World, dt time.Duration) {
 	}
 	f.level = math.Max(0, f.level+rate*hours(dt))
 	w.set(f.id, "level", f.level)
+	w.setBool(f.id, "timer_on", h >= 8 && h < 22)
 	w.setBool(f.id, "pump_running", f.running)
 	w.setBool(f.id, "low_level", f.level < 0.4)
 }

@@ -28,7 +28,13 @@ type World struct {
 	tanks     []*tank
 	events    []event
 	unplugged map[string]bool
+	// faults are the values scenarios force on signals (a door forced, a
+	// disk failed), applied over the models' values until normal.
+	faults map[signalKey]float64
 }
+
+// signalKey names one signal of one device.
+type signalKey struct{ device, signal string }
 
 // model is the behaviour of one kind of device (or of a group of devices
 // that act together, like the power supply).
@@ -50,7 +56,8 @@ func NewWorld(s *site.Site, start time.Time) *World {
 		loc = time.UTC
 	}
 	w := &World{site: s, loc: loc, now: start, rnd: rand.New(rand.NewPCG(1, 2)),
-		vals: make(map[string]map[string]float64, len(s.Devices)), unplugged: make(map[string]bool)}
+		vals: make(map[string]map[string]float64, len(s.Devices)), unplugged: make(map[string]bool),
+		faults: make(map[signalKey]float64)}
 	for i := range s.Devices {
 		d := &s.Devices[i]
 		w.vals[d.ID] = make(map[string]float64, len(d.Signals))
@@ -82,6 +89,15 @@ func (w *World) step(dt time.Duration) {
 	for _, m := range w.models {
 		m.step(w, dt)
 	}
+	for k, v := range w.faults {
+		w.set(k.device, k.signal, v)
+	}
+}
+
+// fault forces a signal's value over its model until normal.
+func (w *World) fault(device, signal string, v float64) {
+	w.faults[signalKey{device, signal}] = v
+	w.set(device, signal, v)
 }
 
 // runEvents runs scenario steps that are due, in order.
@@ -169,4 +185,5 @@ func (w *World) build() {
 	w.buildWater()
 	w.buildMeters()
 	w.buildSurroundings()
+	w.buildEquipment()
 }

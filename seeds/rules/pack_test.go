@@ -50,9 +50,11 @@ var (
 )
 
 // kindSel matches a selection's kind or kinds; bits matches a line-fault
-// bit number.
+// bit number. A selection's kind is pointed at "other", a kind the test
+// site lacks (dropping it would leave its labels selecting the same
+// devices); each kind of a kinds list is dropped.
 var (
-	kindSel = regexp.MustCompile(`\bkind: ([a-z_]+)(, )?|\bkinds:\s*\[([^\]]*)\]`)
+	kindSel = regexp.MustCompile(`\bkind: ([a-z_]+)|\bkinds:\s*\[([^\]]*)\]`)
 	bit     = regexp.MustCompile(`\b(open|short|power_loss): ([0-9]+)`)
 )
 
@@ -103,15 +105,15 @@ func mutations(data []byte) []mutation {
 		out = append(out, mutation{fmt.Sprintf("%d severity %s→%s", line(loc[0]), val, flipped[val]), replace(loc[2], loc[3], flipped[val])})
 	}
 	for _, loc := range kindSel.FindAllSubmatchIndex(data, -1) {
-		if loc[2] >= 0 { // kind: X — dropped from the selection
-			out = append(out, mutation{fmt.Sprintf("%d kind %s dropped", line(loc[0]), data[loc[2]:loc[3]]), replace(loc[0], loc[1], "")})
+		if loc[2] >= 0 {
+			out = append(out, mutation{fmt.Sprintf("%d kind %s→other", line(loc[0]), data[loc[2]:loc[3]]), replace(loc[2], loc[3], "other")})
 			continue
 		}
-		kinds := strings.Split(string(data[loc[6]:loc[7]]), ",")
+		kinds := strings.Split(string(data[loc[4]:loc[5]]), ",")
 		for i, k := range kinds {
 			rest := slices.Delete(slices.Clone(kinds), i, i+1)
 			out = append(out, mutation{fmt.Sprintf("%d kinds: %s dropped", line(loc[0]), strings.TrimSpace(k)),
-				replace(loc[6], loc[7], strings.Join(rest, ","))})
+				replace(loc[4], loc[5], strings.Join(rest, ","))})
 		}
 	}
 	for _, loc := range bit.FindAllSubmatchIndex(data, -1) {
