@@ -35,17 +35,17 @@ const (
 // they act together, so one model drives all four.
 type power struct {
 	mains, gen, ats string
-	ups              []*upsUnit
+	ups             []*upsUnit
 
-	mainsUp       bool
-	lostAt        time.Time
-	backAt        time.Time
-	genRunning    bool
-	genFault      bool
-	genSince      time.Time
-	position      int
-	fuel          float64
-	genHours      float64
+	mainsUp    bool
+	lostAt     time.Time
+	backAt     time.Time
+	genRunning bool
+	genFault   bool
+	genSince   time.Time
+	position   int
+	fuel       float64
+	genHours   float64
 }
 
 // upsUnit is one UPS: its battery lasts Minutes from full (label

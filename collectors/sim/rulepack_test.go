@@ -119,7 +119,7 @@ func TestEachRuleFiresOnTheDemo(t *testing.T) {
 		t.Skip("plays simulated hours")
 	}
 	morning := time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC) // 08:00 in Shanghai
-	evening := morning.Add(13 * time.Hour)                   // 21:00 in Shanghai
+	evening := morning.Add(13 * time.Hour)                  // 21:00 in Shanghai
 	tests := []struct {
 		scenario string
 		start    time.Time
