@@ -88,7 +88,7 @@ func (in *inst) delays() (on, off time.Duration) {
 	case r.Threshold != nil:
 		return time.Duration(r.Threshold.OnDelay), time.Duration(r.Threshold.OffDelay)
 	case r.State != nil:
-		return time.Duration(r.State.OnDelay), 0
+		return time.Duration(r.State.OnDelay), time.Duration(r.State.OffDelay)
 	case r.Deadline != nil:
 		return time.Duration(r.Deadline.Within), 0
 	case r.Sequence != nil:

@@ -129,6 +129,10 @@ type StateRule struct {
 	Equals    *StateValue `yaml:"equals"`
 	ChangesTo *StateValue `yaml:"changes_to"`
 	OnDelay   Duration    `yaml:"on_delay"`
+	// OffDelay is how long the signal must have left the state before the
+	// alarm clears (the floodlight of an intrusion stays on for it, and
+	// its clear action switches it off, 篇3·二十二·1).
+	OffDelay Duration `yaml:"off_delay"`
 }
 
 // Supervision watches a device's health, whatever a zone's arming
