@@ -59,9 +59,9 @@ func checkActions(byID map[string]*site.Device, r *Rule, ctx string, errs *error
 		actx := ctx + ": actions[" + itoa(i) + "]"
 		switch {
 		case a.When != "" && a.When != "raise" && a.When != "clear":
-			errs.add(a.Pos, "%s: when %q unknown (want raise or clear)", actx, a.When)
+			errs.Add(a.Pos, "%s: when %q unknown (want raise or clear)", actx, a.When)
 		case (a.Write == nil) == (a.Publish == nil):
-			errs.add(a.Pos, "%s: want exactly one of write and publish", actx)
+			errs.Add(a.Pos, "%s: want exactly one of write and publish", actx)
 		case a.Write != nil:
 			checkWrite(byID, r, a, actx, errs)
 		case a.Publish != nil:
@@ -81,7 +81,7 @@ func checkWrite(byID map[string]*site.Device, r *Rule, a *Action, ctx string, er
 	w := a.Write
 	tmpl, err := template.New("device").Option("missingkey=error").Parse(w.Device)
 	if err != nil || w.Device == "" || w.Signal == "" {
-		errs.add(w.Pos, "%s: write: device and signal required (device may be a template): %v", ctx, err)
+		errs.Add(w.Pos, "%s: write: device and signal required (device may be a template): %v", ctx, err)
 		return
 	}
 	a.Targets = map[string]string{}
@@ -99,7 +99,7 @@ func checkWrite(byID map[string]*site.Device, r *Rule, a *Action, ctx string, er
 		}
 		i := slices.IndexFunc(t.Signals, func(sg site.Signal) bool { return sg.Name == w.Signal })
 		if i < 0 || t.Signals[i].Modbus == nil || (t.Signals[i].Modbus.Table != "coil" && t.Signals[i].Modbus.Table != "holding") {
-			errs.add(w.Pos, "%s: write: device %q has no coil or holding-register signal %q", ctx, target, w.Signal)
+			errs.Add(w.Pos, "%s: write: device %q has no coil or holding-register signal %q", ctx, target, w.Signal)
 			continue
 		}
 		a.Targets[id] = target
@@ -109,14 +109,14 @@ func checkWrite(byID map[string]*site.Device, r *Rule, a *Action, ctx string, er
 // checkPublish checks an MQTT command's templates.
 func checkPublish(p *Publish, ctx string, errs *errorList) {
 	if p.Topic == "" || strings.ContainsAny(p.Topic, "+#") {
-		errs.add(p.Pos, "%s: publish: topic required, without wildcards", ctx)
+		errs.Add(p.Pos, "%s: publish: topic required, without wildcards", ctx)
 	}
 	for _, t := range []string{p.Topic, p.Payload} {
 		if _, err := template.New("").Parse(t); err != nil {
-			errs.add(p.Pos, "%s: publish: %v", ctx, err)
+			errs.Add(p.Pos, "%s: publish: %v", ctx, err)
 		}
 	}
 	if p.QoS < 0 || p.QoS > 2 {
-		errs.add(p.Pos, "%s: publish: qos must be 0, 1 or 2", ctx)
+		errs.Add(p.Pos, "%s: publish: qos must be 0, 1 or 2", ctx)
 	}
 }

@@ -15,7 +15,7 @@ func checkFile(f *File, errs *errorList) {
 		r := &f.Rules[i]
 		ctx := ruleCtx(r, i)
 		if p, dup := seen[r.Name]; dup && r.Name != "" {
-			errs.add(r.at("name"), "%s: name repeated (first at %s)", ctx, p)
+			errs.Add(r.at("name"), "%s: name repeated (first at %s)", ctx, p)
 		}
 		seen[r.Name] = r.Pos
 		checkRule(r, ctx, errs)
@@ -45,28 +45,28 @@ func (r *Rule) at(key string) Pos {
 func checkRule(r *Rule, ctx string, errs *errorList) {
 	switch {
 	case r.Name == "":
-		errs.add(r.Pos, "%s: name missing", ctx)
+		errs.Add(r.Pos, "%s: name missing", ctx)
 	case !namePattern.MatchString(r.Name):
-		errs.add(r.at("name"), "%s: name may hold only a-z, 0-9, '_', '-', '.'", ctx)
+		errs.Add(r.at("name"), "%s: name may hold only a-z, 0-9, '_', '-', '.'", ctx)
 	}
 	if r.Severity == 0 && !hasKey(r.At, "severity") {
-		errs.add(r.Pos, "%s: severity missing (critical, major, minor or warning)", ctx)
+		errs.Add(r.Pos, "%s: severity missing (critical, major, minor or warning)", ctx)
 	}
 	if strings.TrimSpace(r.Cite) == "" {
-		errs.add(r.at("cite"), "%s: cite missing: name the clause of the standard (e.g. 篇3·十六·3)", ctx)
+		errs.Add(r.at("cite"), "%s: cite missing: name the clause of the standard (e.g. 篇3·十六·3)", ctx)
 	}
 	if r.Select.empty() {
-		errs.add(r.at("select"), "%s: select: set at least one of device, kind, kinds, area, labels", ctx)
+		errs.Add(r.at("select"), "%s: select: set at least one of device, kind, kinds, area, labels", ctx)
 	}
 	t, err := parseMessage(r.Name, r.Message)
 	if err != nil {
-		errs.add(r.at("message"), "%s: message: %v", ctx, err)
+		errs.Add(r.at("message"), "%s: message: %v", ctx, err)
 	}
 	r.Template = t
 	if strings.TrimSpace(r.Todo) != "" {
 		t, err := parseMessage(r.Name+".action", r.Todo)
 		if err != nil {
-			errs.add(r.at("action"), "%s: action: %v", ctx, err)
+			errs.Add(r.at("action"), "%s: action: %v", ctx, err)
 		}
 		r.TodoTemplate = t
 	}
@@ -79,15 +79,15 @@ func checkKind(r *Rule, ctx string, errs *errorList) {
 	n := count(r.Threshold != nil, r.State != nil, r.Supervision != nil, r.Sequence != nil,
 		r.Deadline != nil, r.Consumption != nil)
 	if n != 1 {
-		errs.add(r.Pos, "%s: want exactly one of threshold, state, supervision, sequence, deadline, consumption; got %d", ctx, n)
+		errs.Add(r.Pos, "%s: want exactly one of threshold, state, supervision, sequence, deadline, consumption; got %d", ctx, n)
 		return
 	}
 	needSignal := r.Supervision == nil && r.Sequence == nil
 	switch {
 	case needSignal && r.Signal == "":
-		errs.add(r.Pos, "%s: signal missing", ctx)
+		errs.Add(r.Pos, "%s: signal missing", ctx)
 	case !needSignal && r.Signal != "":
-		errs.add(r.at("signal"), "%s: signal: not used by a %s rule", ctx, r.Kind())
+		errs.Add(r.at("signal"), "%s: signal: not used by a %s rule", ctx, r.Kind())
 	}
 	kctx := ctx + ": " + r.Kind()
 	switch {
@@ -120,14 +120,14 @@ func count(bs ...bool) int {
 // checkOne reports unless exactly one of set holds.
 func checkOne(p Pos, ctx, names string, errs *errorList, set ...bool) {
 	if count(set...) != 1 {
-		errs.add(p, "%s: set exactly one of %s", ctx, names)
+		errs.Add(p, "%s: set exactly one of %s", ctx, names)
 	}
 }
 
 func checkThreshold(t *Threshold, ctx string, errs *errorList) {
 	checkOne(t.Pos, ctx, "above, below", errs, t.Above != nil, t.Below != nil)
 	if t.Deadband < 0 {
-		errs.add(t.Pos, "%s: deadband: must not be negative", ctx)
+		errs.Add(t.Pos, "%s: deadband: must not be negative", ctx)
 	}
 }
 
@@ -135,14 +135,14 @@ func checkSupervision(s *Supervision, ctx string, errs *errorList) {
 	checkOne(s.Pos, ctx, "offline, no_data_for, line_fault", errs, s.Offline, s.NoDataFor > 0, s.LineFault != nil)
 	if lf := s.LineFault; lf != nil {
 		if lf.Signal == "" {
-			errs.add(lf.Pos, "%s.line_fault: signal missing", ctx)
+			errs.Add(lf.Pos, "%s.line_fault: signal missing", ctx)
 		}
 		if len(lf.Bits) == 0 {
-			errs.add(lf.Pos, "%s.line_fault: bits missing (e.g. {open: 0, short: 1, power_loss: 2})", ctx)
+			errs.Add(lf.Pos, "%s.line_fault: bits missing (e.g. {open: 0, short: 1, power_loss: 2})", ctx)
 		}
 		for name, b := range lf.Bits {
 			if b < 0 || b > 52 {
-				errs.add(lf.Pos, "%s.line_fault: bit %q: %d out of range 0–52", ctx, name, b)
+				errs.Add(lf.Pos, "%s.line_fault: bit %q: %d out of range 0–52", ctx, name, b)
 			}
 		}
 	}
@@ -163,16 +163,16 @@ func checkSequence(s *Sequence, ctx string, errs *errorList) {
 	}
 	params, ok := need[s.Fault]
 	if !ok {
-		errs.add(s.Pos, "%s: fault %q unknown (want fail_to_start, fail_to_transfer, run_on_too_long or stopped_early)", ctx, s.Fault)
+		errs.Add(s.Pos, "%s: fault %q unknown (want fail_to_start, fail_to_transfer, run_on_too_long or stopped_early)", ctx, s.Fault)
 		return
 	}
 	for _, p := range params {
 		if p.d <= 0 {
-			errs.add(s.Pos, "%s: %s missing: the %s check needs it", ctx, p.name, s.Fault)
+			errs.Add(s.Pos, "%s: %s missing: the %s check needs it", ctx, p.name, s.Fault)
 		}
 	}
 	if s.Fault == StoppedEarly && s.Tolerance >= s.RunOn && s.RunOn > 0 {
-		errs.add(s.Pos, "%s: tolerance %s must be shorter than run_on %s", ctx, dur(s.Tolerance), dur(s.RunOn))
+		errs.Add(s.Pos, "%s: tolerance %s must be shorter than run_on %s", ctx, dur(s.Tolerance), dur(s.RunOn))
 	}
 }
 
@@ -188,17 +188,17 @@ func dur(d Duration) string { b, _ := d.MarshalText(); return string(b) }
 func checkDeadline(d *Deadline, ctx string, errs *errorList) {
 	checkOne(d.Pos, ctx, "above, below, equals", errs, d.Above != nil, d.Below != nil, d.Equals != nil)
 	if d.Within <= 0 {
-		errs.add(d.Pos, "%s: within missing", ctx)
+		errs.Add(d.Pos, "%s: within missing", ctx)
 	}
 }
 
 func checkConsumption(c *Consumption, ctx string, errs *errorList) {
 	checkOne(c.Pos, ctx, "above, below", errs, c.Above != nil, c.Below != nil)
 	if c.Window <= 0 {
-		errs.add(c.Pos, "%s: window missing", ctx)
+		errs.Add(c.Pos, "%s: window missing", ctx)
 	}
 	if c.Wrap < 0 {
-		errs.add(c.Pos, "%s: wrap must not be negative", ctx)
+		errs.Add(c.Pos, "%s: wrap must not be negative", ctx)
 	}
 }
 
@@ -206,11 +206,11 @@ func checkConsumption(c *Consumption, ctx string, errs *errorList) {
 func checkSchedule(ws []Window, ctx string, errs *errorList) {
 	for i, w := range ws {
 		if w.From == w.To {
-			errs.add(w.Pos, "%s: schedule: window %s–%s is empty", ctx, w.From, w.To)
+			errs.Add(w.Pos, "%s: schedule: window %s–%s is empty", ctx, w.From, w.To)
 		}
 		for _, o := range ws[:i] {
 			if overlap(w, o) {
-				errs.add(w.Pos, "%s: schedule: window %s–%s overlaps %s–%s (%s)", ctx, w.From, w.To, o.From, o.To, o.Pos)
+				errs.Add(w.Pos, "%s: schedule: window %s–%s overlaps %s–%s (%s)", ctx, w.From, w.To, o.From, o.To, o.Pos)
 			}
 		}
 	}
@@ -231,17 +231,19 @@ func checkMaintenance(m *Maintenance, i int, errs *errorList) {
 	ctx := `maintenance "` + m.Name + `"`
 	if m.Name == "" {
 		ctx = "maintenance[" + strconv.Itoa(i) + "]"
-		errs.add(m.Pos, "%s: name missing", ctx)
+		errs.Add(m.Pos, "%s: name missing", ctx)
 	}
 	if strings.TrimSpace(m.Cite) == "" {
-		errs.add(m.Pos, "%s: cite missing", ctx)
+		errs.Add(m.Pos, "%s: cite missing", ctx)
 	}
 	if m.Select.empty() {
-		errs.add(m.Pos, "%s: select: set at least one of device, kind, kinds, area, labels", ctx)
+		errs.Add(m.Pos, "%s: select: set at least one of device, kind, kinds, area, labels", ctx)
 	}
 	if !hasKey(m.At, "from") || !hasKey(m.At, "to") {
-		errs.add(m.Pos, "%s: from and to are required", ctx)
+		errs.Add(m.Pos, "%s: from and to are required", ctx)
 	} else if m.From == m.To {
-		errs.add(m.Pos, "%s: window %s–%s is empty", ctx, m.From, m.To)
+		errs.Add(m.Pos, "%s: window %s–%s is empty", ctx, m.From, m.To)
 	}
 }
+
+func hasKey(m map[string]Pos, k string) bool { _, ok := m[k]; return ok }

@@ -14,21 +14,6 @@ import (
 	"facmon/alarms"
 )
 
-// Pos is where a YAML node started in its file.
-type Pos struct {
-	File string
-	Line int
-	Col  int
-}
-
-// String returns the position as file:line:col.
-func (p Pos) String() string {
-	if p.Line == 0 {
-		return p.File
-	}
-	return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Col)
-}
-
 // File is one rule file.
 type File struct {
 	Pos `yaml:"-"`

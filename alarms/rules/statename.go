@@ -69,13 +69,13 @@ func resolveStateNames(byID map[string]*site.Device, r *Rule, ctx string, errs *
 			}
 			n, ok := stateNumber(sg.States, sv.Name)
 			if !ok {
-				errs.add(r.at(r.Kind()), "%s: device %q: signal %q has no state %q (states: %s)", ctx, id, r.Signal, sv.Name, stateList(sg.States))
+				errs.Add(r.at(r.Kind()), "%s: device %q: signal %q has no state %q (states: %s)", ctx, id, r.Signal, sv.Name, stateList(sg.States))
 				continue
 			}
 			found[n] = append(found[n], id)
 		}
 		if len(found) > 1 {
-			errs.add(r.at(r.Kind()), "%s: state %q stands for different values on the selected devices (%s)", ctx, sv.Name, valuesList(found))
+			errs.Add(r.at(r.Kind()), "%s: state %q stands for different values on the selected devices (%s)", ctx, sv.Name, valuesList(found))
 		}
 		for n := range found {
 			sv.Value = n

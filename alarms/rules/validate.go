@@ -30,7 +30,7 @@ func Validate(files []*File, s *site.Site) (*Set, error) {
 			r := &f.Rules[i]
 			ctx := ruleCtx(r, i)
 			if p, dup := seen[r.Name]; dup {
-				errs.add(r.at("name"), "%s: name repeated (first at %s)", ctx, p)
+				errs.Add(r.at("name"), "%s: name repeated (first at %s)", ctx, p)
 			}
 			seen[r.Name] = r.at("name")
 			r.Devices = selectDevices(s, byID, &r.Select, r.at("select"), ctx, errs)
@@ -46,7 +46,7 @@ func Validate(files []*File, s *site.Site) (*Set, error) {
 		}
 	}
 	checkWindowOverlap(set.Maintenance, errs)
-	if err := errs.err(); err != nil {
+	if err := errs.Err(); err != nil {
 		return nil, err
 	}
 	return set, nil
@@ -57,17 +57,17 @@ func Validate(files []*File, s *site.Site) (*Set, error) {
 func selectDevices(s *site.Site, byID map[string]*site.Device, sel *Selector, p Pos, ctx string, errs *errorList) []string {
 	ok := true
 	if sel.Device != "" && byID[sel.Device] == nil {
-		errs.add(p, "%s: select.device: device %q unknown", ctx, sel.Device)
+		errs.Add(p, "%s: select.device: device %q unknown", ctx, sel.Device)
 		ok = false
 	}
 	for _, k := range append([]string{sel.Kind}, sel.Kinds...) {
 		if k != "" && !site.KnownKind(k) {
-			errs.add(p, "%s: select: kind %q unknown", ctx, k)
+			errs.Add(p, "%s: select: kind %q unknown", ctx, k)
 			ok = false
 		}
 	}
 	if sel.Area != "" && !slices.ContainsFunc(s.Areas, func(a site.Area) bool { return a.ID == sel.Area }) {
-		errs.add(p, "%s: select.area: area %q unknown", ctx, sel.Area)
+		errs.Add(p, "%s: select.area: area %q unknown", ctx, sel.Area)
 		ok = false
 	}
 	var ids []string
@@ -84,7 +84,7 @@ func selectDevices(s *site.Site, byID map[string]*site.Device, sel *Selector, p 
 		// A rule selecting a kind may sit idle on a site without that kind
 		// (a pack shared across communities); one naming a device or an
 		// area that selects nothing is a mistake.
-		errs.add(p, "%s: select matches no device", ctx)
+		errs.Add(p, "%s: select matches no device", ctx)
 	}
 	return ids
 }
@@ -137,16 +137,16 @@ func checkSignals(byID map[string]*site.Device, r *Rule, ctx string, errs *error
 		for _, ref := range r.Reads(id) {
 			d := byID[ref.Device]
 			if d == nil {
-				errs.add(r.at("sequence"), "%s: device %q unknown", ctx, ref.Device)
+				errs.Add(r.at("sequence"), "%s: device %q unknown", ctx, ref.Device)
 				continue
 			}
 			i := slices.IndexFunc(d.Signals, func(sg site.Signal) bool { return sg.Name == ref.Signal })
 			if i < 0 {
-				errs.add(r.at("signal"), "%s: device %q has no signal %q", ctx, ref.Device, ref.Signal)
+				errs.Add(r.at("signal"), "%s: device %q has no signal %q", ctx, ref.Device, ref.Signal)
 				continue
 			}
 			if r.Consumption != nil && d.Signals[i].Type != "" && d.Signals[i].Type != site.Counter {
-				errs.add(r.at("signal"), "%s: device %q: signal %q is %s, consumption needs a counter", ctx, ref.Device, ref.Signal, d.Signals[i].Type)
+				errs.Add(r.at("signal"), "%s: device %q: signal %q is %s, consumption needs a counter", ctx, ref.Device, ref.Signal, d.Signals[i].Type)
 			}
 		}
 	}
@@ -159,7 +159,7 @@ func checkWindowOverlap(ms []*Maintenance, errs *errorList) {
 		for _, b := range ms[:i] {
 			common := slices.ContainsFunc(a.Devices, func(id string) bool { return slices.Contains(b.Devices, id) })
 			if common && overlap(a.Window, b.Window) {
-				errs.add(a.Pos, "maintenance %q: window %s–%s overlaps maintenance %q %s–%s (%s) on a common device",
+				errs.Add(a.Pos, "maintenance %q: window %s–%s overlaps maintenance %q %s–%s (%s) on a common device",
 					a.Name, a.From, a.To, b.Name, b.From, b.To, b.Pos)
 			}
 		}

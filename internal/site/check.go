@@ -24,12 +24,12 @@ func (c *checker) errf(p Pos, format string, args ...any) {
 	if p.Line == 0 { // a block left out of the file: point at its top
 		p = Pos{File: c.file, Line: 1, Col: 1}
 	}
-	c.errs.add(p, format, args...)
+	c.errs.Add(p, format, args...)
 }
 
 // has reports whether key was written in the struct owner points to.
 func (c *checker) has(owner any, key string) bool {
-	_, ok := c.fields[fieldRef{owner, key}]
+	_, ok := c.fields[fieldRef{Owner: owner, Key: key}]
 	return ok
 }
 
@@ -37,13 +37,13 @@ func (c *checker) has(owner any, key string) bool {
 // reported by the decoder, so that a check may still say it is missing
 // or empty: one mistake, one message.
 func (c *checker) unreported(owner any, key string) bool {
-	return !c.bad[fieldRef{owner, key}]
+	return !c.bad[fieldRef{Owner: owner, Key: key}]
 }
 
 // at returns where key's value was written in owner, or else where owner
 // itself starts, for messages about missing keys.
 func (c *checker) at(owner any, key string, start Pos) Pos {
-	if p, ok := c.fields[fieldRef{owner, key}]; ok {
+	if p, ok := c.fields[fieldRef{Owner: owner, Key: key}]; ok {
 		return p
 	}
 	return start
@@ -220,7 +220,7 @@ func (c *checker) checkSignalType(sg *Signal, ctx string) {
 	default:
 		c.errf(c.at(sg, "type", sg.Pos), "%s: type %s unknown (want analog, counter or state)", ctx, quote(string(sg.Type)))
 	}
-	if sg.Scale != nil && (*sg.Scale == 0 || isNaNOrInf(*sg.Scale)) {
+	if sg.Scale != nil && c.unreported(sg, "scale") && (*sg.Scale == 0 || isNaNOrInf(*sg.Scale)) {
 		c.errf(c.at(sg, "scale", sg.Pos), "%s: scale must be a finite number other than 0", ctx)
 	}
 	if isNaNOrInf(sg.Offset) {

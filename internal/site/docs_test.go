@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"facmon/internal/yamlpos"
 )
 
 const docFile = "../../docs/site-file.md"
@@ -23,16 +25,16 @@ func TestEveryKeyDocumented(t *testing.T) {
 		for ty.Kind() == reflect.Pointer || ty.Kind() == reflect.Slice {
 			ty = ty.Elem()
 		}
-		if ty.Kind() != reflect.Struct || seen[ty] || ty == posType {
+		if ty.Kind() != reflect.Struct || seen[ty] || ty == reflect.TypeFor[Pos]() {
 			return
 		}
 		seen[ty] = true
-		for key, i := range fieldsOf(ty) {
+		for key, idx := range yamlpos.Fields(ty) {
 			row := "| `" + key + "` |"
 			if !strings.Contains(string(doc), row) {
 				t.Errorf("%s%s: no reference row %q in %s", path, key, row, docFile)
 			}
-			walk(ty.Field(i).Type, path+key+".")
+			walk(ty.FieldByIndex(idx).Type, path+key+".")
 		}
 	}
 	walk(reflect.TypeFor[Site](), "")

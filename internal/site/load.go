@@ -1,19 +1,16 @@
 package site
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"reflect"
-	"regexp"
-	"strconv"
-	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"facmon/internal/yamlpos"
 )
 
 // Load reads, checks and completes the site file at path. On any mistake it
@@ -77,12 +74,12 @@ func parse(file string, data []byte, e env) (*Site, error) {
 	errs := &errorList{}
 	s, d := decodeFile(file, data, errs)
 	if s == nil {
-		return nil, errs.err()
+		return nil, errs.Err()
 	}
-	c := &checker{file: file, errs: errs, fields: d.fields, bad: d.bad, site: s}
+	c := &checker{file: file, errs: errs, fields: d.Fields, bad: d.Bad, site: s}
 	c.check()
 	c.readSecrets(e)
-	if err := errs.err(); err != nil {
+	if err := errs.Err(); err != nil {
 		return nil, err
 	}
 	c.applyDefaults()
@@ -91,76 +88,24 @@ func parse(file string, data []byte, e env) (*Site, error) {
 
 // decodeFile parses YAML and decodes it into a Site. It returns nil when
 // the file is not YAML or not a mapping at all.
-func decodeFile(file string, data []byte, errs *errorList) (*Site, *decoder) {
-	doc, ok := readDocument(file, data, errs)
+func decodeFile(file string, data []byte, errs *errorList) (*Site, *yamlpos.Decoder) {
+	doc, ok := yamlpos.ReadDocument(file, "site file", data, errs)
 	if !ok {
 		return nil, nil
 	}
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
-		errs.add(Pos{File: file, Line: 1, Col: 1}, "site file is empty")
+		errs.Add(Pos{File: file, Line: 1, Col: 1}, "site file is empty")
 		return nil, nil
 	}
 	root := doc.Content[0]
 	if root.Kind != yaml.MappingNode {
-		errs.add(Pos{File: file, Line: root.Line, Col: root.Column}, "want a mapping of site keys, got %s", nodeKindName(root))
+		errs.Add(Pos{File: file, Line: root.Line, Col: root.Column}, "want a mapping of site keys, got %s", nodeKindName(root))
 		return nil, nil
 	}
-	d := &decoder{file: file, errs: errs, fields: map[fieldRef]Pos{}, bad: map[fieldRef]bool{},
-		limit: aliasFactor*countNodes(root) + aliasSlack}
+	d := newDecoder(file, errs, root)
 	s := &Site{}
-	d.decode(root, reflect.ValueOf(s).Elem(), where{})
+	d.Decode(root, s)
 	return s, d
-}
-
-// readDocument parses the one YAML document of a site file.
-func readDocument(file string, data []byte, errs *errorList) (_ *yaml.Node, ok bool) {
-	defer func() {
-		// The YAML library is outside code reading outside input: a panic in
-		// it must become an error, not a crash of the service on SIGHUP.
-		if r := recover(); r != nil {
-			errs.add(Pos{File: file, Line: 1}, "YAML syntax: the YAML library failed: %v", r)
-			ok = false
-		}
-	}()
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var doc, extra yaml.Node
-	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
-		errs.add(yamlErrorPos(file, err), "%s", yamlErrorMsg(err))
-		return nil, false
-	}
-	switch err := dec.Decode(&extra); {
-	case err == nil:
-		errs.add(Pos{File: file, Line: extra.Line, Col: extra.Column}, "a site file holds one YAML document; remove the second (---)")
-		return nil, false
-	case !errors.Is(err, io.EOF):
-		errs.add(yamlErrorPos(file, err), "%s", yamlErrorMsg(err))
-		return nil, false
-	}
-	return &doc, true
-}
-
-// yamlLine finds the line number in a YAML library error.
-var yamlLine = regexp.MustCompile(`^yaml: line (\d+): `)
-
-// yamlErrorPos returns where a YAML syntax error is; the library gives a
-// line only, and not always, so line 1 stands in when it gives none.
-func yamlErrorPos(file string, err error) Pos {
-	p := Pos{File: file, Line: 1}
-	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
-		if n, convErr := strconv.Atoi(m[1]); convErr == nil && n > 0 {
-			p.Line = n
-		}
-	}
-	return p
-}
-
-// yamlErrorMsg returns a YAML syntax error without the library's prefix.
-func yamlErrorMsg(err error) string {
-	msg := err.Error()
-	if m := yamlLine.FindString(msg); m != "" {
-		msg = msg[len(m):]
-	}
-	return "YAML syntax: " + strings.TrimPrefix(msg, "yaml: ")
 }
 
 // resolvePath makes a path from the site file relative to its directory.

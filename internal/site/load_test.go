@@ -379,9 +379,9 @@ func TestErrorFormat(t *testing.T) {
 		e    Error
 		want string
 	}{
-		{"full", Error{Pos{"a.yaml", 4, 7}, "m"}, "a.yaml:4:7: m"},
-		{"no column", Error{Pos{"a.yaml", 4, 0}, "m"}, "a.yaml:4: m"},
-		{"no line", Error{Pos{"a.yaml", 0, 0}, "m"}, "a.yaml: m"},
+		{"full", Error{Pos: Pos{File: "a.yaml", Line: 4, Col: 7}, Msg: "m"}, "a.yaml:4:7: m"},
+		{"no column", Error{Pos: Pos{File: "a.yaml", Line: 4, Col: 0}, Msg: "m"}, "a.yaml:4: m"},
+		{"no line", Error{Pos: Pos{File: "a.yaml", Line: 0, Col: 0}, Msg: "m"}, "a.yaml: m"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -59,12 +59,3 @@ func kindNames() []string {
 	}
 	return out
 }
-
-// keysOf returns the keys of a fieldsOf map.
-func keysOf(m map[string]int) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	return out
-}

@@ -6,13 +6,6 @@ package site
 
 import "time"
 
-// Pos is where a YAML node started in its file, for error messages.
-type Pos struct {
-	File string `yaml:"-"`
-	Line int    `yaml:"-"`
-	Col  int    `yaml:"-"`
-}
-
 // Site is one community, as one site file describes it.
 type Site struct {
 	Pos      `yaml:"-"`
