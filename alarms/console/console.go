@@ -61,12 +61,15 @@ type Device struct {
 // SiteMap is what the console draws: the plan, areas, zones and devices.
 // Without a plan the page lays the areas out in a grid itself.
 type SiteMap struct {
-	Site    string   `json:"site"`
-	Name    string   `json:"name"`
-	Plan    *Plan    `json:"plan,omitempty"`
-	Areas   []Area   `json:"areas"`
-	Zones   []Zone   `json:"zones"`
-	Devices []Device `json:"devices"`
+	Site string `json:"site"`
+	Name string `json:"name"`
+	// Timezone is the site's IANA time zone: the page shows every time in
+	// it, whatever the zone of the browser's machine.
+	Timezone string   `json:"timezone,omitempty"`
+	Plan     *Plan    `json:"plan,omitempty"`
+	Areas    []Area   `json:"areas"`
+	Zones    []Zone   `json:"zones"`
+	Devices  []Device `json:"devices"`
 }
 
 // Options configure the console.

@@ -2,7 +2,6 @@ package console_test
 
 import (
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -34,16 +33,9 @@ func TestHandlingAsEngineer(t *testing.T) {
 
 	dialog := func(what, button string, values map[string]string) {
 		t.Helper()
-		// The row is re-rendered whenever a transition arrives, which can
-		// swallow a click on its button: click again until the dialog is open.
-		sel := strconv.Quote(rowSel("north-wall-1") + " td.actions button" + button)
-		until(t, b, 10*time.Second, what+" dialog open", `(() => {
-			const ok = document.getElementById("ask-ok");
-			if (ok && ok.offsetParent !== null) return true;
-			const btn = document.querySelector(`+sel+`);
-			if (btn) btn.click();
-			return false;
-		})()`)
+		// One click: rows are updated in place, never rebuilt under the pointer.
+		b.do(t, what+" dialog open", chromedp.Click(chromedp.CSS(rowSel("north-wall-1")+" td.actions button"+button)),
+			chromedp.WaitVisible(chromedp.ID("ask-ok")))
 		var steps []chromedp.Action[chromedp.Void]
 		for k, v := range values {
 			steps = append(steps, chromedp.SetValue(chromedp.CSS(`#ask-fields input[name=`+k+`]`), v))

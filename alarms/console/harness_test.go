@@ -23,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	paho "github.com/eclipse/paho.mqtt.golang"
@@ -222,20 +223,21 @@ func (f *facmon) stop() {
 
 func (f *facmon) waitFor(d time.Duration, what string, cond func() bool) {
 	f.t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			f.t.Fatalf("timed out waiting for %s; facmon log:\n%s", what, tail(f.log.String(), 6000))
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	testsupport.Eventually(f.t, d, what, cond, tailOf{f.log, 6000})
 }
 
-func tail(s string, n int) string {
-	if len(s) > n {
-		return s[len(s)-n:]
+// tailOf is the last n bytes of a log, for failure messages.
+type tailOf struct {
+	log fmt.Stringer
+	n   int
+}
+
+func (l tailOf) String() string {
+	s := l.log.String()
+	if len(s) > l.n {
+		s = s[len(s)-l.n:]
 	}
-	return s
+	return "facmon log:\n" + s
 }
 
 // client trusts any certificate: the TLS test's is self-signed, on loopback.
@@ -351,8 +353,13 @@ func newBrowser(t testing.TB) *browser {
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(actx)
 	t.Cleanup(func() { cancel(); cancelA() })
+	// The browser's machine is in UTC, the test site in Asia/Shanghai: the
+	// console must show site time whatever the browser's zone.
 	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
 		t.Fatalf("start chromium: %v", err)
+	}
+	if _, err := chromedp.Call(ctx, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: "UTC"}); err != nil {
+		t.Fatalf("browser time zone: %v", err)
 	}
 	b := &browser{ctx: ctx}
 	dialogs := chromedp.Events(ctx, page.JavascriptDialogOpening)

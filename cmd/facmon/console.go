@@ -130,6 +130,9 @@ func (svc *service) user(r *http.Request) string { return auth.UserOf(r) }
 // siteMap is what the console draws of s.
 func siteMap(s *site.Site) console.SiteMap {
 	m := console.SiteMap{Site: s.ID, Name: s.Name}
+	if s.Location != nil {
+		m.Timezone = s.Location.String()
+	}
 	if s.Plan != nil {
 		m.Plan = &console.Plan{Width: s.Plan.Width, Height: s.Plan.Height}
 	}

@@ -48,10 +48,41 @@
     b.addEventListener("click", onClick);
     return b;
   }
+  // Times are shown in the site's time zone (the site file's timezone),
+  // whatever the zone of the browser's machine.
+  const fmtCache = new Map();
+  function formatter(opts) {
+    const zone = (S.site && S.site.timezone) || undefined;
+    const key = S.lang + "|" + zone + "|" + JSON.stringify(opts);
+    let f = fmtCache.get(key);
+    if (!f) {
+      const locale = S.lang === "zh" ? "zh-CN" : "en-GB";
+      try { f = new Intl.DateTimeFormat(locale, Object.assign({ timeZone: zone }, opts)); }
+      catch (e) { f = new Intl.DateTimeFormat(locale, opts); } // a zone this browser does not know
+      fmtCache.set(key, f);
+    }
+    return f;
+  }
   function fmtTime(s) {
     if (!s) return "";
     const d = new Date(s);
-    return isNaN(d) ? "" : d.toLocaleString(S.lang === "zh" ? "zh-CN" : "en-GB", { hour12: false });
+    return isNaN(d) ? "" : formatter({ hour12: false, year: "numeric", month: "2-digit", day: "2-digit",
+      hour: "2-digit", minute: "2-digit", second: "2-digit" }).format(d);
+  }
+  // siteTimeToISO reads a datetime-local input's "YYYY-MM-DDTHH:MM" as a
+  // time in the site's zone.
+  function siteTimeToISO(v) {
+    const naive = Date.parse(v + "Z");
+    if (isNaN(naive)) return "";
+    const f = formatter({ hourCycle: "h23", year: "numeric", month: "numeric", day: "numeric", hour: "numeric", minute: "numeric", second: "numeric" });
+    const offset = (ms) => {
+      const p = {};
+      for (const x of f.formatToParts(new Date(ms))) p[x.type] = Number(x.value);
+      return Date.UTC(p.year, p.month - 1, p.day, p.hour % 24, p.minute, p.second) - ms;
+    };
+    let ms = naive - offset(naive);
+    ms = naive - offset(ms); // across a change of offset
+    return new Date(ms).toISOString();
   }
   function fmtValue(v) {
     if (v === null || v === undefined) return "";
@@ -236,89 +267,164 @@
     renderQueued = true;
     queueMicrotask(() => { renderQueued = false; renderAlarms(); updateSound(); });
   }
+
+  // ---- the alarm list ---------------------------------------------------------
+  // One <tr> per alarm id, built once and then updated in place, cell by
+  // cell, so a re-render never replaces the element under the operator's
+  // pointer. While the pointer is over the list (and has moved in the last
+  // HOLD_MS, or a button is down) rows also keep their places: new alarms,
+  // rows that went back to normal and re-sorting wait until it leaves, and
+  // the count says how many are waiting. A row's buttons act on the alarm
+  // of their row (one delegated handler), so they stay valid as it changes.
+  const HOLD_MS = 4000;
+  const hold = { over: false, down: false, at: 0, timer: 0 };
+  const rows = new Map(); // alarm id → row (see newRow)
+  function holding() { return hold.over && (hold.down || Date.now() - hold.at < HOLD_MS); }
+  function pointed(ev) {
+    hold.over = ev.type !== "pointerleave";
+    if (ev.type === "pointerdown") hold.down = true;
+    if (ev.type === "pointerup" || ev.type === "pointerleave") hold.down = false;
+    hold.at = Date.now();
+    clearTimeout(hold.timer);
+    if (hold.over) hold.timer = setTimeout(scheduleRender, HOLD_MS + 50);
+    else scheduleRender();
+  }
   function renderAlarms() {
-    const rows = [];
-    let n = 0, u = 0;
-    for (const a of sorted()) {
-      n++; if (unacked(a)) u++;
-      rows.push(cachedRow(a));
+    const list = sorted();
+    const u = list.filter(unacked).length;
+    for (const a of list) fillRow(rows.get(a.id) || newRow(a.id), a);
+    let waiting = 0;
+    if (holding()) {
+      for (const [id, r] of rows) if (!S.alarms.has(id)) fillGone(r);
+      for (const a of list) if (!rows.get(a.id).tr.isConnected) waiting++;
+    } else {
+      for (const [id, r] of rows) if (!S.alarms.has(id)) { r.tr.remove(); rows.delete(id); }
+      placeRows($("alarm-rows"), list.map((a) => rows.get(a.id).tr));
     }
-    const body = $("alarm-rows");
-    if (rows.length !== body.children.length || rows.some((r, i) => body.children[i] !== r)) body.replaceChildren(...rows);
-    $("alarm-count").textContent = t("count", { u, n });
+    $("alarm-count").textContent = t("count", { u, n: list.length }) + (waiting ? " · " + t("waiting", { n: waiting }) : "");
     drawMaps();
   }
-  // Rows are rebuilt only when their alarm changed, so a burst costs one
-  // row each and the list keeps its checkboxes.
-  const rowCache = new Map();
-  function cachedRow(a) {
-    const key = JSON.stringify([a.state, a.value, a.acked_by, a.shelved_until, a.out_of_service, a.latched, a.resolution, (a.notes || []).length, S.lang, S.session && S.session.role, !!S.site, S.devices.size]);
-    const c = rowCache.get(a.id);
-    if (c && c.key === key) return c.tr;
-    const tr = alarmRow(a);
-    if (c) tr.querySelector("input.pick").checked = c.tr.querySelector("input.pick").checked;
-    rowCache.set(a.id, { key, tr });
-    if (rowCache.size > 4 * S.alarms.size + 100) {
-      for (const id of rowCache.keys()) if (!S.alarms.has(id)) rowCache.delete(id);
-    }
-    return tr;
+  // placeRows puts the rows in order, moving only those out of place.
+  function placeRows(body, want) {
+    const keep = new Set(want);
+    for (const tr of [...body.children]) if (!keep.has(tr)) tr.remove();
+    want.forEach((tr, i) => { if (body.children[i] !== tr) body.insertBefore(tr, body.children[i] || null); });
   }
-  function alarmRow(a) {
+  // newRow builds the empty row of an alarm: its cells are filled by fillRow.
+  function newRow(id) {
     const tr = document.createElement("tr");
-    tr.dataset.id = a.id;
-    tr.className = "sev-" + a.severity + (unacked(a) ? " unacked" : "");
-    const box = document.createElement("input");
-    box.type = "checkbox";
-    box.className = "pick";
-    box.disabled = !unacked(a);
+    tr.dataset.id = id;
+    const pick = document.createElement("input");
+    pick.type = "checkbox";
+    pick.className = "pick";
     const td = document.createElement("td");
-    td.append(box);
+    td.append(pick);
     tr.append(td);
-    cell(tr, t("sev." + a.severity), "sev");
-    cell(tr, fmtTime(a.active_since));
+    const c = {
+      sev: cell(tr, "", "sev"), time: cell(tr, "", "time"), place: cell(tr, ""), device: cell(tr, "", "device"),
+      message: cell(tr, "", "message"), value: cell(tr, ""), state: cell(tr, "", "state"),
+    };
+    c.stateText = document.createElement("span");
+    c.note = document.createElement("div");
+    c.note.className = "note";
+    c.state.append(c.stateText, c.note);
+    c.actions = document.createElement("td");
+    c.actions.className = "actions";
+    tr.append(c.actions);
+    const r = { tr, pick, c, actionsKey: "" };
+    rows.set(id, r);
+    return r;
+  }
+  function setText(e, text) {
+    text = text == null ? "" : String(text);
+    if (e.textContent !== text) e.textContent = text;
+  }
+  // fillRow shows alarm a in its row, changing only what differs.
+  function fillRow(r, a) {
+    const cls = "sev-" + a.severity + (unacked(a) ? " unacked" : "");
+    if (r.tr.className !== cls) r.tr.className = cls;
+    r.pick.disabled = !unacked(a);
+    if (r.pick.disabled) r.pick.checked = false;
     const z = zoneOf(a);
-    cell(tr, z ? z.name : areaName(a.area));
-    cell(tr, deviceName(a.device), "device");
-    cell(tr, a.message, "message");
-    cell(tr, fmtValue(a.value));
+    setText(r.c.sev, t("sev." + a.severity));
+    setText(r.c.time, fmtTime(a.active_since));
+    setText(r.c.place, z ? z.name : areaName(a.area));
+    setText(r.c.device, deviceName(a.device));
+    setText(r.c.message, a.message);
+    setText(r.c.value, fmtValue(a.value));
+    setText(r.c.stateText, stateText(a));
+    const last = a.notes && a.notes.length ? a.notes[a.notes.length - 1] : null;
+    setText(r.c.note, last ? t("notes") + " (" + a.notes.length + "): " + last.by + " — " + last.text : "");
+    const key = actionsKey(a);
+    if (r.actionsKey !== key) {
+      r.actionsKey = key;
+      r.c.actions.replaceChildren(...actionButtons(a));
+    }
+  }
+  // fillGone marks the row of an alarm that went back to normal while the
+  // list was held.
+  function fillGone(r) {
+    if (r.tr.classList.contains("gone")) return;
+    r.tr.className = "gone";
+    r.pick.checked = false;
+    r.pick.disabled = true;
+    setText(r.c.stateText, t("state.normal"));
+    r.actionsKey = "gone";
+    r.c.actions.replaceChildren();
+  }
+  function stateText(a) {
     let st = t("state." + a.state);
     if (a.acked_by) st += " (" + a.acked_by + ")";
     if (a.shelved_until) st += " · " + t("shelved") + " " + fmtTime(a.shelved_until);
     if (a.out_of_service) st += " · " + t("oos");
     if (a.resolution) st += " · " + t("resolved") + ": " + a.resolution;
-    const stateCell = cell(tr, st, "state");
-    if (a.notes && a.notes.length) {
-      const last = a.notes[a.notes.length - 1];
-      const small = document.createElement("div");
-      small.className = "note";
-      small.textContent = t("notes") + " (" + a.notes.length + "): " + last.by + " — " + last.text;
-      stateCell.append(small);
-    }
-    tr.append(alarmActions(a));
-    return tr;
+    return st;
   }
   function alarmPath(a, what) { return "/api/v1/alarms/" + encodeURIComponent(a.id) + "/" + what; }
-  function alarmActions(a) {
-    const td = document.createElement("td");
-    td.className = "actions";
-    if (unacked(a)) td.append(button(t("ack"), () => act("POST", alarmPath(a, "ack"), {}), "ack"));
-    td.append(button(t("note"), async () => {
+  function engineer() { return !!S.session && (S.session.role === "engineer" || S.session.role === "admin"); }
+  // actionNames are the buttons alarm a's row offers, in order.
+  function actionNames(a) {
+    const out = [];
+    if (unacked(a)) out.push("ack");
+    out.push("note", "resolve");
+    if (engineer()) out.push(a.shelved_until ? "unshelve" : "shelve");
+    if (a.latched) out.push("reset");
+    return out;
+  }
+  function actionsKey(a) { return actionNames(a).join(" ") + "|" + S.lang; }
+  function actionButtons(a) {
+    return actionNames(a).map((name) => {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.className = name;
+      b.dataset.action = name;
+      b.textContent = t(name);
+      return b;
+    });
+  }
+  // ACTIONS run a row's button on the alarm as it is now.
+  const ACTIONS = {
+    ack: (a) => act("POST", alarmPath(a, "ack"), {}),
+    note: async (a) => {
       const v = await ask(t("note"), [{ name: "text", label: t("note.text") }]);
       if (v) act("POST", alarmPath(a, "note"), { text: v.text });
-    }, "note"));
-    td.append(button(t("resolve"), async () => {
+    },
+    resolve: async (a) => {
       const v = await ask(t("resolve"), [{ name: "result", label: t("resolve.result") }, { name: "note", label: t("note.text"), optional: true }]);
       if (v) act("POST", alarmPath(a, "resolve"), v);
-    }, "resolve"));
-    if (S.session && (S.session.role === "engineer" || S.session.role === "admin")) {
-      if (a.shelved_until) td.append(button(t("unshelve"), () => act("POST", alarmPath(a, "unshelve"), {}), "unshelve"));
-      else td.append(button(t("shelve"), async () => {
-        const v = await ask(t("shelve"), [{ name: "reason", label: t("shelve.reason") }, { name: "minutes", label: t("shelve.minutes"), type: "number", value: "60" }]);
-        if (v) act("POST", alarmPath(a, "shelve"), { reason: v.reason, minutes: Number(v.minutes) });
-      }, "shelve"));
-    }
-    if (a.latched) td.append(button(t("reset"), () => act("POST", alarmPath(a, "reset"), {}), "reset"));
-    return td;
+    },
+    shelve: async (a) => {
+      const v = await ask(t("shelve"), [{ name: "reason", label: t("shelve.reason") }, { name: "minutes", label: t("shelve.minutes"), type: "number", value: "60" }]);
+      if (v) act("POST", alarmPath(a, "shelve"), { reason: v.reason, minutes: Number(v.minutes) });
+    },
+    unshelve: (a) => act("POST", alarmPath(a, "unshelve"), {}),
+    reset: (a) => act("POST", alarmPath(a, "reset"), {}),
+  };
+  function onRowClick(ev) {
+    const b = ev.target.closest("button[data-action]");
+    const tr = b && b.closest("tr");
+    const a = tr && S.alarms.get(tr.dataset.id);
+    if (a && ACTIONS[b.dataset.action]) ACTIONS[b.dataset.action](a);
   }
   async function ackSelected() {
     const ids = [...document.querySelectorAll("#alarm-rows input.pick:checked")].map((b) => b.closest("tr").dataset.id);
@@ -512,7 +618,7 @@
   // ---- history --------------------------------------------------------------
   function historyQuery() {
     const q = new URLSearchParams();
-    const iso = (v) => (v ? new Date(v).toISOString() : "");
+    const iso = (v) => (v ? siteTimeToISO(v) : "");
     const add = (k, v) => { if (v) q.set(k, v); };
     add("from", iso($("h-from").value));
     add("to", iso($("h-to").value));
@@ -623,6 +729,9 @@
     });
     $("silence").addEventListener("click", () => { S.silencedUntil = Date.now() + SILENCE_MS; updateSound(); });
     $("ack-selected").addEventListener("click", ackSelected);
+    const list = $("alarm-rows");
+    list.addEventListener("click", onRowClick);
+    for (const ev of ["pointerenter", "pointermove", "pointerdown", "pointerup", "pointerleave"]) list.addEventListener(ev, pointed, { passive: true });
     $("select-all").addEventListener("change", (e) => {
       for (const b of document.querySelectorAll("#alarm-rows input.pick:not(:disabled)")) b.checked = e.target.checked;
     });
