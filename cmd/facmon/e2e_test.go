@@ -123,7 +123,7 @@ func TestNothingLostAcrossBrokerRestartsAndKill9(t *testing.T) {
 	}
 	var n int64
 	var err error
-	ok := poll(90*time.Second, func() bool {
+	ok := testsupport.Within(90*time.Second, func() bool {
 		n, err = in.Count(`SELECT count(seq) FROM other`)
 		return err == nil && n == int64(total)
 	})
@@ -150,17 +150,6 @@ func TestNothingLostAcrossBrokerRestartsAndKill9(t *testing.T) {
 			}
 		}
 	}
-}
-
-func poll(d time.Duration, cond func() bool) bool {
-	deadline := time.Now().Add(d)
-	for time.Now().Before(deadline) {
-		if cond() {
-			return true
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return false
 }
 
 func grepLines(text string, prefixes ...string) string {

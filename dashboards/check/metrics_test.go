@@ -12,7 +12,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -20,6 +19,8 @@ import (
 	"facmon/collectors/sim/modbussim"
 	"facmon/deploy/testbed"
 	"facmon/internal/site"
+
+	"facmon/internal/testsupport"
 )
 
 // metricsSite is a small site: two pumps on one Modbus TCP gateway (the
@@ -195,11 +196,11 @@ func buildFacmon(t *testing.T) string {
 // facmonProc is a running facmon.
 type facmonProc struct {
 	addr string
-	log  *logBuffer
+	log  *testsupport.LockedBuffer
 }
 
 func startFacmon(t *testing.T, bin, cfg, data string) *facmonProc {
-	p := &facmonProc{addr: fmt.Sprintf("127.0.0.1:%d", testbed.FreePort(t)), log: &logBuffer{}}
+	p := &facmonProc{addr: fmt.Sprintf("127.0.0.1:%d", testbed.FreePort(t)), log: &testsupport.LockedBuffer{}}
 	cmd := exec.Command(bin, "run", "--config", cfg, "--listen", p.addr, "--data-dir", data)
 	// /metrics needs a user or the scrape token, as Prometheus sends it.
 	cmd.Env = append(os.Environ(), "FACMON_METRICS_TOKEN="+scrapeToken)
@@ -219,7 +220,7 @@ func startFacmon(t *testing.T, bin, cfg, data string) *facmonProc {
 			<-done
 		}
 	})
-	poll(t, 30*time.Second, "facmon /healthz", func() bool { return p.get("/healthz") != "" }, p.log)
+	testsupport.Eventually(t, 30*time.Second, "facmon /healthz", func() bool { return p.get("/healthz") != "" }, p.log)
 	return p
 }
 
@@ -256,7 +257,7 @@ func publishRoom(t *testing.T, url, payload string) {
 // satisfies ok.
 func waitMetric(t *testing.T, p *facmonProc, prefix string, ok func(float64) bool) {
 	t.Helper()
-	poll(t, 30*time.Second, prefix, func() bool {
+	testsupport.Eventually(t, 30*time.Second, prefix, func() bool {
 		for _, l := range strings.Split(p.get("/metrics"), "\n") {
 			if strings.HasPrefix(l, prefix) {
 				v, err := strconv.ParseFloat(l[strings.LastIndexByte(l, ' ')+1:], 64)
@@ -265,18 +266,6 @@ func waitMetric(t *testing.T, p *facmonProc, prefix string, ok func(float64) boo
 		}
 		return false
 	}, p.log)
-}
-
-// poll checks cond every 100 ms until it holds or d passes.
-func poll(t *testing.T, d time.Duration, what string, cond func() bool, log *logBuffer) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not reached within %s; facmon log:\n%s", what, d, log.String())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 }
 
 // sampleLine is one sample of the text exposition: name, labels, value.
@@ -299,26 +288,4 @@ func parseExposition(text string) map[string]map[string]bool {
 		}
 	}
 	return out
-}
-
-// logBuffer collects a process's output for failure messages.
-type logBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	s := l.b.String()
-	if len(s) > 4000 {
-		s = s[len(s)-4000:]
-	}
-	return s
 }

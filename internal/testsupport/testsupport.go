@@ -25,20 +25,30 @@ const PollInterval = 10 * time.Millisecond
 // appended to the failure message.
 func Eventually(t testing.TB, within time.Duration, what string, cond func() bool, logs ...fmt.Stringer) {
 	t.Helper()
-	deadline := time.Now().Add(within)
+	if Within(within, cond) {
+		return
+	}
+	var b strings.Builder
+	for _, l := range logs {
+		if l != nil {
+			b.WriteString("\n")
+			b.WriteString(l.String())
+		}
+	}
+	t.Fatalf("timed out after %v waiting for %s%s", within, what, b.String())
+}
+
+// Within polls cond until it holds (true) or d passes (false), for tests
+// that say themselves what went wrong.
+func Within(d time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(d)
 	for !cond() {
 		if time.Now().After(deadline) {
-			var b strings.Builder
-			for _, l := range logs {
-				if l != nil {
-					b.WriteString("\n")
-					b.WriteString(l.String())
-				}
-			}
-			t.Fatalf("timed out after %v waiting for %s%s", within, what, b.String())
+			return false
 		}
 		time.Sleep(PollInterval)
 	}
+	return true
 }
 
 // LockedBuffer is a text buffer that a child process or logger may write
