@@ -11,6 +11,7 @@ import (
 
 	"facmon/alarms"
 	"facmon/collectors"
+	"facmon/internal/site"
 )
 
 // Defaults of KPIOptions, after EEMUA 191: an operator can handle about
@@ -39,13 +40,19 @@ type KPIOptions struct {
 	ChatterWindow time.Duration
 	ChatterCount  int
 	StaleAfter    time.Duration
-	Registerer    prometheus.Registerer
-	Logger        *slog.Logger
+	// Resolve is the resolve deadline of each severity (篇4·02PART·11,
+	// the site's notify.resolve): an alarm whose condition has not cleared
+	// within it counts once as a missed deadline. A severity without one
+	// has none.
+	Resolve    map[alarms.Severity]time.Duration
+	Registerer prometheus.Registerer
+	Logger     *slog.Logger
 }
 
 // KPI computes the alarm-system figures of EEMUA 191 from the transitions
 // (it is an alarms.Output for the dispatcher): alarms per 10 minutes,
-// standing and stale alarms, chattering alarms and time to acknowledge.
+// standing and stale alarms, chattering alarms and time to acknowledge;
+// and the missed resolve deadlines of 篇4·02PART·11.
 type KPI struct {
 	o KPIOptions
 	m kpiMetrics
@@ -53,13 +60,21 @@ type KPI struct {
 	mu       sync.Mutex
 	raises   []time.Time            // raise times inside RateWindow, oldest first
 	byPoint  map[string][]time.Time // raise times inside ChatterWindow, per (rule, device)
-	standing map[string]time.Time   // active alarm id -> raised at
+	standing map[string]*standing   // active alarm id -> when and how it was raised
+	missed   int                    // resolve deadlines missed since start
+}
+
+// standing is an active alarm as the KPI sees it.
+type standing struct {
+	since  time.Time
+	sev    alarms.Severity
+	missed bool // its resolve deadline passed (counted once)
 }
 
 type kpiMetrics struct {
-	rate, standing, stale, chattering prometheus.Gauge
-	raised                            prometheus.Counter
-	ackTime                           prometheus.Histogram
+	rate, standing, stale, chattering, overdue prometheus.Gauge
+	raised, resolveMissed                      prometheus.Counter
+	ackTime                                    prometheus.Histogram
 }
 
 // Figures are the KPI values at one time.
@@ -68,6 +83,10 @@ type Figures struct {
 	Standing   int
 	Stale      int
 	Chattering int
+	// Overdue are the active alarms past their resolve deadline;
+	// ResolveMissed counts every alarm that missed it since start.
+	Overdue       int
+	ResolveMissed int
 }
 
 // NewKPI registers the KPI metrics.
@@ -82,7 +101,7 @@ func NewKPI(o KPIOptions) *KPI {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	f := promauto.With(o.Registerer)
-	return &KPI{o: o, byPoint: map[string][]time.Time{}, standing: map[string]time.Time{}, m: kpiMetrics{
+	return &KPI{o: o, byPoint: map[string][]time.Time{}, standing: map[string]*standing{}, m: kpiMetrics{
 		rate: f.NewGauge(prometheus.GaugeOpts{Name: "facmon_alarm_kpi_raised_per_10m",
 			Help: "Alarms raised in the last 10 minutes (EEMUA 191: about 1 is manageable)."}),
 		standing: f.NewGauge(prometheus.GaugeOpts{Name: "facmon_alarm_kpi_standing", Help: "Alarms active now."}),
@@ -91,10 +110,21 @@ func NewKPI(o KPIOptions) *KPI {
 		chattering: f.NewGauge(prometheus.GaugeOpts{Name: "facmon_alarm_kpi_chattering",
 			Help: "Rule/device pairs raised more than 3 times within a minute."}),
 		raised: f.NewCounter(prometheus.CounterOpts{Name: "facmon_alarm_kpi_raised_total", Help: "Alarms raised."}),
+		overdue: f.NewGauge(prometheus.GaugeOpts{Name: "facmon_alarm_kpi_overdue",
+			Help: "Active alarms past their severity's resolve deadline (篇4·02PART·11)."}),
+		resolveMissed: f.NewCounter(prometheus.CounterOpts{Name: "facmon_alarm_kpi_resolve_missed_total",
+			Help: "Alarms not resolved within their severity's resolve deadline (篇4·02PART·11)."}),
 		ackTime: f.NewHistogram(prometheus.HistogramOpts{Name: "facmon_alarm_kpi_time_to_ack_seconds",
 			Help:    "Time from raise to acknowledgement.",
 			Buckets: []float64{2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600}}),
 	}}
+}
+
+// ResolveDeadlines turns the site's notify.resolve into
+// KPIOptions.Resolve.
+func ResolveDeadlines(e site.Escalation) map[alarms.Severity]time.Duration {
+	return map[alarms.Severity]time.Duration{alarms.Critical: e.Critical.Std(), alarms.Major: e.Major.Std(),
+		alarms.Minor: e.Minor.Std(), alarms.Warning: e.Warning.Std()}
 }
 
 func cmpOr(d, def time.Duration) time.Duration {
@@ -122,14 +152,29 @@ func (k *KPI) count(t *alarms.Transition) {
 		k.raises = append(k.raises, t.Time)
 		key := pointKey(t.Rule, t.Device)
 		k.byPoint[key] = append(k.byPoint[key], t.Time)
-		k.standing[t.ID] = t.Time
+		k.standing[t.ID] = &standing{since: t.Time, sev: t.Severity}
 		k.m.raised.Inc()
 	case t.Change == alarms.Ack:
 		k.m.ackTime.Observe(t.Time.Sub(t.ActiveSince).Seconds())
 	}
 	if !t.To.Active() {
+		if s := k.standing[t.ID]; s != nil {
+			k.checkDeadline(s, t.Time) // resolved late, before a tick saw it
+		}
 		delete(k.standing, t.ID)
 	}
+}
+
+// checkDeadline counts s once as a missed resolve deadline if at now it
+// has been active for longer than its severity allows.
+func (k *KPI) checkDeadline(s *standing, now time.Time) {
+	d := k.o.Resolve[s.sev]
+	if s.missed || d <= 0 || now.Sub(s.since) <= d {
+		return
+	}
+	s.missed = true
+	k.missed++
+	k.m.resolveMissed.Inc()
 }
 
 // update slides the windows to now and sets the gauges.
@@ -147,11 +192,16 @@ func (k *KPI) update(now time.Time) Figures {
 			f.Chattering++
 		}
 	}
-	for _, since := range k.standing {
-		if now.Sub(since) > k.o.StaleAfter {
+	for _, s := range k.standing {
+		if now.Sub(s.since) > k.o.StaleAfter {
 			f.Stale++
 		}
+		if k.checkDeadline(s, now); s.missed {
+			f.Overdue++
+		}
 	}
+	f.ResolveMissed = k.missed
+	k.m.overdue.Set(float64(f.Overdue))
 	k.m.rate.Set(float64(f.Raised))
 	k.m.standing.Set(float64(f.Standing))
 	k.m.stale.Set(float64(f.Stale))
@@ -208,5 +258,5 @@ func (k *KPI) write(ctx context.Context, now time.Time, f Figures) error {
 			Quality: collectors.Good, Time: now}
 	}
 	return k.o.Sink.Publish(ctx, []collectors.Point{pt("raised_per_10m", f.Raised), pt("standing", f.Standing),
-		pt("stale", f.Stale), pt("chattering", f.Chattering)})
+		pt("stale", f.Stale), pt("chattering", f.Chattering), pt("overdue", f.Overdue), pt("resolve_missed", f.ResolveMissed)})
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"facmon/alarms"
+	"facmon/internal/site"
 )
 
 // TestKPI: the figures on a simulated clock.
@@ -91,4 +92,52 @@ func TestKPITimeToAck(t *testing.T) {
 		}
 	}
 	t.Fatal("no time-to-ack histogram")
+}
+
+// TestKPIResolveDeadlines: an alarm still active past its severity's
+// resolve deadline (篇4·02PART·11) is overdue and counted once as missed,
+// also when it clears late before a tick saw it; one cleared in time, or
+// of a severity without a deadline, is not.
+func TestKPIResolveDeadlines(t *testing.T) {
+	raise := func(id string, sev alarms.Severity) alarms.Transition {
+		return alarms.Transition{ID: id, Rule: "r", Device: id, Severity: sev, Change: alarms.Raise, To: alarms.ActiveUnacked,
+			Time: t0, ActiveSince: t0}
+	}
+	clr := func(tr alarms.Transition, at time.Duration) alarms.Transition {
+		tr.Change, tr.From, tr.To, tr.Time = alarms.Clear, alarms.ActiveUnacked, alarms.ClearedUnacked, t0.Add(at)
+		return tr
+	}
+	reg := prometheus.NewRegistry()
+	now := t0
+	k := NewKPI(KPIOptions{Clock: func() time.Time { return now }, Registerer: reg,
+		Resolve: ResolveDeadlines(site.Escalation{Critical: site.Duration(time.Hour), Major: site.Duration(4 * time.Hour)})})
+	crit, major, late, minor := raise("crit", alarms.Critical), raise("major", alarms.Major), raise("late", alarms.Critical), raise("minor", alarms.Minor)
+	if err := k.Transitions(bg, []alarms.Transition{crit, major, late, minor}); err != nil {
+		t.Fatal(err)
+	}
+	steps := []struct {
+		at   time.Duration
+		ts   []alarms.Transition
+		want Figures
+	}{
+		{time.Hour, nil, Figures{Standing: 4}},
+		{time.Hour + time.Second, []alarms.Transition{clr(late, time.Hour+time.Second)}, Figures{Standing: 3, Overdue: 1, ResolveMissed: 2}},
+		{2 * time.Hour, []alarms.Transition{clr(crit, 2*time.Hour)}, Figures{Standing: 2, ResolveMissed: 2}},
+		{3 * time.Hour, []alarms.Transition{clr(major, 3*time.Hour)}, Figures{Standing: 1, ResolveMissed: 2}},
+		{100 * time.Hour, nil, Figures{Standing: 1, Stale: 1, ResolveMissed: 2}},
+	}
+	for _, st := range steps {
+		now = t0.Add(st.at)
+		if err := k.Transitions(bg, st.ts); err != nil {
+			t.Fatal(err)
+		}
+		if got := k.Figures(now); got != st.want {
+			t.Fatalf("at %v: figures %+v, want %+v", st.at, got, st.want)
+		}
+	}
+	want := "# HELP facmon_alarm_kpi_resolve_missed_total Alarms not resolved within their severity's resolve deadline (篇4·02PART·11).\n" +
+		"# TYPE facmon_alarm_kpi_resolve_missed_total counter\nfacmon_alarm_kpi_resolve_missed_total 2\n"
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "facmon_alarm_kpi_resolve_missed_total"); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -168,7 +168,7 @@ func (s *Service) build() error {
 		return fmt.Errorf("alarm influx output: %w", err)
 	}
 	s.kpi = lifecycle.NewKPI(lifecycle.KPIOptions{Clock: o.Clock, Site: o.Site.ID, Sink: o.Store,
-		Registerer: o.Registerer, Logger: s.part("alarm-kpi")})
+		Resolve: lifecycle.ResolveDeadlines(o.Site.Notify.Resolve), Registerer: o.Registerer, Logger: s.part("alarm-kpi")})
 	s.journal, err = journal.Open(journal.Options{
 		Dir: filepath.Join(o.DataDir, "journal"), MaxRecords: o.JournalRecords,
 		Backups:    journal.Backups{Interval: time.Minute, State: func(context.Context) ([]byte, uint64, error) { return s.life.SnapshotSeq() }},
