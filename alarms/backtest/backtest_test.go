@@ -266,9 +266,17 @@ func write(t *testing.T, path, text string) {
 	}
 }
 
+// BACKTEST_PRINT=DIR writes the test's report as table and HTML into DIR,
+// to look at.
 func init() {
-	if os.Getenv("BACKTEST_PRINT") != "" {
-		printReport = func(r *backtest.Report) { _ = backtest.WriteTable(os.Stdout, r, backtest.Chinese) }
+	if dir := os.Getenv("BACKTEST_PRINT"); dir != "" {
+		printReport = func(r *backtest.Report) {
+			var tab, page bytes.Buffer
+			_ = backtest.WriteTable(&tab, r, backtest.Chinese)
+			_ = backtest.WriteHTML(&page, r, backtest.Chinese)
+			_ = os.WriteFile(filepath.Join(dir, "backtest.txt"), tab.Bytes(), 0o644)
+			_ = os.WriteFile(filepath.Join(dir, "backtest.html"), page.Bytes(), 0o644)
+		}
 	}
 }
 

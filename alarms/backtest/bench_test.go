@@ -31,7 +31,7 @@ var demoMonth = struct {
 }{func(l *time.Location) time.Time { return time.Date(2026, 11, 1, 0, 0, 0, 0, l) }, 30, time.Minute}
 
 // BenchmarkDemoMonth backtests the demo community's rule pack against a
-// changed pack (bin and fire-water bounds moved) over a whole month of simulated
+// changed pack (bin bound and perimeter on-delay moved) over a whole month of simulated
 // history in a real InfluxDB 1.8.10. The backtest runs in a child process
 // so that its peak RSS (VmHWM) is its own; the metrics are its wall time
 // and peak RSS. Recording the month (not timed) takes a few minutes.
@@ -168,8 +168,8 @@ func appendDevice(batch []collectors.Point, s *site.Site, d *site.Device, w *sim
 }
 
 // changedPack is the seed pack with two rules tuned: bins alarm at 80 %
-// instead of two thirds (deadband 5), fire-water tanks low at 2.6 m with
-// a 10 s on-delay.
+// instead of two thirds (deadband 5), perimeter zones only after 90 s in
+// alarm.
 func changedPack(t *testing.T, s *site.Site) *rules.Set {
 	paths, err := rules.Expand(demoSite, s.Rules)
 	if err != nil {
@@ -188,9 +188,8 @@ func changedPack(t *testing.T, s *site.Site) *rules.Set {
 				above := 80.0
 				r.Threshold.Above, r.Threshold.Deadband = &above, 5
 				tuned++
-			case r.Name == "fire-water-low" && r.Threshold != nil:
-				below := 2.6
-				r.Threshold.Below, r.Threshold.OnDelay = &below, rules.Duration(10*time.Second)
+			case r.Name == "perimeter-zone-alarm" && r.State != nil:
+				r.State.OnDelay = rules.Duration(90 * time.Second)
 				tuned++
 			}
 		}

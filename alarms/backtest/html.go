@@ -17,6 +17,7 @@ const (
 	svgH     = plotH + 2*bandH + 24
 	oldColor = "#c0392b"
 	newColor = "#2471a3"
+	gapColor = "#e3e3e3"
 )
 
 var page = template.Must(template.New("page").Parse(`<!doctype html>
@@ -29,7 +30,7 @@ var page = template.Must(template.New("page").Parse(`<!doctype html>
 {{range .Rows}}<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>
 {{end}}</table><p>({{.W.old}} → {{.W.new}})</p>
 <h2>{{.W.changed}}</h2>
-<p class="legend"><span style="background:{{.OldColor}}"></span>{{.W.oldBand}}<span style="background:{{.NewColor}}"></span>{{.W.newBand}}<span style="background:#555"></span>{{.W.value}}</p>
+<p class="legend"><span style="background:{{.OldColor}}"></span>{{.W.oldBand}}<span style="background:{{.NewColor}}"></span>{{.W.newBand}}<span style="background:#555"></span>{{.W.value}}<span style="background:#e3e3e3"></span>{{.W.gapShade}}</p>
 {{range .Timelines}}<h3>{{.Rule}} · {{.Device}}</h3>{{.SVG}}
 {{end}}
 <h2>{{.W.appeared}} ({{len .Appeared}})</h2><ul>{{range .Appeared}}<li>{{.}}</li>{{end}}</ul>
@@ -75,7 +76,7 @@ func (wd labels) m() map[string]string {
 	return map[string]string{"title": wd.title, "period": wd.period, "points": wd.points, "rule": wd.rule,
 		"device": wd.device, "raised": wd.raised, "inAlarm": wd.inAlarm, "chatter": wd.chatter, "longest": wd.longest,
 		"median": wd.median, "old": wd.old, "new": wd.new, "appeared": wd.appeared, "disappeared": wd.disappeared,
-		"gaps": wd.gaps, "value": wd.value, "oldBand": wd.oldBand, "newBand": wd.newBand, "changed": wd.changed}
+		"gaps": wd.gaps, "value": wd.value, "oldBand": wd.oldBand, "newBand": wd.newBand, "changed": wd.changed, "gapShade": wd.gaps}
 }
 
 func (r *Report) alarmLines(as []Alarm, wd labels) []string {
@@ -99,6 +100,9 @@ func (r *Report) alarmLines(as []Alarm, wd labels) []string {
 func (r *Report) svg(t *Timeline) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%.0f" height="%.0f" viewBox="0 0 %.0f %.0f">`, svgW, svgH, svgW, svgH)
+	for _, g := range t.Gaps {
+		r.bands(&b, []episode{{Start: g.From, End: g.To}}, 0, plotH, gapColor)
+	}
 	lo, hi := valueRange(t)
 	y := func(v float64) float64 { return plotH - 4 - (v-lo)/(hi-lo)*(plotH-8) }
 	n := len(t.Min)
@@ -110,24 +114,27 @@ func (r *Report) svg(t *Timeline) string {
 		fmt.Fprintf(&b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#555" stroke-width="%.2f"/>`,
 			x, y(t.Min[i])+0.5, x, y(t.Max[i])-0.5, math.Max(svgW/float64(n), 1))
 	}
+	// Current thresholds are labelled on the left, new ones on the right.
 	for _, bd := range []struct {
-		vs    []float64
-		color string
-	}{{t.OldBounds, oldColor}, {t.NewBounds, newColor}} {
+		vs     []float64
+		color  string
+		x      float64
+		anchor string
+	}{{t.OldBounds, oldColor, 4, "start"}, {t.NewBounds, newColor, svgW - 4, "end"}} {
 		for _, v := range bd.vs {
-			fmt.Fprintf(&b, `<line x1="0" y1="%.1f" x2="%.0f" y2="%.1f" stroke="%s" stroke-dasharray="6 4"/><text x="4" y="%.1f" font-size="11" fill="%s">%g</text>`,
-				y(v), svgW, y(v), bd.color, y(v)-2, bd.color, v)
+			fmt.Fprintf(&b, `<line x1="0" y1="%.1f" x2="%.0f" y2="%.1f" stroke="%s" stroke-dasharray="6 4"/><text x="%.0f" y="%.1f" font-size="11" fill="%s" text-anchor="%s">%g</text>`,
+				y(v), svgW, y(v), bd.color, bd.x, y(v)-2, bd.color, bd.anchor, v)
 		}
 	}
-	r.bands(&b, t.Old, plotH+2, oldColor)
-	r.bands(&b, t.New, plotH+bandH+4, newColor)
+	r.bands(&b, t.Old, plotH+2, bandH, oldColor)
+	r.bands(&b, t.New, plotH+bandH+4, bandH, newColor)
 	fmt.Fprintf(&b, `<text x="0" y="%.0f" font-size="11">%s</text><text x="%.0f" y="%.0f" font-size="11" text-anchor="end">%s</text></svg>`,
 		svgH-4, r.stamp(r.From), svgW, svgH-4, r.stamp(r.To))
 	return b.String()
 }
 
-// bands draws alarm episodes as bars at height top.
-func (r *Report) bands(b *strings.Builder, eps []episode, top float64, color string) {
+// bands draws episodes as bars of height h at top.
+func (r *Report) bands(b *strings.Builder, eps []episode, top, h float64, color string) {
 	span := float64(r.To.Sub(r.From))
 	x := func(t time.Time) float64 { return float64(t.Sub(r.From)) / span * svgW }
 	for _, e := range eps {
@@ -136,7 +143,7 @@ func (r *Report) bands(b *strings.Builder, eps []episode, top float64, color str
 			end = r.To
 		}
 		fmt.Fprintf(b, `<rect x="%.2f" y="%.1f" width="%.2f" height="%.0f" fill="%s"/>`,
-			x(e.Start), top, math.Max(x(end)-x(e.Start), 1), bandH, color)
+			x(e.Start), top, math.Max(x(end)-x(e.Start), 1), h, color)
 	}
 }
 

@@ -59,6 +59,8 @@ type Timeline struct {
 	// level) of each set, when the rule is a threshold rule there.
 	OldBounds, NewBounds []float64
 	Old, New             []episode
+	// Gaps are the device's gaps in the data, shaded.
+	Gaps []Gap
 }
 
 func (rp *replay) report() *Report {
@@ -145,6 +147,11 @@ func (rp *replay) alarms(k key, eps []episode) []Alarm {
 
 func (rp *replay) timeline(k key, oldE, newE []episode) Timeline {
 	tl := Timeline{Rule: k.Rule, Device: k.Device, Old: oldE, New: newE}
+	for _, g := range rp.gaps.gaps {
+		if g.Device == k.Device {
+			tl.Gaps = append(tl.Gaps, g)
+		}
+	}
 	oldR, newR := findRule(rp.o.Old, k.Rule), findRule(rp.o.New, k.Rule)
 	for _, r := range []*rules.Rule{oldR, newR} {
 		if r != nil && r.Threshold != nil {
