@@ -72,10 +72,7 @@ func (j *Journal) write(recs []Record) (*durable.Group, uint64, error) {
 	j.bytes += int64(len(buf))
 	j.next = next
 	j.updateMetrics()
-	if j.pending == nil {
-		j.pending = durable.NewGroup()
-	}
-	return j.pending, j.next.seq - 1, nil
+	return j.pending.Join(), j.next.seq - 1, nil
 }
 
 // encode frames recs as the continuation of the chain; off is where the
@@ -201,8 +198,7 @@ func sleep(ctx context.Context, d time.Duration) bool {
 // its appenders. Older segments were fsync'd when they were rolled.
 func (j *Journal) syncOnce() error {
 	j.mu.Lock()
-	g := j.pending
-	j.pending = nil
+	g := j.pending.Take()
 	closing := j.closing
 	j.closing = nil
 	f := j.active().f

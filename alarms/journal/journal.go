@@ -120,10 +120,10 @@ type Journal struct {
 	anchor  link
 	records int
 	bytes   int64
-	pending *durable.Group // the appends waiting for the next fsync
-	closing []*os.File     // dropped segments, closed by the syncer
-	capsDue bool           // a segment was started: the syncer applies the caps
-	err     error          // a failed write or fsync: no more appends
+	pending durable.Batch // the appends waiting for the next fsync
+	closing []*os.File    // dropped segments, closed by the syncer
+	capsDue bool          // a segment was started: the syncer applies the caps
+	err     error         // a failed write or fsync: no more appends
 	closed  bool
 	buf     []byte
 

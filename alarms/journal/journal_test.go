@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -92,23 +93,11 @@ func TestRange(t *testing.T) {
 			for _, r := range got {
 				seqs = append(seqs, r.Seq)
 			}
-			if !equal(seqs, tt.want) {
+			if !slices.Equal(seqs, tt.want) {
 				t.Fatalf("seqs %v, want %v", seqs, tt.want)
 			}
 		})
 	}
-}
-
-func equal(a, b []uint64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestAppendRefusesBadRecords(t *testing.T) {

@@ -9,20 +9,9 @@ import (
 	"facmon/internal/yamlpos"
 )
 
-// Rule files are decoded by facmon's one strict YAML decoder
-// (internal/yamlpos), as the site file is; this file holds what is the
-// rule files' own: list elements are named by their name key.
-type (
-	// Pos is where a YAML node started in its file.
-	Pos = yamlpos.Pos
-	// Error is one mistake in a rule file, at the place it was made.
-	Error = yamlpos.Error
-	// Errors is every mistake found, in file order. Parse, Load and
-	// Validate return all of them at once, never only the first.
-	Errors = yamlpos.Errors
-
-	errorList = yamlpos.List
-)
+// Rule files share facmon's one strict YAML decoder (internal/yamlpos)
+// with the site file; what is their own: list elements are named by their
+// name key.
 
 // decodeFile decodes the one YAML document of a rule file into f; false
 // if the file is not YAML.

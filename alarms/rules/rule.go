@@ -12,7 +12,20 @@ import (
 	"time"
 
 	"facmon/alarms"
+	"facmon/internal/yamlpos"
 )
+
+// Pos, Error and Errors are the positions and mistakes of facmon's one
+// strict YAML decoder (internal/yamlpos), which rule files share with the
+// site file: Parse, Load and Validate return every mistake at once as
+// Errors, each file:line:col: message.
+type (
+	Pos    = yamlpos.Pos
+	Error  = yamlpos.Error
+	Errors = yamlpos.Errors
+)
+
+type errorList = yamlpos.List
 
 // File is one rule file.
 type File struct {

@@ -2,6 +2,7 @@ package influx
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -120,7 +121,7 @@ func TestEncode(t *testing.T) {
 			if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
 				t.Errorf("lines:\n got  %q\n want %q", got, tc.want)
 			}
-			if len(e.counts) != len(tc.counts) || (len(tc.counts) > 0 && !equalInts(e.counts, tc.counts)) {
+			if len(e.counts) != len(tc.counts) || (len(tc.counts) > 0 && !slices.Equal(e.counts, tc.counts)) {
 				t.Errorf("counts %v, want %v", e.counts, tc.counts)
 			}
 			if len(e.dropped) != len(tc.dropped) {
@@ -133,18 +134,6 @@ func TestEncode(t *testing.T) {
 			}
 		})
 	}
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestRecords(t *testing.T) {

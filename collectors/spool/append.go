@@ -74,10 +74,7 @@ func (s *Spool) write(buf []byte) (*durable.Group, error) {
 	s.total += int64(len(buf))
 	s.enforceCapLocked()
 	s.m.update(s.total, len(s.segs))
-	if s.pending == nil {
-		s.pending = durable.NewGroup()
-	}
-	return s.pending, nil
+	return s.pending.Join(), nil
 }
 
 // rollLocked starts a new active segment; the syncer fsyncs and closes the
@@ -129,8 +126,7 @@ func (s *Spool) enforceCapLocked() {
 // and releases its appenders.
 func (s *Spool) syncOnce() error {
 	s.mu.Lock()
-	g := s.pending
-	s.pending = nil
+	g := s.pending.Take()
 	rolled := s.unsynced
 	s.unsynced = nil
 	f := s.active

@@ -78,10 +78,10 @@ type Spool struct {
 	segs     []segment // oldest first; the last is the active one
 	active   *os.File
 	total    int64
-	pending  *durable.Group // the appends waiting for the next fsync
-	unsynced []*os.File     // rolled segments the syncer must fsync and close
-	broken   bool           // an fsync failed: roll before the next write
-	cursor   Cursor         // committed
+	pending  durable.Batch // the appends waiting for the next fsync
+	unsynced []*os.File    // rolled segments the syncer must fsync and close
+	broken   bool          // an fsync failed: roll before the next write
+	cursor   Cursor        // committed
 	closed   bool
 	onDrop   func([]byte)
 

@@ -33,6 +33,26 @@ func (g *Group) Release(err error) {
 	close(g.done)
 }
 
+// Batch is a log's pending group. Writers Join it, the flush Takes it,
+// both under the owner's lock, so that a group holds exactly the writes
+// made before the fsync that releases it.
+type Batch struct{ g *Group }
+
+// Join returns the pending group, starting one if there is none.
+func (b *Batch) Join() *Group {
+	if b.g == nil {
+		b.g = NewGroup()
+	}
+	return b.g
+}
+
+// Take returns the pending group (nil if none) and starts afresh.
+func (b *Batch) Take() *Group {
+	g := b.g
+	b.g = nil
+	return g
+}
+
 // Syncer runs the flushes of a log: one goroutine (Run), woken by Kick.
 type Syncer struct {
 	window time.Duration

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 
+	"facmon/collectors"
 	"facmon/collectors/modbus/modbusconf"
 )
 
@@ -39,7 +40,7 @@ func (c *checker) checkGateways() {
 		ctx := "modbus: " + label("gateway", g.ID, i)
 		c.checkID(g, "id", g.ID, g.Pos, ctx)
 		c.unique(seen, g.ID, c.at(g, "id", g.Pos), ctx)
-		c.modbusProblems(g, g.Pos, ctx, modbusconf.CheckGateway(modbusconf.Gateway{
+		c.problems(g, g.Pos, ctx, modbusconf.CheckGateway(modbusconf.Gateway{
 			Transport: g.Transport, Address: g.Address, Parity: g.Parity,
 			BaudRate: g.BaudRate, DataBits: g.DataBits, StopBits: g.StopBits, MaxGap: g.MaxGap,
 			Given: func(key string) bool { return c.has(g, key) },
@@ -48,21 +49,15 @@ func (c *checker) checkGateways() {
 	}
 }
 
-// modbusProblems reports the Modbus grammar's problems with owner at the
-// place of their keys, leaving out a key whose value the decoder reported
+// problems reports a protocol grammar's problems with owner at the place
+// of their keys, leaving out a key whose value the decoder reported
 // already (one mistake, one message).
-func (c *checker) modbusProblems(owner any, start Pos, ctx string, ps modbusconf.Problems) {
+func (c *checker) problems(owner any, start Pos, ctx string, ps collectors.Problems) {
 	for _, p := range ps {
-		c.problem(owner, start, ctx, p.Key, p.Msg)
+		if p.Key == "" || c.unreported(owner, p.Key) {
+			c.errf(c.at(owner, p.Key, start), "%s: %s", ctx, p.Msg)
+		}
 	}
-}
-
-// problem reports a protocol grammar's problem msg about key of owner.
-func (c *checker) problem(owner any, start Pos, ctx, key, msg string) {
-	if key != "" && !c.unreported(owner, key) {
-		return
-	}
-	c.errf(c.at(owner, key, start), "%s: %s", ctx, msg)
 }
 
 // checkDeviceModbus checks a device's modbus block against its gateway and
@@ -85,7 +80,7 @@ func (c *checker) checkDeviceModbus(d *Device, ctx string) {
 	if g := c.checkDeviceGateway(m, ctx); g != nil {
 		transport = g.Transport
 	}
-	c.modbusProblems(m, m.Pos, ctx, modbusconf.CheckUnit(transport, m.Unit, c.has(m, "unit")))
+	c.problems(m, m.Pos, ctx, modbusconf.CheckUnit(transport, m.Unit, c.has(m, "unit")))
 	c.checkPositive(m, "interval", int64(m.Interval), m.Pos, ctx)
 	c.checkPositive(m, "timeout", int64(m.Timeout), m.Pos, ctx)
 	c.checkNonNegative(m, "retries", m.Retries, m.Pos, ctx)
@@ -113,7 +108,7 @@ func (c *checker) checkRegister(sg *Signal, ctx string) {
 	if r == nil {
 		return
 	}
-	c.modbusProblems(r, r.Pos, ctx+": modbus", modbusconf.CheckRegister(modbusconf.Register{
+	c.problems(r, r.Pos, ctx+": modbus", modbusconf.CheckRegister(modbusconf.Register{
 		Table: r.Table, Type: r.Type, Order: r.Order, Address: r.Address, Bit: r.Bit,
 	}))
 }

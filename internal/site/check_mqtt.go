@@ -49,17 +49,9 @@ func (c *checker) checkURL(owner any, key, raw string, start Pos, ctx string, sc
 // and QoS by the MQTT grammar, then the device and signal it names.
 func (c *checker) checkSubscription(sub *Subscription, ctx string) {
 	p, ps := mqttconf.CheckSubscription(sub.Topic, sub.Format, sub.QoS)
-	c.mqttProblems(sub, sub.Pos, ctx, ps)
+	c.problems(sub, sub.Pos, ctx, ps)
 	if p != nil {
 		c.checkFixedDevice(sub, topicParts(p), ctx)
-	}
-}
-
-// mqttProblems reports the MQTT grammar's problems with owner at the place
-// of their keys, leaving out what the decoder reported already.
-func (c *checker) mqttProblems(owner any, start Pos, ctx string, ps mqttconf.Problems) {
-	for _, p := range ps {
-		c.problem(owner, start, ctx, p.Key, p.Msg)
 	}
 }
 
@@ -103,7 +95,7 @@ func (c *checker) checkDeviceMQTT(d *Device, ctx string) {
 	}
 	ctx += ": mqtt"
 	_, ps := mqttconf.CheckDeviceTopic(m.Topic, m.Format)
-	c.mqttProblems(m, m.Pos, ctx, ps)
+	c.problems(m, m.Pos, ctx, ps)
 	if c.site.MQTT.URL == "" {
 		c.errf(m.Pos, "%s: block given but mqtt.url is empty", ctx)
 	}

@@ -97,14 +97,7 @@ func Open(dir string, opt Options) (*Outbox, []Entry, error) {
 func (o *Outbox) Pending() []Entry {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	out := make([]Entry, 0, len(o.pending))
-	for _, e := range o.pending {
-		out = append(out, *e)
-	}
-	sort.Slice(out, func(i, j int) bool {
-		return o.seqOf[key{out[i].ID, out[i].Receiver}] < o.seqOf[key{out[j].ID, out[j].Receiver}]
-	})
-	return out
+	return o.pendingLocked()
 }
 
 // Len returns how many entries are pending.

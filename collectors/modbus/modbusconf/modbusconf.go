@@ -8,12 +8,13 @@
 package modbusconf
 
 import (
-	"fmt"
 	"net"
 	"slices"
 	"strings"
 
+	"facmon/collectors"
 	"facmon/collectors/modbus/codec"
+	"facmon/internal/yamlpos"
 )
 
 // Enumerations, as the site file writes them.
@@ -39,32 +40,11 @@ const (
 	MaxUnit = 247
 )
 
-// Problem is one mistake in a Modbus block: Key is the key it is about
-// (written wrong, or missing), Msg says what is
-// wrong in the file's own names, without the place.
-type Problem struct {
-	Key string
-	Msg string
-}
-
-// Problems is every mistake of one block, in the order of its keys.
-type Problems []Problem
-
-func (ps *Problems) add(key, format string, args ...any) {
-	*ps = append(*ps, Problem{Key: key, Msg: fmt.Sprintf(format, args...)})
-}
-
-// Err joins the problems into one error ("; "), or nil.
-func (ps Problems) Err() error {
-	if len(ps) == 0 {
-		return nil
-	}
-	msgs := make([]string, len(ps))
-	for i, p := range ps {
-		msgs[i] = p.Msg
-	}
-	return fmt.Errorf("%s", strings.Join(msgs, "; "))
-}
+// Problem and Problems are the collectors' grammar problems.
+type (
+	Problem  = collectors.Problem
+	Problems = collectors.Problems
+)
 
 // Gateway is a gateway as the site file writes it. Given says whether a
 // key was written (for keys whose zero value is a mistake when written);
@@ -89,7 +69,7 @@ func CheckGateway(g Gateway) Problems {
 	var ps Problems
 	checkTransport(&ps, &g)
 	if g.MaxGap != nil && (*g.MaxGap < 0 || *g.MaxGap > MaxGap) {
-		ps.add("max_gap", "max_gap must be 0..%d (Modbus reads at most 125 registers)", MaxGap)
+		ps.Add("max_gap", "max_gap must be 0..%d (Modbus reads at most 125 registers)", MaxGap)
 	}
 	return ps
 }
@@ -97,13 +77,13 @@ func CheckGateway(g Gateway) Problems {
 func checkTransport(ps *Problems, g *Gateway) {
 	switch {
 	case g.Transport == "":
-		ps.add("transport", "transport missing (%s)", oneOf(Transports))
+		ps.Add("transport", "transport missing (%s)", oneOf(Transports))
 		return
 	case !slices.Contains(Transports, g.Transport):
-		ps.add("transport", "transport %s unknown (want %s)", quote(g.Transport), oneOf(Transports))
+		ps.Add("transport", "transport %s unknown (want %s)", quote(g.Transport), oneOf(Transports))
 		return
 	case g.Address == "":
-		ps.add("address", "address missing")
+		ps.Add("address", "address missing")
 		return
 	}
 	if g.Transport == "rtu" {
@@ -111,23 +91,23 @@ func checkTransport(ps *Problems, g *Gateway) {
 		return
 	}
 	if _, port, err := net.SplitHostPort(g.Address); err != nil || port == "" {
-		ps.add("address", "address %s is not host:port", quote(g.Address))
+		ps.Add("address", "address %s is not host:port", quote(g.Address))
 	}
 }
 
 // checkSerial checks the serial-line settings of an RTU gateway.
 func checkSerial(ps *Problems, g *Gateway) {
 	if g.given("baud_rate", g.BaudRate != 0) && g.BaudRate <= 0 {
-		ps.add("baud_rate", "baud_rate must be greater than 0")
+		ps.Add("baud_rate", "baud_rate must be greater than 0")
 	}
 	if g.given("data_bits", g.DataBits != 0) && (g.DataBits < 5 || g.DataBits > 8) {
-		ps.add("data_bits", "data_bits must be 5..8")
+		ps.Add("data_bits", "data_bits must be 5..8")
 	}
 	if g.given("stop_bits", g.StopBits != 0) && g.StopBits != 1 && g.StopBits != 2 {
-		ps.add("stop_bits", "stop_bits must be 1 or 2")
+		ps.Add("stop_bits", "stop_bits must be 1 or 2")
 	}
 	if g.given("parity", g.Parity != "") && !slices.Contains(Parities, g.Parity) {
-		ps.add("parity", "parity %s unknown (want N, E or O)", quote(g.Parity))
+		ps.Add("parity", "parity %s unknown (want N, E or O)", quote(g.Parity))
 	}
 }
 
@@ -146,9 +126,9 @@ func CheckUnit(transport string, unit int, given bool) Problems {
 	}
 	switch {
 	case !given && minUnit == 1:
-		ps.add("unit", "unit missing (1..%d on a serial line)", MaxUnit)
+		ps.Add("unit", "unit missing (1..%d on a serial line)", MaxUnit)
 	case unit < minUnit || unit > MaxUnit:
-		ps.add("unit", "unit %d out of range %d..%d", unit, minUnit, MaxUnit)
+		ps.Add("unit", "unit %d out of range %d..%d", unit, minUnit, MaxUnit)
 	}
 	return ps
 }
@@ -181,12 +161,12 @@ func CheckRegister(r Register) Problems {
 	checkTable(&ps, r)
 	switch {
 	case r.Address < 0 || r.Address > 65535:
-		ps.add("address", "address %d out of range 0..65535", r.Address)
+		ps.Add("address", "address %d out of range 0..65535", r.Address)
 	case r.Address+Words(r.Type)-1 > 65535:
-		ps.add("address", "address %d: a %s takes %d registers and runs past 65535", r.Address, r.Type, Words(r.Type))
+		ps.Add("address", "address %d: a %s takes %d registers and runs past 65535", r.Address, r.Type, Words(r.Type))
 	}
 	if r.Order != "" && !slices.Contains(Orders, r.Order) {
-		ps.add("order", "order %s unknown (want %s)", quote(r.Order), oneOf(Orders))
+		ps.Add("order", "order %s unknown (want %s)", quote(r.Order), oneOf(Orders))
 	}
 	checkBit(&ps, r)
 	return ps
@@ -195,18 +175,18 @@ func CheckRegister(r Register) Problems {
 func checkTable(ps *Problems, r Register) {
 	switch {
 	case r.Table == "":
-		ps.add("table", "table missing (%s)", oneOf(Tables))
+		ps.Add("table", "table missing (%s)", oneOf(Tables))
 	case !slices.Contains(Tables, r.Table):
-		ps.add("table", "table %s unknown (want %s)", quote(r.Table), oneOf(Tables))
+		ps.Add("table", "table %s unknown (want %s)", quote(r.Table), oneOf(Tables))
 	}
 	switch {
 	case r.Type == "" && !IsBitTable(r.Table):
-		ps.add("type", "type missing (%s)", oneOf(RegisterTypes))
+		ps.Add("type", "type missing (%s)", oneOf(RegisterTypes))
 	case r.Type == "":
 	case !slices.Contains(RegisterTypes, r.Type):
-		ps.add("type", "type %s unknown (want %s)", quote(r.Type), oneOf(RegisterTypes))
+		ps.Add("type", "type %s unknown (want %s)", quote(r.Type), oneOf(RegisterTypes))
 	case IsBitTable(r.Table) && r.Type != "bool":
-		ps.add("type", "type %s not possible in table %s (only bool)", quote(r.Type), r.Table)
+		ps.Add("type", "type %s not possible in table %s (only bool)", quote(r.Type), r.Table)
 	}
 }
 
@@ -215,17 +195,17 @@ func checkTable(ps *Problems, r Register) {
 func checkBit(ps *Problems, r Register) {
 	if r.Bit == nil {
 		if r.Type == "bool" && (r.Table == "holding" || r.Table == "input") {
-			ps.add("bit", "type bool in table %s needs bit (0..15)", r.Table)
+			ps.Add("bit", "type bool in table %s needs bit (0..15)", r.Table)
 		}
 		return
 	}
 	switch {
 	case IsBitTable(r.Table):
-		ps.add("bit", "bit only applies to holding and input registers")
+		ps.Add("bit", "bit only applies to holding and input registers")
 	case *r.Bit < 0 || *r.Bit > 15:
-		ps.add("bit", "bit %d out of range 0..15", *r.Bit)
+		ps.Add("bit", "bit %d out of range 0..15", *r.Bit)
 	case r.Type != "" && r.Type != "bool":
-		ps.add("bit", "bit needs type bool, not %s", r.Type)
+		ps.Add("bit", "bit needs type bool, not %s", r.Type)
 	}
 }
 
@@ -237,13 +217,8 @@ func Field(r Register) (codec.Field, error) {
 	return codec.Parse(r.Table, r.Type, r.Order, r.Address, r.Bit)
 }
 
+// oneOf lists the allowed values in a message.
 func oneOf(vals []string) string { return strings.Join(vals, ", ") }
 
-// quote quotes a value for a message, cut to a readable length.
-func quote(s string) string {
-	const max = 40
-	if r := []rune(s); len(r) > max {
-		s = string(r[:max]) + "…"
-	}
-	return fmt.Sprintf("%q", s)
-}
+// quote quotes a value as the site file's messages do.
+func quote(s string) string { return yamlpos.Quote(s) }

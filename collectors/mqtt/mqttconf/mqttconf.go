@@ -10,40 +10,21 @@ package mqttconf
 
 import (
 	"errors"
-	"fmt"
 	"slices"
 	"strings"
+
+	"facmon/collectors"
+	"facmon/internal/yamlpos"
 )
 
 // Formats are the payload formats of a subscription or a device topic.
 var Formats = []string{"json", "plain", "influx"}
 
-// Problem is one mistake in an MQTT block: Key is the key it is about
-// (written wrong, or missing), Msg says what is wrong in the file's own
-// names, without the place.
-type Problem struct {
-	Key string
-	Msg string
-}
-
-// Problems is every mistake of one block.
-type Problems []Problem
-
-func (ps *Problems) add(key, format string, args ...any) {
-	*ps = append(*ps, Problem{Key: key, Msg: fmt.Sprintf(format, args...)})
-}
-
-// Err joins the problems into one error ("; "), or nil.
-func (ps Problems) Err() error {
-	if len(ps) == 0 {
-		return nil
-	}
-	msgs := make([]string, len(ps))
-	for i, p := range ps {
-		msgs[i] = p.Msg
-	}
-	return errors.New(strings.Join(msgs, "; "))
-}
+// Problem and Problems are the collectors' grammar problems.
+type (
+	Problem  = collectors.Problem
+	Problems = collectors.Problems
+)
 
 // Topic compiles a topic pattern for the check: the pattern, or the
 // problem with key "topic" (what names the topic in the message: "topic"
@@ -75,12 +56,12 @@ func CheckSubscription(topic, format string, qos int) (*Pattern, Problems) {
 	}
 	switch {
 	case format == "":
-		ps.add("format", "format missing (%s)", oneOf(Formats))
+		ps.Add("format", "format missing (%s)", oneOf(Formats))
 	case !slices.Contains(Formats, format):
-		ps.add("format", "format %s unknown (want %s)", quote(format), oneOf(Formats))
+		ps.Add("format", "format %s unknown (want %s)", quote(format), oneOf(Formats))
 	}
 	if qos < 0 || qos > 2 {
-		ps.add("qos", "qos %d out of range 0..2", qos)
+		ps.Add("qos", "qos %d out of range 0..2", qos)
 	}
 	return p, ps
 }
@@ -97,23 +78,18 @@ func CheckDeviceTopic(topic, format string) (*Pattern, Problems) {
 		case tp != nil:
 			ps = append(ps, *tp)
 		case p.Captures(PartArea) || p.Captures(PartDevice) || p.Captures(PartSignal):
-			ps.add("topic", "topic of one device takes no named parts")
+			ps.Add("topic", "topic of one device takes no named parts")
 			p = nil
 		}
 	}
 	if format != "" && !slices.Contains(Formats, format) {
-		ps.add("format", "format %s unknown (want %s)", quote(format), oneOf(Formats))
+		ps.Add("format", "format %s unknown (want %s)", quote(format), oneOf(Formats))
 	}
 	return p, ps
 }
 
+// oneOf lists the allowed values in a message.
 func oneOf(vals []string) string { return strings.Join(vals, ", ") }
 
-// quote quotes a value for a message, cut to a readable length.
-func quote(s string) string {
-	const max = 40
-	if r := []rune(s); len(r) > max {
-		s = string(r[:max]) + "…"
-	}
-	return fmt.Sprintf("%q", s)
-}
+// quote quotes a value as the site file's messages do.
+func quote(s string) string { return yamlpos.Quote(s) }
