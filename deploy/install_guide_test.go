@@ -106,7 +106,13 @@ func newGuideMachine(t *testing.T) *guideMachine {
 // setPlaces fixes the swaps once the servers' addresses are known.
 func (m *guideMachine) setPlaces(influxURL, alertmanagerURL string) {
 	r := m.root
-	m.places = strings.NewReplacer(
+	owners := []string{}
+	if os.Geteuid() != 0 {
+		// Without root nobody can give files away: they stay the tester's.
+		u, _ := user.Current()
+		owners = []string{"-o root", "-o " + u.Username, "-g mosquitto", "-g " + m.group}
+	}
+	m.places = strings.NewReplacer(append(owners,
 		"/etc/facmon", r+"/etc/facmon",
 		"/etc/mosquitto", r+"/etc/mosquitto",
 		"/root/facmon-secrets", r+"/root/facmon-secrets",
@@ -123,7 +129,7 @@ func (m *guideMachine) setPlaces(influxURL, alertmanagerURL string) {
 		"runuser -u facmon -- ", "",
 		"-g facmon", "-g "+m.group,
 		"chgrp facmon", "chgrp "+m.group,
-	)
+	)...)
 }
 
 // script swaps the places of a block and drops the lines that manage the
