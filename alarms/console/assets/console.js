@@ -292,18 +292,50 @@
   function renderAlarms() {
     const list = sorted();
     const u = list.filter(unacked).length;
-    for (const a of list) fillRow(rows.get(a.id) || newRow(a.id), a);
+    const shown = grouped(list);
+    const on = new Set(shown.map((a) => a.id));
+    for (const a of shown) fillRow(rows.get(a.id) || newRow(a.id), a);
     let waiting = 0;
     if (holding()) {
       for (const [id, r] of rows) if (!S.alarms.has(id)) fillGone(r);
-      for (const a of list) if (!rows.get(a.id).tr.isConnected) waiting++;
+      for (const a of shown) if (!rows.get(a.id).tr.isConnected) waiting++;
     } else {
-      for (const [id, r] of rows) if (!S.alarms.has(id)) { r.tr.remove(); rows.delete(id); }
-      placeRows($("alarm-rows"), list.map((a) => rows.get(a.id).tr));
+      for (const [id, r] of rows) if (!on.has(id)) { r.tr.remove(); rows.delete(id); }
+      placeRows($("alarm-rows"), shown.map((a) => rows.get(a.id).tr));
     }
     $("alarm-count").textContent = t("count", { u, n: list.length }) + (waiting ? " · " + t("waiting", { n: waiting }) : "");
     drawMaps();
   }
+  // Repeated occurrences of one rule on one device (a chattering zone) are
+  // one row (ISA-18.2, EEMUA 191): the newest occurrence, with a count
+  // that opens the list of the others under it. Acknowledging the row
+  // acknowledges every occurrence waiting for it.
+  const opened = new Set(); // groups the operator opened, by groupKey
+  function groupKey(a) { return a.rule + "\u0000" + a.device; }
+  // grouped returns what the list shows, in list order: one head per
+  // group (its newest occurrence; a._group lists all, newest first, when
+  // there are several), followed by its other occurrences when opened.
+  function grouped(list) {
+    const groups = new Map();
+    for (const a of list) {
+      const g = groups.get(groupKey(a));
+      if (g) g.push(a); else groups.set(groupKey(a), [a]);
+    }
+    const out = [];
+    for (const a of list) {
+      const g = groups.get(groupKey(a));
+      if (!g) continue;
+      groups.delete(groupKey(a));
+      g.sort((x, y) => y._since - x._since);
+      g.forEach((m, i) => { m._group = i === 0 && g.length > 1 ? g : null; m._member = i > 0; });
+      out.push(g[0]);
+      if (opened.has(groupKey(a))) out.push(...g.slice(1));
+    }
+    return out;
+  }
+  // waiting ids: the alarms a row's ack or selection stands for.
+  function ackIDs(a) { return a._group ? a._group.filter(unacked).map((m) => m.id) : [a.id]; }
+  function anyUnacked(a) { return a._group ? a._group.some(unacked) : unacked(a); }
   // placeRows puts the rows in order, moving only those out of place.
   function placeRows(body, want) {
     const keep = new Set(want);
@@ -324,6 +356,13 @@
       sev: cell(tr, "", "sev"), time: cell(tr, "", "time"), place: cell(tr, ""), device: cell(tr, "", "device"),
       message: cell(tr, "", "message"), value: cell(tr, ""), state: cell(tr, "", "state"),
     };
+    c.timeText = document.createElement("span");
+    c.count = document.createElement("button");
+    c.count.type = "button";
+    c.count.className = "count";
+    c.count.dataset.action = "open";
+    c.count.hidden = true;
+    c.time.append(c.timeText, c.count);
     c.stateText = document.createElement("span");
     c.note = document.createElement("div");
     c.note.className = "note";
@@ -341,13 +380,16 @@
   }
   // fillRow shows alarm a in its row, changing only what differs.
   function fillRow(r, a) {
-    const cls = "sev-" + a.severity + (unacked(a) ? " unacked" : "");
+    const cls = "sev-" + a.severity + (anyUnacked(a) ? " unacked" : "") + (a._group ? " group" : "") + (a._member ? " occurrence" : "");
     if (r.tr.className !== cls) r.tr.className = cls;
-    r.pick.disabled = !unacked(a);
+    r.pick.disabled = !anyUnacked(a);
     if (r.pick.disabled) r.pick.checked = false;
     const z = zoneOf(a);
     setText(r.c.sev, t("sev." + a.severity));
-    setText(r.c.time, fmtTime(a.active_since));
+    setText(r.c.timeText, fmtTime(a.active_since));
+    r.c.count.hidden = !a._group;
+    setText(r.c.count, a._group ? "×" + a._group.length : "");
+    r.c.count.title = a._group ? t("occurrences", { n: a._group.length }) : "";
     setText(r.c.place, z ? z.name : areaName(a.area));
     setText(r.c.device, deviceName(a.device));
     setText(r.c.message, a.message);
@@ -385,7 +427,7 @@
   // actionNames are the buttons alarm a's row offers, in order.
   function actionNames(a) {
     const out = [];
-    if (unacked(a)) out.push("ack");
+    if (anyUnacked(a)) out.push("ack");
     out.push("note", "resolve");
     if (engineer()) out.push(a.shelved_until ? "unshelve" : "shelve");
     if (a.latched) out.push("reset");
@@ -404,7 +446,13 @@
   }
   // ACTIONS run a row's button on the alarm as it is now.
   const ACTIONS = {
-    ack: (a) => act("POST", alarmPath(a, "ack"), {}),
+    ack: (a) => a._group ? act("POST", "/api/v1/alarms/ack", { ids: ackIDs(a) }) : act("POST", alarmPath(a, "ack"), {}),
+    open: (a) => {
+      const k = groupKey(a);
+      if (!opened.delete(k)) opened.add(k);
+      hold.at = 0; // the operator asked: show the occurrences now
+      scheduleRender();
+    },
     note: async (a) => {
       const v = await ask(t("note"), [{ name: "text", label: t("note.text") }]);
       if (v) act("POST", alarmPath(a, "note"), { text: v.text });
@@ -427,7 +475,10 @@
     if (a && ACTIONS[b.dataset.action]) ACTIONS[b.dataset.action](a);
   }
   async function ackSelected() {
-    const ids = [...document.querySelectorAll("#alarm-rows input.pick:checked")].map((b) => b.closest("tr").dataset.id);
+    const ids = [...new Set([...document.querySelectorAll("#alarm-rows input.pick:checked")].flatMap((b) => {
+      const a = S.alarms.get(b.closest("tr").dataset.id);
+      return a ? ackIDs(a) : [];
+    }))];
     if (ids.length) await act("POST", "/api/v1/alarms/ack", { ids });
     $("select-all").checked = false;
   }

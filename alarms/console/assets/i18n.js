@@ -29,7 +29,8 @@ window.I18N = {
     "dev.online": "在线", "dev.offline": "离线", "dev.fault": "故障", "dev.unknown": "未知",
     "count": "未确认 {u} / 共 {n}", "conn.ok": "● 已连接", "conn.lost": "● 连接断开",
     "err.locked": "控制台已锁定，请先解锁", "err.forbidden": "无此权限", "err.failed": "操作失败：",
-    "shelved": "已搁置至", "oos": "停用", "waiting": "另有{n}条新告警，鼠标移开列表后显示"
+    "shelved": "已搁置至", "oos": "停用", "waiting": "另有{n}条新告警，鼠标移开列表后显示",
+    "occurrences": "同一设备重复报警{n}次，点击展开/收起"
   },
   en: {
     "title": "Control room", "stale": "Connection to the server lost — this screen may be out of date",
@@ -57,6 +58,7 @@ window.I18N = {
     "dev.online": "Online", "dev.offline": "Offline", "dev.fault": "Fault", "dev.unknown": "Unknown",
     "count": "{u} unacknowledged / {n} in all", "conn.ok": "● Connected", "conn.lost": "● Disconnected",
     "err.locked": "The console is locked: unlock it first", "err.forbidden": "Not allowed for your role", "err.failed": "Failed: ",
-    "shelved": "Shelved until", "oos": "Out of service", "waiting": "{n} new, shown when the pointer leaves the list"
+    "shelved": "Shelved until", "oos": "Out of service", "waiting": "{n} new, shown when the pointer leaves the list",
+    "occurrences": "{n} occurrences on this device: show or hide them"
   }
 };
