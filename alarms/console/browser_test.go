@@ -89,6 +89,21 @@ func TestConsoleInChromium(t *testing.T) {
 		b.do(t, "close popup", chromedp.Click(chromedp.ID("popup-close")))
 	})
 
+	t.Run("an in-home alarm pops up its type, room and household (篇3·十九·1–2)", func(t *testing.T) {
+		tok := pub.Publish("estate/homes/home-3-1201", 1, false, `{"alarm":2}`)
+		if !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+			t.Fatalf("publish: %v", tok.Error())
+		}
+		until(t, b, 10*time.Second, "in-home popup", `!document.getElementById("popup").hidden && document.getElementById("p-zone").textContent === "3号楼1201室"`)
+		if got := eval[string](t, b, `document.getElementById("p-type").textContent`); !strings.Contains(got, "紧急求助") || !strings.Contains(got, "3-1201") {
+			t.Errorf("popup alarm text %q, want the alarm type and the room", got)
+		}
+		if got := eval[string](t, b, `document.getElementById("p-details").textContent`); !strings.Contains(got, "王老先生（独居）") {
+			t.Errorf("popup details %q, want the household", got)
+		}
+		b.do(t, "close popup", chromedp.Click(chromedp.ID("popup-close")))
+	})
+
 	t.Run("devices panel shows status and live values, names as text", func(t *testing.T) {
 		b.do(t, "devices tab", chromedp.Click(chromedp.CSS(`#tabs button[data-tab="devices"]`)))
 		until(t, b, 10*time.Second, "device rows", `document.querySelector('#device-rows tr[data-device="xss-zone"]')`)

@@ -100,13 +100,17 @@ areas:
 zones:
   - {id: zone-n1, name: 北围墙1防区, kind: perimeter, area: north-wall, devices: [north-wall-1], camera: "http://nvr.local/cam/1", map: {x: 60, y: 60, w: 420, h: 50}}
   - {id: zone-n2, name: 北围墙2防区, kind: perimeter, area: north-wall, devices: [north-wall-2], camera: "http://nvr.local/cam/2", map: {x: 520, y: 60, w: 420, h: 50}}
+  - {id: home-1201, name: 3号楼1201室, kind: inhome, area: yard, devices: [home-3-1201], always_armed: true, household: 3号楼1201室 王老先生（独居）, map: {x: 60, y: 200, w: 100, h: 60}}
 mqtt:
   url: %q
   client_id: facmon-console-test
   subscriptions:
     - {topic: "estate/perimeter/{device}", format: json, qos: 1}
     - {topic: "estate/load/{device}", format: json, qos: 0}
+    - {topic: "estate/homes/{device}", format: json, qos: 1}
 devices:
+  - {id: home-3-1201, name: 3号楼1201室家庭报警, kind: home_alarm, area: yard, labels: {room: 3-1201, household: 王老先生（独居）}, mqtt: {},
+     signals: [{name: alarm, type: state, states: {0: normal, 1: intrusion, 2: emergency}}]}
 `, o.mqttURL)
 	zone := func(id, name, area string) {
 		fmt.Fprintf(&b, "  - {id: %s, name: %q, kind: perimeter_zone, area: %s, mqtt: {}, signals: [{name: alarm, type: state, states: {0: normal, 1: alarm}}]}\n", id, name, area)
@@ -142,6 +146,13 @@ devices:
     message: '周界报警：{{.DeviceName}}'
     action: '派保安到{{.DeviceName}}查看'
     state: {equals: 1}
+  - name: home-alarm-emergency
+    severity: critical
+    cite: 篇3·十九·1
+    select: {kind: home_alarm}
+    signal: alarm
+    message: '户内报警【紧急求助】{{.DeviceLabels.room}}室 {{.DeviceLabels.household}}'
+    state: {equals: emergency}
 `
 	site := filepath.Join(dir, "site.yaml")
 	for name, body := range map[string]string{site: b.String(), filepath.Join(dir, "rules.yaml"): rules} {
