@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"facmon/alarms"
@@ -69,28 +71,59 @@ var historyTypes = []journal.Type{journal.TypeTransition, journal.TypeAction}
 // and alarm action it holds (zone actions and linkage writes are not
 // alarm transitions), newest first, those that match q, at most q.Limit,
 // and whether more matched (a Limit of 0 is every record the journal
-// keeps). It survives restarts and kill -9 as the
-// journal does.
+// keeps). It survives restarts and kill -9 as the journal does. It reads
+// the newest records first, four times as many each round, until enough
+// match or the journal is read to its start.
 func (s *Service) History(_ context.Context, q board.HistoryQuery) ([]alarms.Transition, bool, error) {
 	if q.Limit <= 0 {
 		q.Limit = s.o.JournalRecords
 	}
-	recs, err := s.journal.Range(q.From, q.To, journal.Filter{Types: historyTypes, Limit: s.journal.Len() + 1})
-	if err != nil {
-		return nil, false, fmt.Errorf("alarm history: %w", err)
+	all := s.journal.Len()
+	for n := q.Limit + 1; ; n = min(4*n, all+1) {
+		recs, err := s.journal.Range(q.From, q.To, journal.Filter{Types: historyTypes, Limit: n})
+		if err != nil {
+			return nil, false, fmt.Errorf("alarm history: %w", err)
+		}
+		out, more := matching(recs, &q)
+		if more || len(recs) < n || n > all {
+			return out, more, nil
+		}
 	}
+}
+
+// matching decodes the records that match q, at most q.Limit, and says
+// whether more matched.
+func matching(recs []journal.Record, q *board.HistoryQuery) ([]alarms.Transition, bool) {
 	out := make([]alarms.Transition, 0, min(len(recs), q.Limit))
 	for i := range recs {
+		if !maybe(recs[i].Subject, q) {
+			continue
+		}
 		t, ok := transitionOf(&recs[i])
 		if !ok || !q.Match(&t) {
 			continue
 		}
 		if len(out) == q.Limit {
-			return out, true, nil
+			return out, true
 		}
 		out = append(out, t)
 	}
-	return out, false, nil
+	return out, false
+}
+
+// maybe is a cheap test on an alarm id (rule/device/raise ms) that lets
+// records of other rules and devices be skipped before their payload is
+// decoded; Match decides.
+func maybe(id string, q *board.HistoryQuery) bool {
+	return someOf(q.Rule, func(r string) bool { return strings.HasPrefix(id, r+"/") }) &&
+		someOf(q.Device, func(d string) bool { return strings.Contains(id, "/"+d+"/") })
+}
+
+func someOf(vs []string, f func(string) bool) bool {
+	if len(vs) == 0 {
+		return true
+	}
+	return slices.ContainsFunc(vs, f)
 }
 
 // transitionOf decodes the transition a record carries; ok is false for
