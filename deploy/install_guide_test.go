@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"facmon/deploy/testbed"
+	"facmon/internal/testsupport"
 )
 
 // The install guide is tested as code: docs/install.md marks the code
@@ -225,9 +226,9 @@ func startDeployAlertmanager(t *testing.T) (*testbed.Alertmanager, *alertReceive
 }
 
 // process runs a facmon command in the background until the test ends.
-func startProcess(t *testing.T, name string, dir string, args ...string) *syncBufferBytes {
+func startProcess(t *testing.T, name string, dir string, args ...string) *testsupport.LockedBuffer {
 	t.Helper()
-	log := &syncBufferBytes{}
+	log := &testsupport.LockedBuffer{}
 	cmd := exec.Command(name, args...)
 	cmd.Dir = dir
 	cmd.Stdout, cmd.Stderr = log, log
@@ -246,27 +247,13 @@ func startProcess(t *testing.T, name string, dir string, args ...string) *syncBu
 			<-done
 		}
 		if t.Failed() {
-			t.Logf("%s %s log:\n%s", filepath.Base(name), args[0], log.tail(6000))
+			t.Logf("%s %s log:\n%s", filepath.Base(name), args[0], tail(log.String(), 6000))
 		}
 	})
 	return log
 }
 
-type syncBufferBytes struct {
-	mu sync.Mutex
-	bytes.Buffer
-}
-
-func (b *syncBufferBytes) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.Buffer.Write(p)
-}
-
-func (b *syncBufferBytes) tail(n int) string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	s := b.Buffer.String()
+func tail(s string, n int) string {
 	if len(s) > n {
 		s = s[len(s)-n:]
 	}
@@ -283,21 +270,19 @@ const drainSpeed = "3600"
 // fire-tank at Alertmanager's duty receiver.
 func waitFireWaterLow(t *testing.T, rc *alertReceiver, influx *testbed.Influx) {
 	t.Helper()
-	deadline := time.Now().Add(4 * time.Minute)
-	for time.Now().Before(deadline) {
-		if a, ok := rc.firing("fire-water-low", "fire-tank"); ok {
-			if a["receiver"] != "duty-phones" {
-				t.Errorf("fire-water-low went to receiver %v, want duty-phones (critical)", a["receiver"])
-			}
-			n, err := influx.Count(`SELECT count("level") FROM "facmon"."autogen"."water_tank" WHERE "device" = 'fire-tank'`)
-			if err != nil || n == 0 {
-				t.Errorf("no fire-tank level in InfluxDB (%d points, %v)", n, err)
-			}
-			return
-		}
-		time.Sleep(500 * time.Millisecond)
+	var a map[string]any
+	testsupport.Eventually(t, 4*time.Minute, "fire-water-low of fire-tank at Alertmanager's receiver", func() bool {
+		var ok bool
+		a, ok = rc.firing("fire-water-low", "fire-tank")
+		return ok
+	})
+	if a["receiver"] != "duty-phones" {
+		t.Errorf("fire-water-low went to receiver %v, want duty-phones (critical)", a["receiver"])
 	}
-	t.Fatalf("fire-water-low never reached Alertmanager's receiver in 4 min")
+	n, err := influx.Count(`SELECT count("level") FROM "facmon"."autogen"."water_tank" WHERE "device" = 'fire-tank'`)
+	if err != nil || n == 0 {
+		t.Errorf("no fire-tank level in InfluxDB (%d points, %v)", n, err)
+	}
 }
 
 // startMosquittoConf runs Mosquitto with a config file the guide made.
@@ -306,15 +291,7 @@ func waitFireWaterLow(t *testing.T, rc *alertReceiver, influx *testbed.Influx) {
 func startMosquittoConf(t *testing.T, conf string, port int) {
 	t.Helper()
 	log := startProcess(t, testbed.LookBinary(t, "mosquitto"), filepath.Dir(conf), "-c", conf)
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		if c, err := (&netDialer{}).dial(fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
-			c.Close()
-			return
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("mosquitto with the guide's config did not listen on %d:\n%s", port, log.tail(4000))
+	waitListen(t, fmt.Sprintf("127.0.0.1:%d", port), log)
 }
 
 // TestInstallGuideRingsTheDutyPhone follows docs/install.md on a
@@ -350,7 +327,7 @@ func TestInstallGuideRingsTheDutyPhone(t *testing.T) {
 		t.Fatalf("facmon check --strict of the guide's site file:\n%s%s", out, errs)
 	}
 	fac := filepath.Join(m.bin, "facmon")
-	startProcess(t, fac, m.root, "simulate", "--config", sitePath, "--scenario", "tank-drain", "--speed", drainSpeed,
+	startProcess(t, fac, m.root, "simulate", "--config", sitePath, "--scenario", "tank-drain", "--speed", drainSpeed, "--start", testsupport.SimStartClock(t),
 		"--broker", fmt.Sprintf("tcp://127.0.0.1:%d", m.mqttPort))
 	waitListen(t, m.gateway)
 	checkWiring(t, m, blocks["wiring"])
@@ -378,16 +355,16 @@ func waitMQTTReading(t *testing.T, b *brokerUnderTest, influx *testbed.Influx) {
 	if err != nil {
 		t.Fatalf("tank-sensor-1 cannot connect with its create.sh password: %v", err)
 	}
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		publishPayload(t, dev, "estate/roof/water_tank/tank-sensor-1/level", "2.85", false)
-		n, err := influx.Count(`SELECT count("level") FROM "facmon"."autogen"."water_tank" WHERE "device" = 'tank-sensor-1'`)
-		if err == nil && n > 0 {
-			return
+	var sent time.Time
+	testsupport.Eventually(t, time.Minute, "tank-sensor-1's MQTT reading in InfluxDB through facmon", func() bool {
+		if time.Since(sent) < time.Second {
+			return false // one reading and one query a second, until facmon has subscribed
 		}
-		time.Sleep(time.Second)
-	}
-	t.Fatal("tank-sensor-1's MQTT reading never reached InfluxDB through facmon")
+		publishPayload(t, dev, "estate/roof/water_tank/tank-sensor-1/level", "2.85", false)
+		sent = time.Now()
+		n, err := influx.Count(`SELECT count("level") FROM "facmon"."autogen"."water_tank" WHERE "device" = 'tank-sensor-1'`)
+		return err == nil && n > 0
+	})
 }
 
 // login posts a console login and returns the status (0: no answer).
@@ -405,15 +382,10 @@ func login(t *testing.T, base, user, password string) int {
 // waitLogin logs in to the console's API until it answers 200.
 func waitLogin(t *testing.T, base, user, password string) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
 	code := 0
-	for time.Now().Before(deadline) {
-		if code = login(t, base, user, password); code == http.StatusOK {
-			return
-		}
-		time.Sleep(250 * time.Millisecond)
+	if !testsupport.Within(30*time.Second, func() bool { code = login(t, base, user, password); return code == http.StatusOK }) {
+		t.Fatalf("login as %s through the running facmon: status %d after 30 s", user, code)
 	}
-	t.Fatalf("login as %s through the running facmon: status %d after 30 s", user, code)
 }
 
 // unitExecStart is the ExecStart of deploy/systemd/facmon.service, its
@@ -450,13 +422,7 @@ func checkWiring(t *testing.T, m *guideMachine, block string) {
 		t.Errorf("the wiring check did not read the pump's two contacts:\n%s", out)
 	}
 	link := filepath.Join(m.root, "ttyGW")
-	deadline := time.Now().Add(10 * time.Second)
-	for leftoverSocat(link) {
-		if time.Now().After(deadline) {
-			t.Fatal("the wiring check left socat running")
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	testsupport.Eventually(t, 10*time.Second, "the wiring check's socat to be gone", func() bool { return !leftoverSocat(link) })
 }
 
 // leftoverSocat reports whether a socat process with link in its command
@@ -472,23 +438,15 @@ func leftoverSocat(link string) bool {
 	return false
 }
 
-func waitListen(t *testing.T, addr string) {
+func waitListen(t *testing.T, addr string, logs ...fmt.Stringer) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		if c, err := (&netDialer{}).dial(addr); err == nil {
+	testsupport.Eventually(t, 30*time.Second, "a listener on "+addr, func() bool {
+		c, err := net.DialTimeout("tcp", addr, 300*time.Millisecond)
+		if err == nil {
 			c.Close()
-			return
 		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("nothing listens on %s", addr)
-}
-
-type netDialer struct{}
-
-func (netDialer) dial(addr string) (net.Conn, error) {
-	return net.DialTimeout("tcp", addr, 300*time.Millisecond)
+		return err == nil
+	}, logs...)
 }
 
 // swapExact replaces each old string of pairs, failing when the file no
@@ -558,7 +516,7 @@ func TestComposeSiteFileRingsTheDutyPhone(t *testing.T) {
 	if out, err := check.CombinedOutput(); err != nil || !bytes.Contains(out, []byte(": ok: ")) {
 		t.Fatalf("facmon check --strict of deploy/facmon/site.yaml: %v\n%s", err, out)
 	}
-	startProcess(t, fac, dir, "simulate", "--config", filepath.Join(etc, "site.yaml"), "--scenario", "tank-drain", "--speed", drainSpeed)
+	startProcess(t, fac, dir, "simulate", "--config", filepath.Join(etc, "site.yaml"), "--scenario", "tank-drain", "--speed", drainSpeed, "--start", testsupport.SimStartClock(t))
 	waitListen(t, gateway)
 
 	args := strings.Join(loadCompose(t).service(t, "facmon").Command, "\x00")
