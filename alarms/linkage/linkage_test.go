@@ -2,7 +2,9 @@ package linkage
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -75,6 +77,12 @@ func demo(t *testing.T) (*site.Site, *rules.Set) {
 
 func newPipeline(t *testing.T, set *rules.Set, w Writer) *pipeline {
 	t.Helper()
+	return newPipelineWith(t, set, w, nil)
+}
+
+// newPipelineWith is newPipeline with an MQTT publisher too.
+func newPipelineWith(t *testing.T, set *rules.Set, w Writer, pub Publisher) *pipeline {
+	t.Helper()
 	p := &pipeline{t: t, now: time.Date(2026, 3, 1, 23, 0, 0, 0, time.UTC), j: &memJournal{}}
 	p.eng = engine.New(engine.Options{Rules: set})
 	l := &lazy{}
@@ -87,7 +95,8 @@ func newPipeline(t *testing.T, set *rules.Set, w Writer) *pipeline {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l.l, err = New(Options{Rules: func() *rules.Set { return set }, Writer: func() Writer { return w }, Recorder: p.m, Clock: p.clock})
+	l.l, err = New(Options{Rules: func() *rules.Set { return set }, Writer: func() Writer { return w },
+		Publisher: func() Publisher { return pub }, Recorder: p.m, Clock: p.clock})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -252,5 +261,64 @@ func TestDisabled(t *testing.T) {
 		if a.Rule == lifecycle.LinkageFailedRule {
 			t.Fatal("a disabled action raised a failure alarm")
 		}
+	}
+}
+
+// TestFloodlightOffAfterHold: the wall section's floodlight goes on with
+// the intrusion and off 2 minutes after the zone went quiet, when the
+// perimeter alarm clears (篇3·二十二·1), read back over Modbus; both writes
+// are journaled.
+func TestFloodlightOffAfterHold(t *testing.T) {
+	s, set := demo(t)
+	c, addrs := simulator(t, s)
+	p := newPipeline(t, set, c)
+	p.point(0, "east-wall-1", "alarm", 1)
+	testsupport.Eventually(t, 10*time.Second, "floodlight-east-1 on", func() bool { return readCoil(t, addrs["perimeter-io"], 1, 2) })
+	p.point(time.Second, "east-wall-1", "alarm", 0)
+	p.point(119*time.Second, "east-wall-1", "alarm", 0)
+	testsupport.Eventually(t, 10*time.Second, "one journaled write", func() bool { return len(p.j.linkage()) == 1 })
+	if !readCoil(t, addrs["perimeter-io"], 1, 2) {
+		t.Fatal("floodlight-east-1 off before the 2 minutes are up")
+	}
+	p.point(time.Second, "east-wall-1", "alarm", 0)
+	testsupport.Eventually(t, 10*time.Second, "floodlight-east-1 off", func() bool { return !readCoil(t, addrs["perimeter-io"], 1, 2) })
+	testsupport.Eventually(t, 10*time.Second, "two journaled writes", func() bool { return len(p.j.linkage()) == 2 })
+}
+
+// published records the MQTT commands.
+type published struct {
+	mu   sync.Mutex
+	msgs []string
+}
+
+func (p *published) PublishJSON(_ context.Context, topic string, _ byte, _ bool, v any) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	b, _ := json.Marshal(v)
+	p.msgs = append(p.msgs, topic+" "+string(b))
+	return nil
+}
+
+func (p *published) all() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.msgs)
+}
+
+// TestFireReleasesDoors: a fire alarm publishes the release of every
+// access-controlled door to the panel's access controller (篇3·十六·5 /
+// 十七·2), and the action is journaled.
+func TestFireReleasesDoors(t *testing.T) {
+	_, set := demo(t)
+	pub := &published{}
+	p := newPipelineWith(t, set, failing{}, pub)
+	p.point(0, "fire-panel-1", "fire_alarm", 1)
+	testsupport.Eventually(t, 10*time.Second, "release published", func() bool { return len(pub.all()) == 1 })
+	if got, want := pub.all()[0], `estate/access/access-controller-1/set {"release_all":1,"by":"fire-alarm"}`; got != want {
+		t.Fatalf("published %s, want %s", got, want)
+	}
+	testsupport.Eventually(t, 10*time.Second, "journaled", func() bool { return len(p.j.linkage()) == 1 })
+	if e := p.j.linkage()[0]; e.Reason != "ok" || !strings.HasPrefix(e.Subject, "estate/access/") {
+		t.Fatalf("journal entry %+v", e)
 	}
 }
