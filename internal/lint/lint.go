@@ -72,12 +72,12 @@ func kinds(sel *rules.Selector) []string {
 }
 
 // unselectedDevices warns about each device of a kind some rule watches
-// that no such rule selects, when a rule passes it by for want of a label
-// key the device does not have at all ({purpose: fire} against {system:
-// fire}), naming the nearest selector. A device whose labels use the
-// rules' keys with other values (a meter with circuit: pv where a rule
-// watches circuit: landscape_lighting) is left out on purpose and not
-// reported.
+// that no such rule selects, when the device looks meant for one of them
+// (nearMiss: {system: fire} where the rule selects {purpose: fire}),
+// naming the nearest selector. A device whose labels simply differ (a
+// meter with circuit: pv where a rule watches circuit:
+// landscape_lighting, a domestic valve beside the fire-valve rule) is left
+// out on purpose and not reported.
 func unselectedDevices(s *site.Site, set *rules.Set) []Warning {
 	var ws []Warning
 	for i := range s.Devices {
@@ -92,7 +92,7 @@ func unselectedDevices(s *site.Site, set *rules.Set) []Warning {
 				selected = true
 				break
 			}
-			if lacksKey(d, &r.Select) {
+			if nearMiss(d, &r.Select) {
 				candidates = append(candidates, r)
 			}
 		}
@@ -110,15 +110,43 @@ func unselectedDevices(s *site.Site, set *rules.Set) []Warning {
 	return ws
 }
 
-// lacksKey reports whether the selector asks for a label key the device
-// does not have.
-func lacksKey(d *site.Device, sel *rules.Selector) bool {
-	for k := range sel.Labels {
-		if _, ok := d.Labels[k]; !ok {
-			return true
+// nearMiss reports whether the device looks meant for the selector: a
+// label value it selects sits under another key ({system: fire} for
+// {purpose: fire}), or a key of the device is a misspelling of one it
+// selects (purpse: fire).
+func nearMiss(d *site.Device, sel *rules.Selector) bool {
+	for k, v := range sel.Labels {
+		if d.Labels[k] == v {
+			continue
+		}
+		for dk, dv := range d.Labels {
+			if dk != k && (dv == v || editDistance(dk, k) <= 2) {
+				return true
+			}
 		}
 	}
 	return false
+}
+
+// editDistance is the Levenshtein distance of two short keys.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
 }
 
 func containsKind(ks []string, k string) bool {

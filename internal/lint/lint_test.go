@@ -256,3 +256,13 @@ func TestNotifyRouteMustTakeCritical(t *testing.T) {
 		})
 	}
 }
+
+// TestMisspeltLabelKeyWarns: purpse: fire is meant as purpose: fire.
+func TestMisspeltLabelKeyWarns(t *testing.T) {
+	text := fixed(t, "{system: fire}", "{purpse: fire}")
+	got := join(lintText(t, "site.yaml", text, seedRules(t)))
+	if !strings.Contains(got, `device "fire-tank" (water_tank) is watched by no rule: rules select labels {purpose: fire}`) ||
+		!strings.Contains(got, "this device has labels {purpse: fire}") {
+		t.Errorf("no warning for a misspelt label key:\n%s", got)
+	}
+}
