@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"text/tabwriter"
 	"time"
 )
 
@@ -85,15 +84,14 @@ func inZone(as []Alarm, loc *time.Location) []Alarm {
 func WriteTable(w io.Writer, r *Report, l Lang) error {
 	wd := wordsFor(l)
 	fmt.Fprintf(w, "%s %s: %s — %s, %d %s\n\n", wd.title, r.Site, r.stamp(r.From), r.stamp(r.To), r.Points, wd.points)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", wd.rule, wd.device, wd.raised, wd.inAlarm, wd.chatter, wd.longest, wd.median)
+	var c columns
+	c.add(wd.rule, wd.device, wd.raised, wd.inAlarm, wd.chatter, wd.longest, wd.median)
 	for _, row := range r.Rows {
 		o, n := row.Old, row.New
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", row.Rule, row.Device,
-			pair(o.Raised, n.Raised), pair(o.InAlarm, n.InAlarm), pair(o.Chattering, n.Chattering),
-			pair(o.Longest, n.Longest), pair(o.Median, n.Median))
+		c.add(row.Rule, row.Device, pair(o.Raised, n.Raised), pair(o.InAlarm, n.InAlarm),
+			pair(o.Chattering, n.Chattering), pair(o.Longest, n.Longest), pair(o.Median, n.Median))
 	}
-	if err := tw.Flush(); err != nil {
+	if err := c.write(w); err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "(%s → %s)\n", wd.old, wd.new)
