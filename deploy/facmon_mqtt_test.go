@@ -44,11 +44,17 @@ func exampleSiteAt(t *testing.T, b *brokerUnderTest) *site.Site {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const stackURL = "url: tcp://mosquitto:1883"
-	if !strings.Contains(string(text), stackURL) {
-		t.Fatalf("facmon/site.yaml: no %q", stackURL)
+	yml := string(text)
+	for _, swap := range [][2]string{
+		{"url: ssl://mosquitto:8883", "url: " + b.URL},
+		{"ca_file: /run/secrets/tls_ca_crt", "ca_file: " + b.CAFile},
+	} {
+		if !strings.Contains(yml, swap[0]) {
+			t.Fatalf("facmon/site.yaml: no %q", swap[0])
+		}
+		yml = strings.Replace(yml, swap[0], swap[1], 1)
 	}
-	yml := strings.Replace(string(text), stackURL, "url: "+b.URL, 1)
+	t.Setenv(site.EnvMetricsToken, "unused-scrape-token-of-32-bytes-or-more")
 	t.Setenv(site.EnvInfluxToken, "unused")
 	t.Setenv(site.EnvMQTTPassword, b.password(t, "facmon_mqtt_password"))
 	s, err := site.Parse("facmon/site.yaml", []byte(yml))

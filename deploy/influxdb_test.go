@@ -95,7 +95,7 @@ func TestExampleSiteMatchesStack(t *testing.T) {
 	if s.Storage.Influx.Org != init.Environment["INFLUX_ORG"] || s.Storage.Influx.Bucket != init.Environment["FACMON_BUCKET"] {
 		t.Errorf("site org/bucket %s/%s, stack %s/%s", s.Storage.Influx.Org, s.Storage.Influx.Bucket, init.Environment["INFLUX_ORG"], init.Environment["FACMON_BUCKET"])
 	}
-	if !strings.HasPrefix(s.Storage.Influx.URL, "http://influxdb:") || !strings.HasPrefix(s.MQTT.URL, "tcp://mosquitto:") {
+	if !strings.HasPrefix(s.Storage.Influx.URL, "http://influxdb:") || !strings.HasPrefix(s.MQTT.URL, "ssl://mosquitto:") {
 		t.Errorf("site urls %s, %s: want the compose services influxdb and mosquitto", s.Storage.Influx.URL, s.MQTT.URL)
 	}
 	if pw, ok := c.resolve(t, facmon, s.MQTT.PasswordFile); !ok || pw.Host == "" {

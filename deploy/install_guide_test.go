@@ -125,7 +125,7 @@ func (m *guideMachine) setPlaces(influxURL, alertmanagerURL string) {
 		"http://127.0.0.1:9093", alertmanagerURL,
 		"tcp://127.0.0.1:1883", fmt.Sprintf("tcp://127.0.0.1:%d", m.mqttPort),
 		"listener 1883 127.0.0.1", fmt.Sprintf("listener %d 127.0.0.1", m.mqttPort),
-		"listener 1883 192.168.10.10", fmt.Sprintf("listener %d 127.0.0.2", m.mqttPort),
+		"listener 8883 192.168.10.10", fmt.Sprintf("listener %d 127.0.0.2", m.mqttPort),
 		"0.0.0.0:8080", m.httpAddr,
 		"runuser -u facmon -- ", "",
 		"-g facmon", "-g "+m.group,
@@ -288,6 +288,21 @@ func waitFireWaterLow(t *testing.T, rc *alertReceiver, influx *testbed.Influx) {
 // startMosquittoConf runs Mosquitto with a config file the guide made.
 // As root it drops to the user mosquitto, as from Debian's unit, so the
 // file modes of the guide are tested too.
+// swapInFile replaces old, which must be there, by new in file.
+func swapInFile(t *testing.T, file, old, new string) {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(b, []byte(old)) {
+		t.Fatalf("%s: no %q", file, old)
+	}
+	if err := os.WriteFile(file, bytes.Replace(b, []byte(old), []byte(new), 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func startMosquittoConf(t *testing.T, conf string, port int) {
 	t.Helper()
 	log := startProcess(t, testbed.LookBinary(t, "mosquitto"), filepath.Dir(conf), "-c", conf)
@@ -320,7 +335,11 @@ func TestInstallGuideRingsTheDutyPhone(t *testing.T) {
 	m.run(t, "rules", blocks["rules"], "")
 	m.run(t, "influxdb-1", blocks["influxdb-1"], "")
 	m.run(t, "mosquitto", blocks["mosquitto"], "")
-	startMosquittoConf(t, filepath.Join(m.root, "etc/mosquitto/conf.d/facmon.conf"), m.mqttPort)
+	conf := filepath.Join(m.root, "etc/mosquitto/conf.d/facmon.conf")
+	// The loopback listener comes from deploy/mosquitto/mosquitto.conf
+	// as it is; the test moves it to its free port.
+	swapInFile(t, conf, "listener 1883 127.0.0.1", fmt.Sprintf("listener %d 127.0.0.1", m.mqttPort))
+	startMosquittoConf(t, conf, m.mqttPort)
 
 	out, errs := m.run(t, "check", blocks["check"], "")
 	if !strings.Contains(out, ": ok: ") || strings.Contains(errs, "warning") {
@@ -494,7 +513,11 @@ func TestComposeSiteFileRingsTheDutyPhone(t *testing.T) {
 		"    org: facmon\n", "",
 		"    bucket: facmon\n", "    bucket: facmon/autogen\n",
 		"/run/influx-tokens/facmon.token", token,
-		"tcp://mosquitto:1883", b.URL,
+		"ssl://mosquitto:8883", b.URL,
+		"/run/secrets/tls_ca_crt", b.CAFile,
+		"/run/secrets/facmon_tls_crt", filepath.Join(b.secrets, "facmon_tls.crt"),
+		"/run/secrets/facmon_tls_key", filepath.Join(b.secrets, "facmon_tls.key"),
+		"/run/secrets/facmon_metrics_token", filepath.Join(b.secrets, "facmon_metrics_token"),
 		"/run/secrets/facmon_mqtt_password", filepath.Join(b.secrets, "facmon_mqtt_password"),
 		"http://alertmanager:9093", am.URL,
 	)
@@ -521,7 +544,7 @@ func TestComposeSiteFileRingsTheDutyPhone(t *testing.T) {
 
 	args := strings.Join(loadCompose(t).service(t, "facmon").Command, "\x00")
 	args = strings.NewReplacer("/etc/facmon", etc, "/var/lib/facmon", filepath.Join(dir, "data"),
-		":8080", fmt.Sprintf("127.0.0.1:%d", testbed.FreePort(t))).Replace(args)
+		":8443", fmt.Sprintf("127.0.0.1:%d", testbed.FreePort(t))).Replace(args)
 	startProcess(t, fac, dir, strings.Split(args, "\x00")...)
 	waitMQTTReading(t, b, influx)
 	waitFireWaterLow(t, rc, influx)

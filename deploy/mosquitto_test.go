@@ -2,6 +2,8 @@ package deploy
 
 import (
 	"bufio"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"net"
 	"os"
@@ -22,9 +24,14 @@ import (
 // brokerUnderTest is deploy/mosquitto/mosquitto.conf started for real, its
 // container paths mapped to the repository and a temp dir.
 type brokerUnderTest struct {
-	URL     string
-	secrets string // the secrets folder create.sh made
-	log     *testsupport.LockedBuffer
+	// URL is the listener the site LAN and facmon use: MQTT over TLS
+	// (ssl://127.0.0.1:PORT), its certificate signed by CAFile.
+	URL    string
+	CAFile string
+	// PlainURL is the plaintext listener, on loopback only in the stack.
+	PlainURL string
+	secrets  string // the secrets folder create.sh made
+	log      *testsupport.LockedBuffer
 }
 
 // mosquittoPathKeys are the directives whose argument is a container path.
@@ -33,13 +40,19 @@ var mosquittoPathKeys = map[string]bool{
 	"cafile": true, "certfile": true, "keyfile": true,
 }
 
-// adaptMosquittoConf rewrites the broker config for a test: the listener on
-// a loopback port, each container path to where compose would take it from.
-func adaptMosquittoConf(t testing.TB, c *composeFile, conf, secrets, data string, port int) string {
+// listenerPorts are the loopback ports a test broker listens on.
+type listenerPorts struct{ plain, tls int }
+
+// adaptMosquittoConf rewrites the broker config for a test: each listener
+// on a free loopback port, each container path to where compose would take
+// it from. The stack has two listeners: plaintext bound to the container's
+// loopback (not published) and TLS for the LAN (published).
+func adaptMosquittoConf(t testing.TB, c *composeFile, conf, secrets, data string) (string, listenerPorts) {
 	t.Helper()
 	s := c.service(t, "mosquitto")
 	var out []string
-	listeners := 0
+	var ports listenerPorts
+	inLAN, lanCert := false, false
 	sc := bufio.NewScanner(strings.NewReader(conf))
 	for sc.Scan() {
 		line := sc.Text()
@@ -47,20 +60,33 @@ func adaptMosquittoConf(t testing.TB, c *composeFile, conf, secrets, data string
 		switch {
 		case len(f) == 0 || strings.HasPrefix(f[0], "#"):
 		case f[0] == "listener":
-			listeners++
-			if !hasPort(s.Ports, f[1]) {
+			loopback := len(f) > 2 && (f[2] == "127.0.0.1" || f[2] == "::1")
+			if !loopback && !hasPort(s.Ports, f[1]) {
 				t.Errorf("mosquitto.conf: listener %s is not published in compose.yaml (ports %v)", f[1], s.Ports)
+			}
+			if loopback && hasPort(s.Ports, f[1]) {
+				t.Errorf("mosquitto.conf: the loopback listener %s is published", f[1])
+			}
+			inLAN = !loopback
+			port := testbed.FreePort(t)
+			if loopback {
+				ports.plain = port
+			} else {
+				ports.tls = port
 			}
 			line = fmt.Sprintf("listener %d 127.0.0.1", port)
 		case mosquittoPathKeys[f[0]] && len(f) == 2:
+			if f[0] == "certfile" && inLAN {
+				lanCert = true
+			}
 			line = f[0] + " " + mosquittoHostPath(t, c, s, f[1], secrets, data)
 		}
 		out = append(out, line)
 	}
-	if listeners != 1 {
-		t.Fatalf("mosquitto.conf: %d listeners, the test expects 1", listeners)
+	if ports.tls == 0 || !lanCert {
+		t.Fatal("mosquitto.conf: no TLS listener (certfile) for the site LAN")
 	}
-	return strings.Join(out, "\n") + "\n"
+	return strings.Join(out, "\n") + "\n", ports
 }
 
 func mosquittoHostPath(t testing.TB, c *composeFile, s composeService, p, secrets, data string) string {
@@ -109,8 +135,7 @@ func startDeployBroker(t *testing.T, devices ...string) *brokerUnderTest {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	port := testbed.FreePort(t)
-	text := adaptMosquittoConf(t, c, string(conf), secrets, dir, port)
+	text, ports := adaptMosquittoConf(t, c, string(conf), secrets, dir)
 	if os.Geteuid() == 0 {
 		text += "user root\n" // as root Mosquitto would drop to "mosquitto", who cannot read the temp dir
 	}
@@ -118,7 +143,11 @@ func startDeployBroker(t *testing.T, devices ...string) *brokerUnderTest {
 	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	b := &brokerUnderTest{URL: fmt.Sprintf("tcp://127.0.0.1:%d", port), secrets: secrets, log: &testsupport.LockedBuffer{}}
+	b := &brokerUnderTest{URL: fmt.Sprintf("ssl://127.0.0.1:%d", ports.tls), CAFile: filepath.Join(secrets, "tls_ca.crt"),
+		secrets: secrets, log: &testsupport.LockedBuffer{}}
+	if ports.plain != 0 {
+		b.PlainURL = fmt.Sprintf("tcp://127.0.0.1:%d", ports.plain)
+	}
 	cmd := exec.Command(bin, "-c", path)
 	cmd.Stdout, cmd.Stderr = b.log, b.log
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
@@ -131,7 +160,7 @@ func startDeployBroker(t *testing.T, devices ...string) *brokerUnderTest {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		<-exited
 	})
-	waitListening(t, fmt.Sprintf("127.0.0.1:%d", port), exited, b.log)
+	waitListening(t, fmt.Sprintf("127.0.0.1:%d", ports.tls), exited, b.log)
 	return b
 }
 
@@ -154,11 +183,25 @@ func waitListening(t testing.TB, addr string, exited <-chan error, log *testsupp
 	t.Fatalf("mosquitto did not listen on %s in 30 s:\n%s", addr, log)
 }
 
+// tlsConfig trusts the stack's CA, as a device or facmon does.
+func (b *brokerUnderTest) tlsConfig(t testing.TB) *tls.Config {
+	t.Helper()
+	pem, err := os.ReadFile(b.CAFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		t.Fatalf("%s: no certificate", b.CAFile)
+	}
+	return &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+}
+
 // connect opens an MQTT 3.1.1 session as user with password; the error is
 // the broker's refusal, if any.
 func (b *brokerUnderTest) connect(t testing.TB, user, password string) (mqtt.Client, error) {
 	t.Helper()
-	o := mqtt.NewClientOptions().AddBroker(b.URL).SetClientID(fmt.Sprintf("%s-%d", user, time.Now().UnixNano())).
+	o := mqtt.NewClientOptions().AddBroker(b.URL).SetTLSConfig(b.tlsConfig(t)).SetClientID(fmt.Sprintf("%s-%d", user, time.Now().UnixNano())).
 		SetUsername(user).SetPassword(password).SetAutoReconnect(false).SetConnectRetry(false).
 		SetProtocolVersion(4).SetConnectTimeout(10 * time.Second)
 	c := mqtt.NewClient(o)

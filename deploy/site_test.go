@@ -13,6 +13,7 @@ import (
 func TestExampleSiteLoads(t *testing.T) {
 	t.Setenv(site.EnvInfluxToken, "test-token")
 	t.Setenv(site.EnvMQTTPassword, "test-password")
+	t.Setenv(site.EnvMetricsToken, "test-scrape-token-of-32-bytes-or-more")
 	b, err := os.ReadFile("facmon/site.yaml")
 	if err != nil {
 		t.Fatal(err)

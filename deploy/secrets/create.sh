@@ -3,7 +3,15 @@
 # passwords and tokens, without touching files that already exist (run it
 # again after adding a device, or after deleting one file to rotate it).
 #
-#   deploy/secrets/create.sh [-d DIR] [DEVICE-ID ...]
+#   deploy/secrets/create.sh [-d DIR] [-H NAMES] [DEVICE-ID ...]
+#
+# It also makes the stack's TLS certificates: a private CA (tls_ca.crt;
+# its key tls_ca.key never leaves DIR) and server certificates for facmon's
+# console and API (facmon_tls.*) and for Mosquitto's TLS listener
+# (mosquitto_tls.*), valid for the service name, localhost, 127.0.0.1 and
+# the names and addresses in -H (comma-separated: the host's LAN name and
+# IP that browsers and devices use, e.g. -H facmon.estate.lan,192.168.10.5).
+# Needs openssl.
 #
 # DIR defaults to the folder of this script; it is made owner-only (0700):
 # for a broker or facmon installed from packages, install copies where
@@ -15,10 +23,12 @@
 set -eu
 
 dir=$(cd "$(dirname "$0")" && pwd)
-while getopts d: opt; do
+hosts=${FACMON_TLS_HOSTS:-}
+while getopts d:H: opt; do
 	case $opt in
 	d) dir=$OPTARG ;;
-	*) echo "usage: $0 [-d DIR] [DEVICE-ID ...]" >&2; exit 2 ;;
+	H) hosts=$OPTARG ;;
+	*) echo "usage: $0 [-d DIR] [-H NAME,IP,...] [DEVICE-ID ...]" >&2; exit 2 ;;
 	esac
 done
 shift $((OPTIND - 1))
@@ -107,8 +117,49 @@ for dev in "$@"; do
 done
 dingtalk_template
 
+# san SERVICE prints the subjectAltName of SERVICE's certificate.
+san() {
+	out="DNS:$1,DNS:localhost,IP:127.0.0.1"
+	for h in $(echo "$hosts" | tr ',' ' '); do
+		case $h in
+		*[!0-9.]*) out="$out,DNS:$h" ;;
+		*) out="$out,IP:$h" ;;
+		esac
+	done
+	echo "$out"
+}
+
+# tls_ca makes the stack's private CA (ten years) unless it exists.
+tls_ca() {
+	[ -s "$dir/tls_ca.crt" ] && [ -s "$dir/tls_ca.key" ] && return
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 \
+		-subj "/CN=facmon stack CA" -keyout "$dir/tls_ca.key" -out "$dir/tls_ca.crt" 2>/dev/null ||
+		die "openssl could not make the CA (Debian: apt-get install openssl)"
+	log "created the stack's CA tls_ca.crt (import it into the control room's browsers)"
+}
+
+# tls_cert SERVICE makes SERVICE_tls.crt/.key signed by the CA (825 days)
+# unless they exist.
+tls_cert() {
+	[ -s "$dir/$1_tls.crt" ] && [ -s "$dir/$1_tls.key" ] && return
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$1" \
+		-keyout "$dir/$1_tls.key" -out "$dir/$1_tls.csr" 2>/dev/null || die "openssl: key for $1"
+	printf 'subjectAltName=%s\nextendedKeyUsage=serverAuth\n' "$(san "$1")" >"$dir/$1_tls.ext"
+	openssl x509 -req -in "$dir/$1_tls.csr" -CA "$dir/tls_ca.crt" -CAkey "$dir/tls_ca.key" -CAcreateserial \
+		-days 825 -extfile "$dir/$1_tls.ext" -out "$dir/$1_tls.crt" 2>/dev/null || die "openssl: certificate for $1"
+	rm -f "$dir/$1_tls.csr" "$dir/$1_tls.ext" "$dir/tls_ca.srl"
+	log "created $1_tls.crt for $(san "$1")"
+}
+
+tls_ca
+tls_cert facmon
+tls_cert mosquitto
+# Prometheus reads facmon's /metrics with this bearer token.
+secret facmon_metrics_token
+
 # Containers read these files as their own users (grafana 472, mosquitto
 # 1883, facmon 65532) through bind mounts that keep the host mode, so the
 # files are readable by all and the folder (0700) keeps other host users out.
-find "$dir" -maxdepth 1 -type f ! -name README ! -name create.sh ! -name .gitignore -exec chmod 0444 {} +
+find "$dir" -maxdepth 1 -type f ! -name README ! -name create.sh ! -name .gitignore ! -name tls_ca.key -exec chmod 0444 {} +
+chmod 0400 "$dir/tls_ca.key"
 log "done in $dir"
