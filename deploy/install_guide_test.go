@@ -270,12 +270,14 @@ const drainSpeed = "3600"
 // fire-tank at Alertmanager's duty receiver.
 func waitFireWaterLow(t *testing.T, rc *alertReceiver, influx *testbed.Influx) {
 	t.Helper()
+	start := time.Now()
 	var a map[string]any
 	testsupport.Eventually(t, 4*time.Minute, "fire-water-low of fire-tank at Alertmanager's receiver", func() bool {
 		var ok bool
 		a, ok = rc.firing("fire-water-low", "fire-tank")
 		return ok
 	})
+	t.Logf("fire-water-low at the duty receiver %.1f s after the wait began (rule on-delay 30 s, group_wait 5 s)", time.Since(start).Seconds())
 	if a["receiver"] != "duty-phones" {
 		t.Errorf("fire-water-low went to receiver %v, want duty-phones (critical)", a["receiver"])
 	}
