@@ -2,6 +2,9 @@ package main
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -47,5 +50,33 @@ func TestModbusReadAndProbe(t *testing.T) {
 	if code := dispatch([]string{"modbus", "probe", "--address", s.Addr(), "--signal", "level=holdng:1"}, &out, &errb); code != 2 ||
 		!strings.Contains(errb.String(), `table "holdng" unknown`) {
 		t.Errorf("bad --signal: exit %d, %s", code, errb.String())
+	}
+}
+
+// TestModbusReadFromSiteFile takes the gateway (RTU framing over TCP) and
+// its timeout from a site file.
+func TestModbusReadFromSiteFile(t *testing.T) {
+	s, err := modbussim.Start(t.Context(), modbussim.Options{Framing: modbussim.RTUOverTCP, Units: []uint8{30}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.SetRegisters(30, codec.Input, 7, 0xFFFF); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "site.yaml")
+	site := "site: t\ntimezone: UTC\nareas: [{id: a}]\nmodbus:\n  gateways: [{id: meters, transport: rtu-over-tcp, address: " + s.Addr() + ", timeout: 2s}]\ndevices: []\n"
+	if err := os.WriteFile(path, []byte(site), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	if code := dispatch([]string{"modbus", "read", "--config", path, "--gateway", "meters", "--unit", "30", "--table", "input", "--start", "7", "--count", "1"}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	if !regexp.MustCompile(`(?m)^\s+7\s+30008\s+FFFF\s+-1\s+65535\s+-1\s+65535\s*$`).MatchString(out.String()) {
+		t.Errorf("read:\n%s", out.String())
+	}
+	if code := dispatch([]string{"modbus", "read", "--config", path, "--gateway", "nope"}, &out, &errb); code != 1 || !strings.Contains(errb.String(), `gateway "nope" unknown`) {
+		t.Errorf("unknown gateway: exit %d: %s", code, errb.String())
 	}
 }
