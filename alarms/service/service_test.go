@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"facmon/alarms"
 	"facmon/alarms/board"
 	"facmon/alarms/rules"
@@ -212,5 +214,34 @@ func TestAckEveryOccurrenceOfAChatteringPoint(t *testing.T) {
 	}
 	if acks != 4 {
 		t.Fatalf("%d acks by op1 in the journal, want 4", acks)
+	}
+}
+
+// TestUpdateRebuildsOnOneRegistry: each Update (a reload) rebuilds the
+// notifiers on the process's registry; the previous build's metrics are
+// unregistered first, so registering them again does not panic, and the
+// live build's are the ones registered.
+func TestUpdateRebuildsOnOneRegistry(t *testing.T) {
+	st := testSite()
+	reg := prometheus.NewRegistry()
+	s, err := New(Options{Site: st, Rules: testRuleSet(t, st), DataDir: t.TempDir(), Store: &store{},
+		Clock: testsupport.NewClock(t0).Now, Registerer: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = s.Run(ctx) })
+	defer func() { cancel(); wg.Wait() }()
+	for range 3 {
+		s.Update(ctx, st, nil, Links{})
+		if s.current().notify == nil {
+			t.Fatal("notifiers not built")
+		}
+		probe := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "facmon_notify_queued", Help: "Messages waiting in a receiver's queue."}, []string{"receiver"})
+		var are prometheus.AlreadyRegisteredError
+		if err := reg.Register(probe); !errors.As(err, &are) {
+			t.Fatalf("the notifiers' metrics are not registered on the process's registry: %v", err)
+		}
 	}
 }
