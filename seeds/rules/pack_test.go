@@ -36,6 +36,26 @@ func TestPack(t *testing.T) {
 	if len(rep.Uncovered) > 0 {
 		t.Errorf("rules no test raises with its severity and clears:\n%s", strings.Join(rep.Uncovered, "\n"))
 	}
+	for _, rf := range ruleFiles() {
+		if len(testsOf(".", rf)) == 0 {
+			t.Errorf("%s: no *_test.yaml of the pack names it in rule_files: its rules are untested", rf)
+		}
+	}
+}
+
+// ruleFiles returns the pack's rule files (every *.yaml but the tests).
+func ruleFiles() []string {
+	files, _ := filepath.Glob("*.yaml")
+	return slices.DeleteFunc(files, func(f string) bool { return strings.HasSuffix(f, "_test.yaml") })
+}
+
+// testsOf returns the test files in dir that load rule file rf.
+func testsOf(dir, rf string) []string {
+	tests, _ := filepath.Glob(filepath.Join(dir, "*_test.yaml"))
+	return slices.DeleteFunc(tests, func(f string) bool {
+		b, _ := os.ReadFile(f)
+		return !regexp.MustCompile(`(?m)^rule_files:.*\b` + regexp.QuoteMeta(rf)).Match(b)
+	})
 }
 
 // param matches one tunable parameter of a rule: a threshold, a delay, a
@@ -132,12 +152,12 @@ func requireFailure(t *testing.T, rf string, data []byte) {
 	if err := os.WriteFile(filepath.Join(dir, rf), data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	tests, _ := filepath.Glob(filepath.Join(dir, "*_test.yaml"))
-	// Only the test files that load rf can notice the change.
-	tests = slices.DeleteFunc(tests, func(f string) bool {
-		b, _ := os.ReadFile(f)
-		return !bytes.Contains(b, []byte(rf))
-	})
+	// Only the test files that load rf can notice the change; with none,
+	// the change would pass for caught without any test failing.
+	tests := testsOf(dir, rf)
+	if len(tests) == 0 {
+		t.Fatalf("no test of the pack loads %s", rf)
+	}
 	var out bytes.Buffer
 	if failed, _ := rulestest.Run(tests, &out); !failed {
 		t.Errorf("the change survived: no test fails")
