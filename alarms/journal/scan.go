@@ -54,6 +54,12 @@ type scan struct {
 	brk       *Break
 	records   int
 	bytes     int64
+	// witness, if its Seq is set, covers every record up to it: a damaged
+	// newest frame it covers is a break. witnessHash is the hash found
+	// for witness.Seq.
+	witness     Head
+	witnessSeen bool
+	witnessHash Hash
 }
 
 // errVanished: a segment disappeared while being read (the journal dropped
@@ -68,8 +74,23 @@ func (s *scan) breakAt(seq uint64, seg string, off int64, format string, args ..
 
 // scanDir reads every segment of dir, checks framing, CRCs, sequence
 // continuity and the hash chain, and indexes the records.
-func scanDir(dir string) (*scan, error) {
-	s := &scan{}
+func scanDir(dir string) (*scan, error) { return scanWitnessed(dir, Head{}) }
+
+// scanRetry scans, again if a segment vanished under a running journal.
+func scanRetry(dir string, w Head) (*scan, error) {
+	var s *scan
+	var err error
+	for range 3 {
+		if s, err = scanWitnessed(dir, w); !errors.Is(err, errVanished) {
+			break
+		}
+	}
+	return s, err
+}
+
+// scanWitnessed is scanDir with a witness head (zero: none).
+func scanWitnessed(dir string, w Head) (*scan, error) {
+	s := &scan{witness: w}
 	// Segments are listed before the anchor is read: a drop by a running
 	// journal writes the anchor first, so the list then holds at most
 	// stale segments, never lacks one the anchor expects.
@@ -162,8 +183,13 @@ func (s *scan) scanFrames(sg *segScan, data []byte, expect link, last bool) link
 		rec, self, ok := recordAt(data, off)
 		if !ok {
 			next, resync := resyncAfter(data, off)
-			if last && !resync {
+			if last && !resync && !s.witnessCovers(data, off, expect.seq) {
 				sg.torn, sg.end = true, off
+				return expect
+			}
+			if last && !resync {
+				s.breakAt(expect.seq, name, off, "the newest record is complete but fails its CRC, and the witness saw record %d acknowledged: damaged, not a torn append", s.witness.Seq)
+				sg.end = off
 				return expect
 			}
 			s.breakAt(expect.seq, name, off, "frame fails its CRC or does not decode: record edited or damaged")
@@ -175,6 +201,9 @@ func (s *scan) scanFrames(sg *segScan, data []byte, expect link, last bool) link
 			continue
 		}
 		s.checkLink(rec, self, expect, name, off)
+		if s.witness.Seq != 0 && rec.Seq == s.witness.Seq {
+			s.witnessSeen, s.witnessHash = true, rec.Hash
+		}
 		if rec.Seq > s.lastSeq {
 			sg.entries = append(sg.entries, entry{seq: rec.Seq, time: rec.Time.UnixNano(), typ: rec.Type, off: off, size: uint32(sizeAt(data, off))})
 			s.lastSeq = rec.Seq
@@ -211,6 +240,17 @@ func recordAt(data []byte, off int64) (Record, bool, bool) {
 func sizeAt(data []byte, off int64) int64 {
 	n, _ := skipFrame(data, off)
 	return n - off - frameHeader
+}
+
+// witnessCovers reports whether the frame at off is whole (its length
+// field and payload are all there) and the witness saw record seq: then a
+// bad checksum is damage to an acknowledged record, not a torn append.
+func (s *scan) witnessCovers(data []byte, off int64, seq uint64) bool {
+	if s.witness.Seq < seq {
+		return false
+	}
+	next, ok := skipFrame(data, off)
+	return ok && next <= int64(len(data))
 }
 
 // resyncAfter tells a damaged frame in the middle from a torn tail: if the

@@ -2,7 +2,6 @@ package journal
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -33,13 +32,7 @@ func (r Report) OK() bool { return r.Broken == nil }
 // longer has (records removed from its end). It may run while a facmon
 // appends to the journal. err is set only when dir cannot be read.
 func Verify(dir string) (Report, error) {
-	var s *scan
-	var err error
-	for range 3 {
-		if s, err = scanDir(dir); !errors.Is(err, errVanished) {
-			break
-		}
-	}
+	s, err := scanRetry(dir, Head{})
 	if err != nil {
 		return Report{Dir: dir}, err
 	}

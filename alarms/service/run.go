@@ -27,6 +27,7 @@ func (s *Service) Run(ctx context.Context) error {
 	parts.Go(func() { s.logExit("alarm lifecycle", s.life.Run(ctx, time.Second)) })
 	parts.Go(func() { s.logExit("alarm KPIs", s.kpi.Run(ctx, time.Minute)) })
 	parts.Go(func() { s.saveLoop(ctx) })
+	parts.Go(func() { s.witnessLoop(ctx) })
 	parts.Wait()
 	s.updates.Lock()
 	s.mu.Lock()
