@@ -252,6 +252,10 @@ type Transition struct {
 	By string `json:"by,omitempty"`
 	// Hold marks an alarm held back from notification.
 	Hold Hold `json:"hold,omitempty"`
+	// Seq is the sequence number of the journal record of this transition
+	// (0 before it is journaled): the group centre detects a lost message
+	// by a gap and fetches what it lacks from the history (docs/centre.md).
+	Seq uint64 `json:"seq,omitempty"`
 	Lifecycle
 }
 

@@ -49,6 +49,11 @@ type HistoryQuery struct {
 	Limit    int
 	// CSV asks for text/csv instead of JSON.
 	CSV bool
+	// AfterSeq, when BySeq is set (?after_seq=N), asks for the journal's
+	// transitions with seq > N, oldest first: how the group centre fills a
+	// gap in what it received (docs/centre.md).
+	AfterSeq uint64
+	BySeq    bool
 }
 
 // Match reports whether t is selected by q (all but the limit).
@@ -100,7 +105,10 @@ func ParseHistoryQuery(v url.Values, maxLimit int) (HistoryQuery, error) {
 	if h.CSV, err = q.format(); err != nil {
 		return h, err
 	}
-	return h, q.rest("from, to, device, rule, severity, limit, format")
+	if h.AfterSeq, h.BySeq, err = q.seq("after_seq"); err != nil {
+		return h, err
+	}
+	return h, q.rest("from, to, device, rule, severity, limit, format, after_seq")
 }
 
 func cloneValues(v url.Values) url.Values {
@@ -175,6 +183,19 @@ func (q query) limit(maxLimit int) (int, error) {
 		return 0, fmt.Errorf("query parameter limit=%q: want a whole number from 1 to %d", s, maxLimit)
 	}
 	return n, nil
+}
+
+// seq takes a journal sequence number; ok is false when it is absent.
+func (q query) seq(key string) (uint64, bool, error) {
+	s, err := q.single(key)
+	if err != nil || s == "" {
+		return 0, false, err
+	}
+	n, err := strconv.ParseUint(s, 10, 64)
+	if err != nil {
+		return 0, false, fmt.Errorf("query parameter %s=%q: want a journal sequence number (0 or more)", key, s)
+	}
+	return n, true, nil
 }
 
 func (q query) format() (bool, error) {

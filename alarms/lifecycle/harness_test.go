@@ -71,7 +71,10 @@ func (j *memJournal) Append(_ context.Context, es ...Entry) (uint64, error) {
 	if j.fail != nil {
 		return 0, j.fail
 	}
-	j.es = append(j.es, es...)
+	for _, e := range es {
+		e.Seq = uint64(len(j.es) + 1) // as the journal numbers its records
+		j.es = append(j.es, e)
+	}
 	return uint64(len(j.es)), nil
 }
 

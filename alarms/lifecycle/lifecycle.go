@@ -148,6 +148,12 @@ func (m *Manager) commit(ctx context.Context, es []Entry, ts []alarms.Transition
 	if len(ts) == 0 {
 		return nil
 	}
+	if len(ts) == len(es) {
+		// one entry per transition, appended together: numbered in order
+		for i := range ts {
+			ts[i].Seq = seq - uint64(len(es)-1-i)
+		}
+	}
 	if err := m.o.Output.Transitions(ctx, ts); err != nil {
 		m.log.Error("alarm output refused transitions", "count", len(ts), "err", err)
 	}

@@ -118,6 +118,10 @@ func (m *Manager) replay(e *Entry) error {
 	if err := json.Unmarshal(e.Payload, &t); err != nil {
 		return err
 	}
+	if t.ID == "" {
+		return nil // an action on no alarm (a centre command's record)
+	}
+	t.Seq = e.Seq
 	m.replayPoint(&t)
 	hold := t.Hold
 	if r := m.alarms[t.ID]; r != nil && e.Type == Action {

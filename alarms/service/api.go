@@ -78,6 +78,9 @@ func (s *Service) History(_ context.Context, q board.HistoryQuery) ([]alarms.Tra
 	if q.Limit <= 0 {
 		q.Limit = s.o.JournalRecords
 	}
+	if q.BySeq {
+		return s.historyAfter(&q)
+	}
 	all := s.journal.Len()
 	for n := q.Limit + 1; ; n = min(4*n, all+1) {
 		recs, err := s.journal.Range(q.From, q.To, journal.Filter{Types: historyTypes, Limit: n})
@@ -89,6 +92,32 @@ func (s *Service) History(_ context.Context, q board.HistoryQuery) ([]alarms.Tra
 			return out, more, nil
 		}
 	}
+}
+
+// historyAfter answers ?after_seq=N: the transitions journaled after N
+// that match q, oldest first, at most q.Limit, and whether more follow.
+// Each carries its journal seq, so the caller asks next for after_seq of
+// the last one.
+func (s *Service) historyAfter(q *board.HistoryQuery) ([]alarms.Transition, bool, error) {
+	recs, err := s.journal.Since(q.AfterSeq)
+	if err != nil {
+		return nil, false, fmt.Errorf("alarm history after seq %d: %w", q.AfterSeq, err)
+	}
+	var out []alarms.Transition
+	for i := range recs {
+		if !slices.Contains(historyTypes, recs[i].Type) || !maybe(recs[i].Subject, q) {
+			continue
+		}
+		t, ok := transitionOf(&recs[i])
+		if !ok || !q.Match(&t) {
+			continue
+		}
+		if len(out) == q.Limit {
+			return out, true, nil
+		}
+		out = append(out, t)
+	}
+	return out, false, nil
 }
 
 // matching decodes the records that match q, at most q.Limit, and says
@@ -133,5 +162,6 @@ func transitionOf(r *journal.Record) (alarms.Transition, bool) {
 	if err := json.Unmarshal(r.Payload, &t); err != nil || t.ID == "" || t.Change == 0 {
 		return t, false
 	}
+	t.Seq = r.Seq
 	return t, true
 }

@@ -269,3 +269,7 @@ func (s *Service) Board() []alarms.Transition { return s.life.Board() }
 
 // Journal is the journal the service writes; read it only.
 func (s *Service) Journal() *journal.Journal { return s.journal }
+
+// Record journals an entry that changes no alarm (a centre command and
+// why it was refused); it returns once the entry is durable.
+func (s *Service) Record(ctx context.Context, e journal.Record) error { return s.life.Record(ctx, e) }

@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"facmon/alarms/rules"
+	"facmon/alarms/uplink"
 	"facmon/collectors/devstatus"
 	"facmon/collectors/modbus"
 	"facmon/collectors/mqtt"
@@ -55,6 +56,14 @@ func (rt *siteRuntime) startCollectors(ctx context.Context, svc *service, s *sit
 		}
 		rt.mqtt = c
 		rt.wg.Go(func() { rt.logExit(svc, "mqtt", c.Run(ctx)) })
+	}
+	if s.Centre.Enabled() {
+		u, err := uplink.New(uplink.Options{Site: s, Alarms: svc.alarms, Journal: svc.alarms.Journal(),
+			Registerer: rt.reg, Logger: svc.log.With("part", "centre-uplink")})
+		if err != nil {
+			return fmt.Errorf("centre uplink: %w", err)
+		}
+		rt.wg.Go(func() { rt.logExit(svc, "centre-uplink", u.Run(ctx)) })
 	}
 	return nil
 }

@@ -36,3 +36,7 @@ func tlsConfig(t *site.TLS) (*tls.Config, error) {
 	}
 	return cfg, nil
 }
+
+// TLSConfig is the client TLS setup of the site file's mqtt.tls (nil if
+// none), for other connections to the site's broker (alarms/uplink).
+func TLSConfig(t *site.TLS) (*tls.Config, error) { return tlsConfig(t) }

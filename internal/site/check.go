@@ -107,6 +107,7 @@ func (c *checker) check() {
 	c.checkRules()
 	c.checkNotify()
 	c.checkZones()
+	c.checkCentre()
 }
 
 // checkSite checks the site id and timezone.

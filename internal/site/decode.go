@@ -41,6 +41,7 @@ var inlineSecrets = map[reflect.Type]map[string]string{
 	reflect.TypeFor[MQTT]():     {"password": "password_file or env FACMON_MQTT_PASSWORD"},
 	reflect.TypeFor[Notify]():   {"ack_secret": "ack_secret_file or env FACMON_ACK_SECRET"},
 	reflect.TypeFor[Receiver](): {"secret": "secret_file or env FACMON_NOTIFY_<NAME>_SECRET"},
+	reflect.TypeFor[Centre]():   {"key": "key_file or env FACMON_CENTRE_KEY"},
 }
 
 // unknownKey says why key is not a key of t, with a pointed message for

@@ -43,6 +43,7 @@ func (c *checker) readSecrets(e env) {
 		c.errf(c.at(h, "metrics_token_file", h.Pos), "http: metrics_token_file: the token is %d bytes; at least %d (deploy/secrets/create.sh makes one)", n, MinKeyBytes)
 	}
 	c.readNotifySecrets(e)
+	c.readCentreKey(e)
 }
 
 // readSecret returns the secret from the environment variable if it is set,

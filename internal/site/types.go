@@ -24,6 +24,8 @@ type Site struct {
 	Plan    *Plan   `yaml:"plan,omitempty"`
 	Zones   []Zone  `yaml:"zones,omitempty"`
 	Linkage Linkage `yaml:"linkage"`
+	// Centre links the site to a group monitoring centre (centre.go).
+	Centre Centre `yaml:"centre"`
 	// Rules are rule-file paths or globs, relative to the site file.
 	Rules []string `yaml:"rules,omitempty"`
 
