@@ -37,6 +37,7 @@ unit:
 
 rules-test: build
 	@if ls seeds/rules/*_test.yaml >/dev/null 2>&1; then ./bin/facmon rules test seeds/rules/*_test.yaml; fi
+	$(GO) test -count=1 -run '^TestPackMutations$$' ./seeds/rules/
 
 ## bench: Go benchmarks and end-to-end runs against the real servers.
 bench:

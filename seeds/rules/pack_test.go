@@ -88,7 +88,14 @@ type mutation struct {
 // wrong — each parameter up and down, each severity flipped, each kind
 // dropped from each selection, each line-fault bit moved — and requires
 // that some test of the pack then fails.
+//
+// It runs without the race detector (`make rules-test`): it has no
+// concurrency of its own beyond t.Parallel, and its few hundred runs of the
+// pack take many minutes under -race.
 func TestPackMutations(t *testing.T) {
+	if raceDetector {
+		t.Skip("run without -race by make rules-test")
+	}
 	ruleFiles, _ := filepath.Glob("*.yaml")
 	for _, rf := range ruleFiles {
 		if strings.HasSuffix(rf, "_test.yaml") {
