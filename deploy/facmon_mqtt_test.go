@@ -19,19 +19,13 @@ import (
 
 // pointSink hands the collector's points to the test.
 type pointSink struct {
-	testsupport.Collected[collectors.Point]
+	testsupport.Points
 }
 
-func (s *pointSink) Publish(_ context.Context, ps []collectors.Point) error {
-	s.Add(ps...)
-	return nil
-}
-
+// find is the first point of device and signal.
 func (s *pointSink) find(device, signal string) (collectors.Point, bool) {
-	for _, p := range s.All() {
-		if p.Device == device && p.Signal == signal {
-			return p, true
-		}
+	if ps := s.Find(device, signal); len(ps) > 0 {
+		return ps[0], true
 	}
 	return collectors.Point{}, false
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"syscall"
 	"testing"
 	"time"
 
@@ -61,16 +60,10 @@ func TestDemoSiteMapLegible(t *testing.T) {
 	needBrowser(t)
 	bin := facmonBinary(t)
 	addr := fmt.Sprintf("127.0.0.1:%d", testbed.FreePort(t))
-	log := &testsupport.LockedBuffer{}
 	cmd := exec.Command(bin, "demo", "--scenario", "intrusion", "--listen", addr, "--data-dir", t.TempDir(),
 		"--start", testsupport.SimStartClock(t))
 	cmd.Env = append(os.Environ(), "FACMON_DEMO_PASSWORD=demo-password")
-	cmd.Stdout, cmd.Stderr = log, log
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	log := testsupport.Start(t, cmd)
 	url := "http://" + addr
 	testsupport.Eventually(t, 60*time.Second, "facmon demo serving", func() bool { return get(url+"/metrics", "", "") != "" }, log)
 

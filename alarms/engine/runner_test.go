@@ -17,28 +17,10 @@ import (
 	"facmon/internal/testsupport"
 )
 
-// recorder is an Output that keeps what it got.
-type recorder struct {
-	testsupport.Collected[alarms.Transition]
-}
-
-func (r *recorder) Transitions(_ context.Context, ts []alarms.Transition) error {
-	r.Add(ts...)
-	return nil
-}
-
-func (r *recorder) changes() []alarms.Change {
-	var out []alarms.Change
-	for _, t := range r.All() {
-		out = append(out, t.Change)
-	}
-	return out
-}
-
 func TestRunner(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		reg := prometheus.NewRegistry()
-		rec := &recorder{}
+		rec := &testsupport.Transitions{}
 		r, err := NewRunner(RunnerOptions{Engine: New(Options{Rules: ruleSet(t, tankLow)}), Output: rec,
 			Clock: time.Now, Registerer: reg, Tick: time.Second})
 		if err != nil {
@@ -54,12 +36,12 @@ func TestRunner(t *testing.T) {
 		r.Publish(ctx, []collectors.Point{{Device: "tank-1", Signal: "level", Value: 0.5, Time: start}})
 		time.Sleep(29 * time.Second) // the bubble's clock; the on-delay is 30 s
 		synctest.Wait()
-		if got := rec.changes(); len(got) != 0 {
+		if got := rec.Changes(); len(got) != 0 {
 			t.Fatalf("before the on-delay: %v", got)
 		}
 		time.Sleep(2 * time.Second)
 		synctest.Wait()
-		if got := rec.changes(); len(got) != 1 || got[0] != alarms.Raise {
+		if got := rec.Changes(); len(got) != 1 || got[0] != alarms.Raise {
 			t.Fatalf("after the on-delay: %v", got)
 		}
 		if _, ok := r.Ack(ctx, rec.All()[0].ID, "op"); !ok {
@@ -73,7 +55,7 @@ func TestRunner(t *testing.T) {
 		r.Publish(ctx, []collectors.Point{{Device: "tank-2", Signal: "level", Value: 0.5, Time: time.Now()}})
 		time.Sleep(31 * time.Second)
 		synctest.Wait()
-		if got := rec.changes(); len(got) != 3 || got[2] != alarms.Raise {
+		if got := rec.Changes(); len(got) != 3 || got[2] != alarms.Raise {
 			t.Fatalf("after a failed reload: %v", got)
 		}
 		r.Reload(ctx, ruleSet(t, tankLow), nil)
@@ -81,7 +63,7 @@ func TestRunner(t *testing.T) {
 		if v := testutil.ToFloat64(r.m.reloadOK); v != 1 {
 			t.Errorf("facmon_rules_last_reload_successful = %v after a good reload", v)
 		}
-		if got := rec.changes(); len(got) != 3 {
+		if got := rec.Changes(); len(got) != 3 {
 			t.Fatalf("reload of an unchanged rule changed alarms: %v", got)
 		}
 	})

@@ -15,18 +15,6 @@ import (
 	"facmon/internal/testsupport"
 )
 
-// recorder is a dispatch target that keeps what it is handed.
-type recorder struct {
-	testsupport.Collected[alarms.Transition]
-}
-
-func (r *recorder) Transitions(_ context.Context, ts []alarms.Transition) error {
-	r.Add(ts...)
-	return nil
-}
-
-func (r *recorder) got() []alarms.Transition { return r.All() }
-
 // TestFlood: the demo community with its rule pack. A power failure takes
 // every device of the pump-room PLC offline while their values fall to 0,
 // and an intrusion crosses all eight wall sections at once. Every alarm is
@@ -43,7 +31,7 @@ func TestFlood(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Date(2026, 3, 1, 23, 0, 0, 0, time.UTC)
-	rec, j := &recorder{}, &memJournal{}
+	rec, j := &testsupport.Transitions{}, &memJournal{}
 	disp, err := dispatch.New(dispatch.Options{Targets: []dispatch.Target{{Name: "rec", Output: rec}}})
 	if err != nil {
 		t.Fatal(err)
@@ -91,10 +79,10 @@ func TestFlood(t *testing.T) {
 
 	journaled := j.entries()
 	deadline := time.Now().Add(10 * time.Second)
-	for len(rec.got()) < len(journaled) && time.Now().Before(deadline) {
+	for len(rec.All()) < len(journaled) && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
-	got := rec.got()
+	got := rec.All()
 	if len(got) != len(journaled) {
 		t.Fatalf("outputs saw %d transitions, the journal has %d", len(got), len(journaled))
 	}

@@ -72,16 +72,10 @@ func TestDemoScenarios(t *testing.T) {
 		t.Run(tc.scenario, func(t *testing.T) {
 			t.Parallel()
 			addr := fmt.Sprintf("127.0.0.1:%d", testbed.FreePort(t))
-			log := &testsupport.LockedBuffer{}
 			cmd := exec.Command(facmonBin, "demo", "--scenario", tc.scenario, "--listen", addr, "--data-dir", t.TempDir(),
 				"--start", testsupport.SimStartClock(t))
 			cmd.Env = append(os.Environ(), "FACMON_DEMO_PASSWORD="+testPassword)
-			cmd.Stdout, cmd.Stderr = log, log
-			cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+			log := testsupport.Start(t, cmd)
 			url := "http://" + addr
 			testsupport.Eventually(t, 60*time.Second, tc.alarm+" active", func() bool {
 				return hasAlarmAs(url, "demo", tc.alarm, "active-unacknowledged")

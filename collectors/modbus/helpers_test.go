@@ -18,24 +18,11 @@ import (
 
 // pointLog is a Sink that keeps every point.
 type pointLog struct {
-	testsupport.Collected[collectors.Point]
-}
-
-func (r *pointLog) Publish(_ context.Context, batch []collectors.Point) error {
-	r.Add(batch...)
-	return nil
+	testsupport.Points
 }
 
 // find returns the points of device and signal so far.
-func (r *pointLog) find(device, signal string) []collectors.Point {
-	var out []collectors.Point
-	for _, p := range r.All() {
-		if p.Device == device && p.Signal == signal {
-			out = append(out, p)
-		}
-	}
-	return out
-}
+func (r *pointLog) find(device, signal string) []collectors.Point { return r.Find(device, signal) }
 
 // statuses is the sequence of status values emitted for device.
 func (r *pointLog) statuses(device string) []collectors.DeviceStatus {
