@@ -234,21 +234,7 @@ func (f *facmon) stop() {
 
 func (f *facmon) waitFor(d time.Duration, what string, cond func() bool) {
 	f.t.Helper()
-	testsupport.Eventually(f.t, d, what, cond, tailOf{f.log, 6000})
-}
-
-// tailOf is the last n bytes of a log, for failure messages.
-type tailOf struct {
-	log fmt.Stringer
-	n   int
-}
-
-func (l tailOf) String() string {
-	s := l.log.String()
-	if len(s) > l.n {
-		s = s[len(s)-l.n:]
-	}
-	return "facmon log:\n" + s
+	testsupport.Eventually(f.t, d, what+"; facmon log:", cond, f.log.Last(6000))
 }
 
 // client trusts any certificate: the TLS test's is self-signed, on loopback.

@@ -38,7 +38,7 @@ func StartAlertmanager(t testing.TB, opt AlertmanagerOptions) *Alertmanager {
 	port := FreePort(t)
 	am := &Alertmanager{
 		URL: fmt.Sprintf("http://127.0.0.1:%d", port),
-		p: &process{t: t, name: bin, dir: dir, log: &lockedBuffer{}, args: []string{
+		p: &process{t: t, name: bin, dir: dir, log: newLog(), args: []string{
 			"--config.file=" + conf,
 			"--storage.path=" + filepath.Join(dir, "data"),
 			fmt.Sprintf("--web.listen-address=127.0.0.1:%d", port),
@@ -62,7 +62,7 @@ func (am *Alertmanager) Start(t testing.TB) {
 func (am *Alertmanager) Stop() { am.p.stop(syscall.SIGTERM) }
 
 // Log returns the tail of Alertmanager's log.
-func (am *Alertmanager) Log() string { return am.p.log.tail(4000) }
+func (am *Alertmanager) Log() string { return am.p.log.Last(4000).String() }
 
 // alertmanagerBinary finds Debian's prometheus-alertmanager or an upstream
 // alertmanager binary.

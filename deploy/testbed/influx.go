@@ -55,7 +55,7 @@ func StartInflux(t testing.TB) *Influx {
 	in := &Influx{
 		URL: fmt.Sprintf("http://127.0.0.1:%d", httpPort),
 		DB:  "facmon",
-		p:   &process{t: t, name: bin, args: []string{"-config", conf}, dir: dir, log: &lockedBuffer{}},
+		p:   &process{t: t, name: bin, args: []string{"-config", conf}, dir: dir, log: newLog()},
 	}
 	in.Start(t)
 	t.Cleanup(func() { in.p.stop(syscall.SIGTERM) })
@@ -79,7 +79,7 @@ func (in *Influx) Start(t testing.TB) {
 func (in *Influx) Stop() { in.p.stop(syscall.SIGTERM) }
 
 // Log returns the tail of the server's log, for failure messages.
-func (in *Influx) Log() string { return in.p.log.tail(4000) }
+func (in *Influx) Log() string { return in.p.log.Last(4000).String() }
 
 // QueryResult is InfluxQL's JSON answer.
 type QueryResult struct {

@@ -50,7 +50,7 @@ func StartMosquitto(t testing.TB, opt MosquittoOptions) *Mosquitto {
 	m := &Mosquitto{
 		URL:  fmt.Sprintf("tcp://127.0.0.1:%d", port),
 		Addr: fmt.Sprintf("127.0.0.1:%d", port),
-		p:    &process{t: t, name: bin, args: []string{"-c", conf}, dir: dir, log: &lockedBuffer{}},
+		p:    &process{t: t, name: bin, args: []string{"-c", conf}, dir: dir, log: newLog()},
 	}
 	m.Start(t)
 	t.Cleanup(func() { m.p.stop(syscall.SIGTERM) })
@@ -68,4 +68,4 @@ func (m *Mosquitto) Start(t testing.TB) {
 func (m *Mosquitto) Stop() { m.p.stop(syscall.SIGTERM) }
 
 // Log returns the tail of the broker's log.
-func (m *Mosquitto) Log() string { return m.p.log.tail(4000) }
+func (m *Mosquitto) Log() string { return m.p.log.Last(4000).String() }

@@ -8,8 +8,6 @@
 package testbed
 
 import (
-	"bytes"
-
 	"net"
 	"net/http"
 	"os"
@@ -20,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"facmon/internal/testsupport"
 )
 
 // CacheDir is where prereqs.sh puts built binaries (influxd).
@@ -66,7 +66,7 @@ type process struct {
 	name string
 	args []string
 	dir  string
-	log  *lockedBuffer
+	log  *testsupport.LockedBuffer
 
 	mu  sync.Mutex
 	cmd *exec.Cmd
@@ -111,16 +111,9 @@ func (p *process) stop(sig syscall.Signal) {
 }
 
 // waitFor polls ok until it returns true or the deadline passes.
-func waitFor(t testing.TB, what string, log *lockedBuffer, ok func() bool) {
+func waitFor(t testing.TB, what string, log *testsupport.LockedBuffer, ok func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		if ok() {
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("testbed: %s did not come up in 60s; its log:\n%s", what, log.tail(4000))
+	testsupport.Eventually(t, 60*time.Second, "testbed: "+what+" up; its log:", ok, log.Last(4000))
 }
 
 func portOpen(addr string) bool {
@@ -142,30 +135,6 @@ func httpOK(url string) bool {
 	return resp.StatusCode < 300
 }
 
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.b.Len() > 1<<20 {
-		l.b.Reset()
-	}
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) tail(n int) string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	s := l.b.String()
-	if len(s) > n {
-		s = s[len(s)-n:]
-	}
-	return s
-}
-
 func writeFile(t testing.TB, path, content string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
@@ -180,3 +149,6 @@ func trimLines(s string) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// newLog is a server's log: its newest megabyte or so.
+func newLog() *testsupport.LockedBuffer { return &testsupport.LockedBuffer{Limit: 1 << 20} }

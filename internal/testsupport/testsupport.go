@@ -54,6 +54,10 @@ func Within(d time.Duration, cond func() bool) bool {
 // LockedBuffer is a text buffer that a child process or logger may write
 // while the test reads it.
 type LockedBuffer struct {
+	// Limit, when > 0, bounds the buffer (a long-running server's log): past
+	// it the older half is dropped.
+	Limit int
+
 	mu sync.Mutex
 	b  strings.Builder
 }
@@ -62,7 +66,27 @@ type LockedBuffer struct {
 func (s *LockedBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.Limit > 0 && s.b.Len()+len(p) > s.Limit {
+		keep := s.b.String()
+		keep = keep[len(keep)-min(len(keep), s.Limit/2):]
+		s.b.Reset()
+		s.b.WriteString(keep)
+	}
 	return s.b.Write(p)
+}
+
+// Last is the newest n bytes of the buffer as they are when printed: a
+// log's tail for a failure message (Eventually's logs).
+func (s *LockedBuffer) Last(n int) fmt.Stringer { return lastOf{s, n} }
+
+type lastOf struct {
+	s *LockedBuffer
+	n int
+}
+
+func (l lastOf) String() string {
+	v := l.s.String()
+	return v[len(v)-min(len(v), l.n):]
 }
 
 // String is everything written so far.

@@ -103,3 +103,18 @@ func TestMemNet(t *testing.T) {
 		}
 	})
 }
+
+func TestLockedBufferLimitAndLast(t *testing.T) {
+	b := &LockedBuffer{Limit: 10}
+	b.Write([]byte("0123456789"))
+	b.Write([]byte("abc"))
+	if got := b.String(); got != "56789abc" {
+		t.Errorf("after the limit: %q", got)
+	}
+	if got := b.Last(4).String(); got != "9abc" {
+		t.Errorf("Last(4) = %q", got)
+	}
+	if got := b.Last(100).String(); got != "56789abc" {
+		t.Errorf("Last(100) = %q", got)
+	}
+}
