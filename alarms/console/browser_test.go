@@ -114,13 +114,18 @@ func TestConsoleInChromium(t *testing.T) {
 	})
 
 	t.Run("history search and CSV export", func(t *testing.T) {
+		// The from field is site time (Asia/Shanghai, UTC+8); the browser is in UTC.
 		b.do(t, "history tab", chromedp.Click(chromedp.CSS(`#tabs button[data-tab="history"]`)),
 			chromedp.SetValue(chromedp.ID("h-device"), "north-wall-1"),
+			chromedp.SetValue(chromedp.ID("h-from"), "2026-03-10T08:00"),
 			chromedp.Click(chromedp.CSS(`#history-form button[type=submit]`)))
 		until(t, b, 10*time.Second, "history rows", `document.querySelectorAll("#history-rows tr").length >= 2`)
 		href := eval[string](t, b, `document.getElementById("h-csv").getAttribute("href")`)
 		if !strings.Contains(href, "format=csv") || !strings.Contains(href, "device=north-wall-1") {
 			t.Errorf("CSV link %q", href)
+		}
+		if !strings.Contains(href, "from=2026-03-10T00%3A00%3A00.000Z") {
+			t.Errorf("CSV link %q: from 08:00 site time is 00:00 UTC", href)
 		}
 		csv := eval[string](t, b, `fetch(document.getElementById("h-csv").href).then(r => r.text())`)
 		if !strings.Contains(csv, "north-wall-1") || !strings.HasPrefix(strings.TrimPrefix(csv, "\ufeff"), "time,change,") {
