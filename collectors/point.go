@@ -66,6 +66,45 @@ type Sink interface {
 	Publish(ctx context.Context, batch []Point) error
 }
 
+// Stager is a Sink that can also take a batch without waiting for it to
+// become durable: Stage returns once the batch is written and handed on,
+// with a Pending that completes when it is accepted (fsync'd). A
+// collector that pipelines keeps receiving while earlier batches are
+// made durable, acknowledging each source only when its Pending is Done
+// with a nil Err.
+type Stager interface {
+	Sink
+	Stage(ctx context.Context, batch []Point) (Pending, error)
+}
+
+// Pending is the acceptance of a staged batch.
+type Pending interface {
+	// Done is closed when the outcome is known.
+	Done() <-chan struct{}
+	// Err is nil if the batch was accepted; valid once Done is closed.
+	Err() error
+}
+
+// Accepted is a Pending that is already done, without error.
+var Accepted Pending = accepted{}
+
+type accepted struct{}
+
+var closed = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+
+func (accepted) Done() <-chan struct{} { return closed }
+func (accepted) Err() error            { return nil }
+
+// Wait waits for p, or ctx.
+func Wait(ctx context.Context, p Pending) error {
+	select {
+	case <-p.Done():
+		return p.Err()
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 // SinkFunc adapts a function to a Sink.
 type SinkFunc func(ctx context.Context, batch []Point) error
 

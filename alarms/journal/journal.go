@@ -42,9 +42,9 @@ const (
 	DefaultSegmentRecords = 1_000
 	// DefaultMaxBytes is the size cap.
 	DefaultMaxBytes = 256 << 20
-	// DefaultSyncWindow is the group-commit window: 0 means the syncer
-	// fsyncs as soon as an append arrives, and every append that arrives
-	// during that fsync shares the next one. docs/journal.md has figures.
+	// DefaultSyncWindow 0 is the adaptive group commit (durable.Syncer):
+	// a lone transition or operator action is fsync'd at once, a burst
+	// shares fsyncs for at most durable.MaxGather. See docs/journal.md.
 	DefaultSyncWindow = 0
 	// DefaultVerifyInterval is how often the open journal re-verifies its
 	// files (and sets facmon_journal_chain_ok).

@@ -1,8 +1,9 @@
 // Package fanout is the one in-process fan-out between collectors and
 // everything that consumes points. A batch is first handed to the durable
-// store (the InfluxDB writer's spool) — that is what makes it accepted —
-// and then offered to each consumer (the alarm engine, the latest-value
-// table) through a bounded queue. A full queue drops the batch for that
+// store (the InfluxDB writer's spool) — its fsync is what makes it
+// accepted — and, as soon as it is written, before that fsync, offered to
+// each consumer (the alarm engine, the latest-value table) through a
+// bounded queue. A full queue drops the batch for that
 // consumer and counts it; it never blocks collection.
 package fanout
 
@@ -17,7 +18,8 @@ import (
 	"facmon/collectors"
 )
 
-// Consumer receives accepted batches in the order they were accepted. Handle
+// Consumer receives batches in the order they were stored (before their
+// fsync: a batch whose fsync fails is stored again and seen twice). Handle
 // runs on the consumer's own goroutine and must not modify the batch, which
 // is shared by all consumers.
 type Consumer struct {
@@ -64,7 +66,7 @@ func New(o Options) *Fanout {
 	}, []string{"consumer"})
 	accepted := prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "facmon_fanout_points_total",
-		Help: "Points accepted by the store and offered to the consumers.",
+		Help: "Points written to the store and offered to the consumers.",
 	})
 	o.Registerer.MustRegister(dropped, accepted)
 	f := &Fanout{store: o.Store, accepted: accepted, log: o.Logger}
@@ -81,15 +83,41 @@ func New(o Options) *Fanout {
 	return f
 }
 
-// Publish makes batch durable through the store, then offers it to every
-// consumer without waiting. The batch must not be modified afterwards.
+// Publish makes batch durable through the store and offers it to every
+// consumer without waiting for them; with a store that stages (the
+// InfluxDB writer), the consumers get the batch as soon as it is written,
+// before its fsync, so alarms never wait for storage (the alarm path has
+// its own durability in the journal). Publish returns once the store
+// accepted the batch. The batch must not be modified afterwards.
 func (f *Fanout) Publish(ctx context.Context, batch []collectors.Point) error {
-	if len(batch) == 0 {
-		return nil
+	p, err := f.Stage(ctx, batch)
+	if err != nil {
+		return err
 	}
-	if f.store != nil {
-		if err := f.store.Publish(ctx, batch); err != nil {
-			return fmt.Errorf("store: %w", err)
+	if err := collectors.Wait(ctx, p); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	return nil
+}
+
+// Stage hands batch to the store without waiting for its fsync, offers
+// it to the consumers, and returns the store's acceptance
+// (collectors.Stager). A store that cannot stage is waited for first.
+func (f *Fanout) Stage(ctx context.Context, batch []collectors.Point) (collectors.Pending, error) {
+	if len(batch) == 0 {
+		return collectors.Accepted, nil
+	}
+	p := collectors.Accepted
+	switch st := f.store.(type) {
+	case nil:
+	case collectors.Stager:
+		var err error
+		if p, err = st.Stage(ctx, batch); err != nil {
+			return nil, fmt.Errorf("store: %w", err)
+		}
+	default:
+		if err := st.Publish(ctx, batch); err != nil {
+			return nil, fmt.Errorf("store: %w", err)
 		}
 	}
 	f.accepted.Add(float64(len(batch)))
@@ -101,7 +129,7 @@ func (f *Fanout) Publish(ctx context.Context, batch []collectors.Point) error {
 			q.dropped.Add(float64(len(batch)))
 		}
 	}
-	return nil
+	return p, nil
 }
 
 // Run drains every consumer's queue until ctx ends, then returns once every

@@ -23,6 +23,7 @@ import (
 
 	"facmon/collectors"
 	"facmon/collectors/spool"
+	"facmon/internal/durable"
 )
 
 // Defaults of Options.
@@ -165,12 +166,23 @@ func (w *Writer) backlog() int {
 // in the spool. Points that cannot be written (see the Reason constants)
 // are counted and left out; they do not fail the batch.
 func (w *Writer) Publish(ctx context.Context, batch []collectors.Point) error {
+	p, err := w.Stage(ctx, batch)
+	if err != nil {
+		return err
+	}
+	return w.wait(ctx, p)
+}
+
+// Stage encodes batch and writes it to the spool without waiting for the
+// fsync: the batch is accepted when the returned Pending is Done with a
+// nil Err (see collectors.Stager).
+func (w *Writer) Stage(_ context.Context, batch []collectors.Point) (collectors.Pending, error) {
 	e := encodePoints(batch, w.o.Names)
 	for reason, n := range e.dropped {
 		w.m.dropped.WithLabelValues(reason).Add(float64(n))
 		w.log.Debug("points not written", "reason", reason, "count", n)
 	}
-	return w.append(ctx, e.lines, e.counts)
+	return w.stage(e.lines, e.counts)
 }
 
 // PublishLines stores line-protocol lines (one point each, no newline)
@@ -197,16 +209,50 @@ func containsNewline(b []byte) bool {
 }
 
 func (w *Writer) append(ctx context.Context, lines [][]byte, counts []int) error {
-	recs, points := records(lines, counts)
-	if len(recs) == 0 {
-		return nil
+	p, err := w.stage(lines, counts)
+	if err != nil {
+		return err
 	}
-	if err := w.sp.Append(ctx, recs); err != nil {
+	return w.wait(ctx, p)
+}
+
+func (w *Writer) wait(ctx context.Context, p collectors.Pending) error {
+	if err := collectors.Wait(ctx, p); err != nil {
 		return fmt.Errorf("influx writer: %w", err)
 	}
-	w.m.accepted.Add(float64(points))
-	w.m.spooled.Add(float64(points))
 	return nil
+}
+
+// stage writes lines to the spool; the points count as accepted (in the
+// metrics) once their group commit succeeds.
+func (w *Writer) stage(lines [][]byte, counts []int) (collectors.Pending, error) {
+	recs, points := records(lines, counts)
+	if len(recs) == 0 {
+		return collectors.Accepted, nil
+	}
+	g, err := w.sp.Stage(recs)
+	if err != nil {
+		return nil, fmt.Errorf("influx writer: %w", err)
+	}
+	return &staged{Group: g, w: w, points: points}, nil
+}
+
+// staged counts its points as accepted when its group commit succeeds
+// (the first Err after Done; a Pending is read by one caller).
+type staged struct {
+	*durable.Group
+	w       *Writer
+	points  int
+	counted atomic.Bool
+}
+
+func (s *staged) Err() error {
+	err := s.Group.Err()
+	if err == nil && s.counted.CompareAndSwap(false, true) {
+		s.w.m.accepted.Add(float64(s.points))
+		s.w.m.spooled.Add(float64(s.points))
+	}
+	return err
 }
 
 // records packs lines into spool records of at most maxLinesPerRecord

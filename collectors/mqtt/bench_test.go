@@ -153,10 +153,26 @@ func (f *firstSeen) mark() { f.once.Do(func() { f.at = time.Now() }) }
 func (f *firstSeen) since() float64 { return time.Since(f.at).Seconds() }
 
 func (f *firstSeen) wrap(s collectors.Sink) collectors.Sink {
-	return collectors.SinkFunc(func(ctx context.Context, b []collectors.Point) error {
+	sink := collectors.SinkFunc(func(ctx context.Context, b []collectors.Point) error {
 		f.mark()
 		return s.Publish(ctx, b)
 	})
+	if st, ok := s.(collectors.Stager); ok {
+		return markedStager{SinkFunc: sink, st: st, f: f}
+	}
+	return sink
+}
+
+// markedStager keeps a staging sink staging under firstSeen.
+type markedStager struct {
+	collectors.SinkFunc
+	st collectors.Stager
+	f  *firstSeen
+}
+
+func (m markedStager) Stage(ctx context.Context, b []collectors.Point) (collectors.Pending, error) {
+	m.f.mark()
+	return m.st.Stage(ctx, b)
 }
 
 // benchBare is the ceiling: a bare paho subscriber on the same persistent
@@ -236,13 +252,15 @@ func spoolWriter(dir, influxURL string) (*influx.Writer, func(context.Context), 
 //
 // FACMON_BENCH_MESSAGES changes the count per run (default 100000),
 // FACMON_BENCH_SCENARIO picks one scenario (backlog or live),
-// FACMON_BENCH_MODES a comma-separated subset of the modes.
+// FACMON_BENCH_MODES a comma-separated subset of the modes,
+// FACMON_BENCH_MOSQUITTO_EXTRA lines added to mosquitto.conf, separated by
+// ";" (max_inflight_messages 20: the stock in-flight limit).
 func BenchmarkIngest(b *testing.B) {
 	n := 100000
 	if v, err := strconv.Atoi(os.Getenv("FACMON_BENCH_MESSAGES")); err == nil && v > 0 {
 		n = v
 	}
-	broker := testbed.StartMosquitto(b, testbed.MosquittoOptions{})
+	broker := testbed.StartMosquitto(b, testbed.MosquittoOptions{Extra: strings.ReplaceAll(os.Getenv("FACMON_BENCH_MOSQUITTO_EXTRA"), ";", "\n")})
 	influxDB := testbed.StartInflux(b)
 	modes := []string{"bare-paho", "facmon-discard", "facmon-spool", "facmon-influx"}
 	if m := os.Getenv("FACMON_BENCH_MODES"); m != "" {

@@ -88,9 +88,11 @@ type Collector struct {
 	done    chan struct{} // closed when Run's context ends: handlers stop waiting
 	once    sync.Once
 
-	url      string       // the broker URL for logs, password redacted
-	lastFill int          // the worker's: batch length before its last yield
-	attempts atomic.Int64 // connection attempts so far
+	stager   collectors.Stager // the sink, if it stages: acks are pipelined
+	acks     chan staged       // staged batches for ack, in order
+	url      string            // the broker URL for logs, password redacted
+	lastFill int               // the worker's: batch length before its last yield
+	attempts atomic.Int64      // connection attempts so far
 }
 
 // inbound is a message and when it arrived.

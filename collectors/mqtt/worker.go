@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"runtime"
 	"runtime/debug"
+	"slices"
+	"sync"
 	"time"
 
 	"facmon/collectors"
@@ -29,6 +31,13 @@ func (c *Collector) work(ctx context.Context) {
 		t := time.NewTicker(every)
 		defer t.Stop()
 		tick = t.C
+	}
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	if st, ok := c.opt.Sink.(collectors.Stager); ok {
+		c.stager = st
+		c.acks = make(chan staged, ackQueue)
+		wg.Go(func() { c.ack(ctx) })
 	}
 	batch := make([]inbound, 0, c.opt.MaxBatch)
 	for {
@@ -118,14 +127,87 @@ func (c *Collector) process(ctx context.Context, batch []inbound) error {
 	for _, in := range batch {
 		points = c.decodeOne(in, points)
 	}
+	if c.stager != nil {
+		return c.stage(ctx, batch, points)
+	}
 	if err := c.store(ctx, points); err != nil {
 		return err
 	}
+	c.ackAll(batch)
+	return nil
+}
+
+func (c *Collector) ackAll(batch []inbound) {
 	for _, in := range batch {
 		in.msg.Ack()
 	}
 	c.metrics.acked.Add(float64(len(batch)))
-	return nil
+}
+
+// ackQueue bounds the staged batches waiting for their fsync; the broker's
+// in-flight limit bounds them first.
+const ackQueue = 4096
+
+// staged is a batch written to a Stager, waiting to be accepted.
+type staged struct {
+	p      collectors.Pending
+	msgs   []inbound
+	points []collectors.Point
+}
+
+// stage hands the points on without waiting for their fsync (the alarm
+// engine gets them at once) and queues the messages for ack, which acks
+// them once their group commit is done. Meanwhile the worker takes the
+// next messages, whose appends join the same group: at a steady rate the
+// spool's adaptive group commit gathers many messages per fsync.
+func (c *Collector) stage(ctx context.Context, batch []inbound, points []collectors.Point) error {
+	p := collectors.Accepted
+	if len(points) > 0 {
+		var err error
+		if p, err = c.stager.Stage(ctx, points); err != nil {
+			c.metrics.sinkErrors.Inc()
+			if err := c.store(ctx, points); err != nil { // retries until accepted
+				return err
+			}
+			p = collectors.Accepted
+		}
+	}
+	select {
+	case c.acks <- staged{p: p, msgs: slices.Clone(batch), points: points}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// ack acknowledges staged batches in order as they are accepted. A batch
+// whose fsync failed is stored again (store retries) before its messages
+// are acked; if ctx ends first they stay unacked, and the broker sends
+// them again.
+func (c *Collector) ack(ctx context.Context) {
+	for {
+		var s staged
+		select {
+		case <-ctx.Done():
+			return
+		case s = <-c.acks:
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.p.Done():
+		}
+		if err := s.p.Err(); err != nil {
+			c.metrics.sinkErrors.Inc()
+			c.lim.warn("sink", "mqtt: a staged batch was not made durable; storing it again, messages stay unacknowledged", err)
+			if c.store(ctx, s.points) != nil {
+				return
+			}
+		} else if len(s.points) > 0 {
+			c.metrics.points.Add(float64(len(s.points)))
+		}
+		c.ackAll(s.msgs)
+	}
 }
 
 // decodeOne decodes a message, accounts for its errors and appends its

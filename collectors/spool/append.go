@@ -18,22 +18,43 @@ func (s *Spool) Append(ctx context.Context, records [][]byte) error {
 	if len(records) == 0 {
 		return nil
 	}
-	buf, err := frames(records)
+	g, err := s.stage(records, true)
 	if err != nil {
 		return err
 	}
-	g, err := s.write(buf)
-	if err != nil {
-		return err
-	}
-	s.syncer.Kick()
-	durable.Notify(s.readable)
 	select {
 	case <-g.Done():
 		return g.Err()
 	case <-ctx.Done():
 		return fmt.Errorf("spool append: %w", ctx.Err())
 	}
+}
+
+// Stage writes records to the spool and returns at once, with the group
+// commit whose fsync makes them durable: they count as accepted only once
+// the group is Done with a nil Err. A caller that pipelines (the MQTT
+// collector) keeps receiving meanwhile, and its next appends join the
+// group. records must not be empty.
+func (s *Spool) Stage(records [][]byte) (*durable.Group, error) { return s.stage(records, false) }
+
+// stage writes records and kicks the syncer, telling it whether the
+// writer waits for the fsync.
+func (s *Spool) stage(records [][]byte, waits bool) (*durable.Group, error) {
+	buf, err := frames(records)
+	if err != nil {
+		return nil, err
+	}
+	g, err := s.write(buf)
+	if err != nil {
+		return nil, err
+	}
+	if waits {
+		s.syncer.Kick()
+	} else {
+		s.syncer.KickStaged()
+	}
+	durable.Notify(s.readable)
+	return g, nil
 }
 
 func frames(records [][]byte) ([]byte, error) {

@@ -3,7 +3,8 @@
 // counts as accepted, and a single sender reads it back in order, writes it
 // to InfluxDB and commits a cursor. Records are framed with a length and a
 // CRC-32C so that a torn tail after kill -9 is detected and cut off on Open;
-// appends made within a sync window share one fsync (group commit); a size
+// appends that arrive close together share one fsync (adaptive group
+// commit, internal/durable); a size
 // cap drops the oldest segment, counted, when InfluxDB stays away too long.
 //
 // docs/storage.md describes the on-disk format and the guarantees.
@@ -28,10 +29,11 @@ import (
 const (
 	DefaultMaxBytes     = 1 << 30
 	DefaultSegmentBytes = 16 << 20
-	// DefaultSyncWindow is how long the first appender of a group waits for
-	// others before the fsync. 0: fsync at once; appenders that arrive
-	// during an fsync still share the next one. See docs/storage.md for the
-	// measurements behind it.
+	// DefaultSyncWindow 0 is the adaptive group commit (durable.Syncer):
+	// appends are gathered while more keep arriving, for at most
+	// durable.MaxGather, and a sparse append is fsync'd at once. A
+	// positive window waits that long instead; a negative one fsyncs at
+	// once. docs/storage.md has the measurements behind it.
 	DefaultSyncWindow = 0
 )
 

@@ -2,6 +2,7 @@ package durable
 
 import (
 	"context"
+	"sync"
 	"time"
 )
 
@@ -54,38 +55,100 @@ func (b *Batch) Take() *Group {
 }
 
 // Syncer runs the flushes of a log: one goroutine (Run), woken by Kick.
+//
+// With a window > 0 it waits that long after the first kick of a group.
+// With a window of 0 (the default of the spool and the journal) it
+// adapts. A writer that waits for its fsync (Kick) is never held. For
+// writers that pipeline (KickStaged) it keeps gathering while appends
+// keep arriving — each within a gap of the one before, the gap following
+// the recent arrival rate — and the oldest has waited less than
+// MaxGather; it flushes at once when appends are sparse. A pipelining
+// writer whose acknowledgements wait for the fsync (MQTT messages under
+// the broker's in-flight limit) cannot stall its stream: when the broker
+// has sent its whole window the arrivals stop, and a gap later the group
+// is flushed. The window is so learnt from the stream, not configured.
 type Syncer struct {
 	window time.Duration
 	flush  func()
 	kick   chan struct{}
+
+	mu      sync.Mutex
+	first   time.Time     // the oldest arrival not yet flushed; zero if none
+	last    time.Time     // the newest arrival
+	gap     time.Duration // moving average of the time between arrivals
+	waiting bool          // a writer of the pending group waits for the fsync
 }
 
-// NewSyncer makes a syncer that calls flush after each kick, window later
-// (at once if window <= 0: writers that arrive during an fsync still
-// share the next one).
+// Adaptive group commit bounds.
+const (
+	// MaxGather bounds how long the oldest append of a group waits for
+	// others: the cost is acknowledgement latency only (points reach the
+	// alarm engine before their fsync).
+	MaxGather = 20 * time.Millisecond
+	// minGap is the least time the syncer waits for a next arrival; below
+	// it a timer costs more than it saves.
+	minGap = 100 * time.Microsecond
+	// sparse: appends further apart than this on average are not gathered.
+	sparse = MaxGather / 4
+)
+
+// NewSyncer makes a syncer that calls flush after kicks: window later if
+// window > 0, at once if window < 0 (appends that arrive during an fsync
+// still share the next one: the policy before the adaptive one), else as
+// the adaptive policy above decides.
 func NewSyncer(window time.Duration, flush func()) *Syncer {
-	return &Syncer{window: window, flush: flush, kick: make(chan struct{}, 1)}
+	return &Syncer{window: window, flush: flush, kick: make(chan struct{}, 1), gap: MaxGather}
 }
 
-// Kick wakes the syncer; it never blocks.
-func (s *Syncer) Kick() { Notify(s.kick) }
+// Kick records an append whose writer waits for the fsync, and wakes the
+// syncer; it never blocks. Such a writer cannot append again before the
+// flush, so holding its group gathers nothing: a group with a waiting
+// writer is flushed at once (writers that arrive during the fsync share
+// the next one).
+func (s *Syncer) Kick() {
+	s.arrive(time.Now(), true)
+	Notify(s.kick)
+}
+
+// KickStaged records an append whose writer does not wait (it pipelines,
+// see the spool's Stage): its group gathers as the policy above says.
+func (s *Syncer) KickStaged() {
+	s.arrive(time.Now(), false)
+	Notify(s.kick)
+}
+
+// arrive records an append at now.
+func (s *Syncer) arrive(now time.Time, waits bool) {
+	s.mu.Lock()
+	if !s.last.IsZero() {
+		d := min(now.Sub(s.last), 4*MaxGather)
+		s.gap += (d - s.gap) / 8
+	}
+	s.last = now
+	if s.first.IsZero() {
+		s.first = now
+	}
+	s.waiting = s.waiting || waits
+	s.mu.Unlock()
+}
 
 // Run flushes after kicks until ctx ends. The owner starts it and waits
 // for it; its Close flushes once more itself.
 func (s *Syncer) Run(ctx context.Context) {
-	var t *time.Timer
+	t := time.NewTimer(time.Hour)
+	t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-s.kick:
 		}
-		if s.window > 0 {
-			if t == nil {
-				t = time.NewTimer(s.window)
-			} else {
-				t.Reset(s.window)
+		for {
+			d := s.wait(time.Now())
+			if d <= 0 {
+				break
 			}
+			t.Reset(d)
 			select {
 			case <-ctx.Done():
 				t.Stop()
@@ -93,8 +156,32 @@ func (s *Syncer) Run(ctx context.Context) {
 			case <-t.C:
 			}
 		}
+		s.mu.Lock()
+		s.first, s.waiting = time.Time{}, false // later arrivals start the next group
+		s.mu.Unlock()
 		s.flush()
 	}
+}
+
+// wait returns how much longer the pending group should gather (<= 0:
+// flush now).
+func (s *Syncer) wait(now time.Time) time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.first.IsZero() {
+		return 0 // a kick left over from the last group: its flush is harmless
+	}
+	switch {
+	case s.window > 0:
+		return s.first.Add(s.window).Sub(now)
+	case s.window < 0:
+		return 0
+	}
+	if s.waiting || s.gap >= sparse {
+		return 0
+	}
+	more := s.last.Add(max(2*s.gap, minGap)).Sub(now)
+	return min(more, s.first.Add(MaxGather).Sub(now))
 }
 
 // Notify sends on a signal channel of capacity 1 without blocking.

@@ -1,0 +1,131 @@
+package durable
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+)
+
+var t0 = time.Date(2026, 3, 1, 2, 30, 0, 0, time.UTC)
+
+// arrivals records n appends every step from t0 and returns the time of
+// the last.
+func arrivals(s *Syncer, n int, step time.Duration) time.Time {
+	at := t0
+	for i := range n {
+		at = t0.Add(time.Duration(i) * step)
+		s.arrive(at, false)
+	}
+	return at
+}
+
+func TestAdaptiveFlushesASparseAppendAtOnce(t *testing.T) {
+	s := NewSyncer(0, func() {})
+	last := arrivals(s, 1, 0)
+	if d := s.wait(last); d > 0 {
+		t.Fatalf("a lone append waits %v, want 0", d)
+	}
+	s = NewSyncer(0, func() {})
+	last = arrivals(s, 50, time.Second) // one a second: an alarm now and then
+	if d := s.wait(last); d > 0 {
+		t.Fatalf("appends 1 s apart: waits %v, want 0", d)
+	}
+}
+
+func TestAdaptiveGathersWhileAppendsKeepArriving(t *testing.T) {
+	s := NewSyncer(0, func() {})
+	last := arrivals(s, 40, 500*time.Microsecond) // 2,000/s
+	d := s.wait(last)
+	if d <= 0 || d > 2*time.Millisecond {
+		t.Fatalf("at 2,000/s: waits %v, want a few inter-arrival times", d)
+	}
+	// The stream stops (the broker's in-flight window is full): a gap
+	// later the group goes.
+	if d := s.wait(last.Add(3 * time.Millisecond)); d > 0 {
+		t.Fatalf("3 ms without an append: waits %v more, want 0", d)
+	}
+}
+
+func TestAdaptiveBoundsTheOldestWait(t *testing.T) {
+	s := NewSyncer(0, func() {})
+	arrivals(s, 400, 10*time.Microsecond)
+	s.mu.Lock()
+	s.first = time.Time{} // a new group starts now, in a dense stream
+	s.mu.Unlock()
+	at := t0.Add(4 * time.Millisecond)
+	for i := range 1000 {
+		s.arrive(at, false)
+		if d := s.wait(at); d <= 0 {
+			if waited := at.Sub(t0.Add(4 * time.Millisecond)); waited < MaxGather-time.Millisecond || waited > MaxGather {
+				t.Fatalf("flushed after %v of gathering (arrival %d), want ~%v", waited, i, MaxGather)
+			}
+			return
+		}
+		at = at.Add(100 * time.Microsecond)
+	}
+	t.Fatal("never flushed in a continuous stream")
+}
+
+func TestAWaitingWriterIsNotHeld(t *testing.T) {
+	s := NewSyncer(0, func() {})
+	arrivals(s, 40, 500*time.Microsecond)
+	at := t0.Add(20 * time.Millisecond)
+	s.arrive(at, true)
+	if d := s.wait(at); d > 0 {
+		t.Fatalf("a group with a waiting writer waits %v, want 0", d)
+	}
+}
+
+func TestFixedWindowWaitsItsWindow(t *testing.T) {
+	s := NewSyncer(5*time.Millisecond, func() {})
+	last := arrivals(s, 1, 0)
+	if d := s.wait(last); d != 5*time.Millisecond {
+		t.Fatalf("waits %v, want the 5ms window", d)
+	}
+}
+
+// TestSyncerFlushesEveryKick runs the real goroutine: every kicked
+// append is flushed, sparse or dense.
+func TestSyncerFlushesEveryKick(t *testing.T) {
+	var mu sync.Mutex
+	pending, flushes := 0, 0
+	done := make(chan struct{}, 1000)
+	s := NewSyncer(0, func() {
+		mu.Lock()
+		for ; pending > 0; pending-- {
+			done <- struct{}{}
+		}
+		flushes++
+		mu.Unlock()
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() { s.Run(ctx) })
+	defer func() { cancel(); wg.Wait() }()
+	const n = 500
+	for i := range n {
+		mu.Lock()
+		pending++
+		mu.Unlock()
+		if i%10 == 0 {
+			s.Kick() // a writer that waits
+		} else {
+			s.KickStaged()
+		}
+		time.Sleep(50 * time.Microsecond)
+	}
+	deadline := time.After(30 * time.Second)
+	for range n {
+		select {
+		case <-done:
+		case <-deadline:
+			t.Fatal("appends not flushed within 30 s")
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if flushes >= n {
+		t.Logf("note: %d flushes for %d appends (machine too loaded to gather)", flushes, n)
+	}
+}
