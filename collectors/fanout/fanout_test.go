@@ -130,3 +130,64 @@ func TestPanickingConsumerDoesNotStopTheQueue(t *testing.T) {
 		}
 	}
 }
+
+// stagingStore stages batches and accepts them when release is closed.
+type stagingStore struct {
+	release chan struct{}
+	err     error
+}
+
+func (s *stagingStore) Publish(ctx context.Context, b []collectors.Point) error {
+	p, _ := s.Stage(ctx, b)
+	return collectors.Wait(ctx, p)
+}
+
+func (s *stagingStore) Stage(context.Context, []collectors.Point) (collectors.Pending, error) {
+	return s, nil
+}
+
+func (s *stagingStore) Done() <-chan struct{} { return s.release }
+func (s *stagingStore) Err() error            { return s.err }
+
+// TestConsumersDoNotWaitForTheFsync: with a store that stages, the alarm
+// engine gets a batch while its fsync is still running, and Publish
+// returns only once the store accepted it.
+func TestConsumersDoNotWaitForTheFsync(t *testing.T) {
+	store := &stagingStore{release: make(chan struct{})}
+	got := make(chan int, 1)
+	f := New(Options{Store: store, Consumers: []Consumer{{Name: "engine", Handle: func(_ context.Context, b []collectors.Point) {
+		got <- len(b)
+	}}}})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go f.Run(ctx)
+	published := make(chan error, 1)
+	go func() { published <- f.Publish(ctx, pts(3)) }()
+	select {
+	case n := <-got:
+		if n != 3 {
+			t.Fatalf("engine got %d points, want 3", n)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the engine did not get the batch before its fsync")
+	}
+	select {
+	case err := <-published:
+		t.Fatalf("Publish returned (%v) before the store accepted the batch", err)
+	default:
+	}
+	store.err = nil
+	close(store.release)
+	if err := <-published; err != nil {
+		t.Fatalf("Publish: %v", err)
+	}
+}
+
+func TestPublishReportsAFailedFsync(t *testing.T) {
+	store := &stagingStore{release: make(chan struct{}), err: errors.New("fsync: input/output error")}
+	close(store.release)
+	f := New(Options{Store: store})
+	if err := f.Publish(context.Background(), pts(1)); err == nil {
+		t.Fatal("Publish returned nil for a batch whose fsync failed")
+	}
+}
