@@ -207,6 +207,7 @@ func BenchmarkPaced(b *testing.B) {
 						}
 						r := pacedRun(b, mq, in, pacedRunSpec{mode: mode, broker: br, rate: rate, devices: devices, secs: secs})
 						b.Log(r)
+						fmt.Fprintln(os.Stderr, "paced:", r) // progress: a 30-minute matrix
 						if r.Published != r.Stored && !r.BrokerDropped && mode != "telegraf" {
 							b.Errorf("%s: %d messages lost without a broker drop", mode, r.Published-r.Stored)
 						}
