@@ -95,8 +95,16 @@ var closed = func() chan struct{} { c := make(chan struct{}); close(c); return c
 func (accepted) Done() <-chan struct{} { return closed }
 func (accepted) Err() error            { return nil }
 
-// Wait waits for p, or ctx.
+// Wait waits for p, or ctx. A Pending that can be hurried (the spool's:
+// its group commit gathers only appends nobody waits for) is told so.
 func Wait(ctx context.Context, p Pending) error {
+	if h, ok := p.(interface{ Hurry() }); ok {
+		select {
+		case <-p.Done():
+		default:
+			h.Hurry()
+		}
+	}
 	select {
 	case <-p.Done():
 		return p.Err()

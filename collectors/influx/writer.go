@@ -246,6 +246,9 @@ type staged struct {
 	counted atomic.Bool
 }
 
+// Hurry tells the spool that the caller now waits for the fsync.
+func (s *staged) Hurry() { s.w.sp.Hurry() }
+
 func (s *staged) Err() error {
 	err := s.Group.Err()
 	if err == nil && s.counted.CompareAndSwap(false, true) {

@@ -37,6 +37,10 @@ func (s *Spool) Append(ctx context.Context, records [][]byte) error {
 // group. records must not be empty.
 func (s *Spool) Stage(records [][]byte) (*durable.Group, error) { return s.stage(records, false) }
 
+// Hurry says that the writer of a staged append now waits for its fsync:
+// the syncer stops gathering the pending group.
+func (s *Spool) Hurry() { s.syncer.Hurry() }
+
 // stage writes records and kicks the syncer, telling it whether the
 // writer waits for the fsync.
 func (s *Spool) stage(records [][]byte, waits bool) (*durable.Group, error) {

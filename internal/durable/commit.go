@@ -71,6 +71,7 @@ type Syncer struct {
 	window time.Duration
 	flush  func()
 	kick   chan struct{}
+	hurry  chan struct{} // a writer now waits: end the gathering
 
 	mu      sync.Mutex
 	first   time.Time     // the oldest arrival not yet flushed; zero if none
@@ -97,7 +98,8 @@ const (
 // still share the next one: the policy before the adaptive one), else as
 // the adaptive policy above decides.
 func NewSyncer(window time.Duration, flush func()) *Syncer {
-	return &Syncer{window: window, flush: flush, kick: make(chan struct{}, 1), gap: MaxGather}
+	return &Syncer{window: window, flush: flush, kick: make(chan struct{}, 1),
+		hurry: make(chan struct{}, 1), gap: MaxGather}
 }
 
 // Kick records an append whose writer waits for the fsync, and wakes the
@@ -115,6 +117,17 @@ func (s *Syncer) Kick() {
 func (s *Syncer) KickStaged() {
 	s.arrive(time.Now(), false)
 	Notify(s.kick)
+}
+
+// Hurry says that a writer of a staged append now waits for its fsync
+// (fanout.Publish for a Modbus poll): the pending group is no longer held.
+func (s *Syncer) Hurry() {
+	s.mu.Lock()
+	if !s.first.IsZero() {
+		s.waiting = true
+	}
+	s.mu.Unlock()
+	Notify(s.hurry)
 }
 
 // arrive records an append at now.
@@ -153,6 +166,8 @@ func (s *Syncer) Run(ctx context.Context) {
 			case <-ctx.Done():
 				t.Stop()
 				return
+			case <-s.hurry:
+				t.Stop()
 			case <-t.C:
 			}
 		}

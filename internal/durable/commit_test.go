@@ -129,3 +129,15 @@ func TestSyncerFlushesEveryKick(t *testing.T) {
 		t.Logf("note: %d flushes for %d appends (machine too loaded to gather)", flushes, n)
 	}
 }
+
+func TestHurryEndsTheGathering(t *testing.T) {
+	s := NewSyncer(0, func() {})
+	last := arrivals(s, 40, 500*time.Microsecond)
+	if d := s.wait(last); d <= 0 {
+		t.Fatalf("a dense staged stream: waits %v, want > 0", d)
+	}
+	s.Hurry() // its writer now waits (fanout.Publish)
+	if d := s.wait(last); d > 0 {
+		t.Fatalf("after Hurry: waits %v, want 0", d)
+	}
+}
