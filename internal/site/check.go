@@ -108,6 +108,7 @@ func (c *checker) check() {
 	c.checkNotify()
 	c.checkZones()
 	c.checkCentre()
+	c.checkReport()
 }
 
 // checkSite checks the site id and timezone.

@@ -26,6 +26,8 @@ type Site struct {
 	Linkage Linkage `yaml:"linkage"`
 	// Centre links the site to a group monitoring centre (centre.go).
 	Centre Centre `yaml:"centre"`
+	// Report schedules the daily and weekly report (report.go).
+	Report *Report `yaml:"report,omitempty"`
 	// Rules are rule-file paths or globs, relative to the site file.
 	Rules []string `yaml:"rules,omitempty"`
 
