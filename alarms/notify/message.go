@@ -28,6 +28,8 @@ const (
 	Heartbeat Event = "heartbeat"
 	// Test: facmon notify test.
 	Test Event = "test"
+	// Report: the daily or weekly report's summary and link (Announce).
+	Report Event = "report"
 )
 
 // Alert is one alarm as messages show it.

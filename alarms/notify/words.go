@@ -15,6 +15,7 @@ type words struct {
 	resolved  string
 	heartbeat string
 	test      string
+	report    string
 	place     string
 	time      string
 	endedAt   string
@@ -34,14 +35,14 @@ var (
 	zh = &words{
 		severity: map[string]string{"critical": "紧急", "major": "重要", "minor": "次要", "warning": "提示"},
 		alarm:    "%s告警", escalated: "无人确认，已升级至第%d级", smsEsc: "无人确认，升至第%d级", resolved: "已恢复",
-		heartbeat: "通知链路心跳", test: "测试消息，无需处理",
+		heartbeat: "通知链路心跳", test: "测试消息，无需处理", report: "运行报告",
 		place: "位置", time: "时间", endedAt: "恢复", household: "住户", action: "处置", clause: "依据",
 		camera: "摄像头", console: "控制台", ack: "确认", more: "另有%d条", colon: "：", sep: "：",
 	}
 	en = &words{
 		severity: map[string]string{"critical": "Critical", "major": "Major", "minor": "Minor", "warning": "Warning"},
 		alarm:    "%s alarm", escalated: "not acknowledged, escalated to level %d", smsEsc: "escalated L%d", resolved: "Resolved",
-		heartbeat: "notification heartbeat", test: "test message, no action needed",
+		heartbeat: "notification heartbeat", test: "test message, no action needed", report: "report",
 		place: "Place", time: "Time", endedAt: "cleared", household: "Household", action: "Action", clause: "Clause",
 		camera: "Camera", console: "Console", ack: "Acknowledge", more: "%d more", colon: ": ", sep: ": ",
 	}
@@ -76,6 +77,8 @@ func (w *words) event(ev Event, level int, severity string) string {
 		return w.heartbeat
 	case Test:
 		return w.test
+	case Report:
+		return w.report
 	}
 	return alarm
 }

@@ -25,11 +25,14 @@ type words struct {
 	Duration, Running, Before, Min, Max, Readings, Unit      string
 	Use, Previous, WeekBefore, None, NoReadings, Generated   string
 	Period, Burst, ChatterRule, StillOpen, NotSeen, AllOK    string
+	Reports                                                  string
+	Weekdays                                                 [7]string
 	Summary, SummaryOffline, End                             string
 }
 
 var zh = &words{
-	Lang: "zh", Daily: "运行日报", Weekly: "运行周报",
+	Lang: "zh", Daily: "运行日报", Weekly: "运行周报", Reports: "运行报告",
+	Weekdays: [7]string{"周日", "周一", "周二", "周三", "周四", "周五", "周六"},
 	Severity: [4]string{"紧急", "重要", "次要", "提示"},
 	Systems: map[string]string{"power": "供配电", "fire": "消防报警", "fire-water": "消防给水", "domestic-water": "生活给水",
 		"water": "给水", "drainage": "排水", "perimeter": "周界防范", "home": "入户报警", "access": "门禁", "cctv": "视频监控",
@@ -53,11 +56,12 @@ var zh = &words{
 	Unit: "单位", Use: "本期用量", Previous: "前一期", WeekBefore: "上周同日", None: "无",
 	NoReadings: "未配置InfluxDB，无读数统计", Generated: "生成于", Period: "统计时段", Burst: "一分钟内最多",
 	ChatterRule: "判定：%s内触发超过%d次", StillOpen: "尚未完成", NotSeen: "未见", AllOK: "全部在时限内",
-	Summary: "%s %s（%s）：新增告警%d条（紧急%d条），未恢复%d条，超时%d项", SummaryOffline: "，离线设备%d台", End: "。",
+	Summary: "%s（%s）：新增告警%d条（紧急%d条），未恢复%d条，超时%d项", SummaryOffline: "，离线设备%d台", End: "。",
 }
 
 var en = &words{
-	Lang: "en", Daily: "Daily report", Weekly: "Weekly report",
+	Lang: "en", Daily: "Daily report", Weekly: "Weekly report", Reports: "Reports",
+	Weekdays: [7]string{"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"},
 	Severity: [4]string{"Critical", "Major", "Minor", "Warning"},
 	Systems:  map[string]string{},
 	NoSystem: "other",
@@ -79,7 +83,7 @@ var en = &words{
 	NoReadings: "No InfluxDB configured: no readings", Generated: "Generated", Period: "Period", Burst: "Most in a minute",
 	ChatterRule: "criterion: raised more than %[2]d times within %[1]s", StillOpen: "still open", NotSeen: "not seen",
 	AllOK:   "all within their deadlines",
-	Summary: "%s %s (%s): %d alarms raised (%d critical), %d standing, %d deadlines missed", SummaryOffline: ", %d devices offline", End: ".",
+	Summary: "%s (%s): %d alarms raised (%d critical), %d standing, %d deadlines missed", SummaryOffline: ", %d devices offline", End: ".",
 }
 
 func wordsOf(lang string) *words {
@@ -115,13 +119,21 @@ func (w *words) dur(d time.Duration) string {
 	if w.Lang == "en" {
 		u, s = [3]string{"d", "h", "m"}, "s"
 	}
+	two := func(a time.Duration, ua string, b time.Duration, ub string) string {
+		if b == 0 {
+			return fmt.Sprintf("%d%s", a, ua)
+		}
+		return fmt.Sprintf("%d%s%d%s", a, ua, b, ub)
+	}
 	switch {
 	case d >= 24*time.Hour:
-		return fmt.Sprintf("%d%s%d%s", d/(24*time.Hour), u[0], d%(24*time.Hour)/time.Hour, u[1])
+		return two(d/(24*time.Hour), u[0], d%(24*time.Hour)/time.Hour, u[1])
 	case d >= time.Hour:
-		return fmt.Sprintf("%d%s%d%s", d/time.Hour, u[1], d%time.Hour/time.Minute, u[2])
+		return two(d/time.Hour, u[1], d%time.Hour/time.Minute, u[2])
 	case d >= time.Minute:
-		return fmt.Sprintf("%d%s%d%s", d/time.Minute, u[2], d%time.Minute/time.Second, s)
+		return two(d/time.Minute, u[2], d%time.Minute/time.Second, s)
 	}
 	return fmt.Sprintf("%d%s", d/time.Second, s)
 }
+
+func (w *words) weekday(d time.Weekday) string { return w.Weekdays[d] }

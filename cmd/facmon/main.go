@@ -33,6 +33,7 @@ func commands() []command {
 		{"rules backtest", "replay recorded history through the current and proposed rules: facmon rules backtest --config SITE.yaml --from 2026-11-01 --to 2026-12-01 [--rules NEW_GLOB] [--format table|json|html]", cmdRulesBacktest},
 		{"modbus read", "read a Modbus device once, decoded every way: facmon modbus read --address HOST:PORT|/dev/ttyUSB0 [--transport tcp|rtu|rtu-over-tcp] --unit N --table holding --start 0 --count 20", cmdModbusRead},
 		{"modbus probe", "find which units and address ranges of a Modbus device answer: facmon modbus probe --address HOST:PORT --unit 1-10 [--site-snippet --signal NAME=holding:100:uint16:0.01]", cmdModbusProbe},
+		{"report", "the daily or weekly report as one printable HTML page (and PDF): facmon report --config SITE.yaml --day 2026-12-05 | --week 2026-12-05 [--out FILE] [--pdf FILE] [--lang en]", cmdReport},
 		{"journal verify", "check the alarm journal's integrity chain: facmon journal verify --data-dir DIR [--witness --config SITE.yaml]", cmdJournalVerify},
 		{"version", "print the version", cmdVersion},
 		{"notify test", "send a test message to one receiver: facmon notify test --config SITE.yaml --receiver NAME", cmdNotifyTest},

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	promcollectors "github.com/prometheus/client_golang/prometheus/collectors"
 
+	"facmon/alarms/report"
 	"facmon/alarms/rules"
 	alarmsvc "facmon/alarms/service"
 	"facmon/collectors"
@@ -75,6 +76,7 @@ type service struct {
 	devices *devstatus.View
 	console *consoleParts
 	rules   *rules.Set // the rule set at start, until the first runtime takes it
+	reports *report.Schedule
 
 	reloadOK   prometheus.Gauge
 	reloadTime prometheus.Gauge
@@ -143,6 +145,7 @@ func (svc *service) buildParts(s *site.Site) error {
 	if err := svc.buildAlarms(s, set); err != nil {
 		return err
 	}
+	svc.reports = svc.mountReports()
 	consumers := []fanout.Consumer{{Name: "latest", Handle: svc.table.Handle}, {Name: "alarms", Handle: svc.consumeAlarms}}
 	svc.fan = fanout.New(fanout.Options{Store: svc.writer, Consumers: consumers, Registerer: svc.reg, Logger: svc.log.With("part", "fanout")})
 	svc.web.Handle("GET /api/v1/signals", svc.table.Handler())
@@ -200,6 +203,9 @@ func (svc *service) run(ctx context.Context) error {
 	alarmCtx, stopAlarms := context.WithCancel(context.Background())
 	defer stopAlarms()
 	wg.Go(func() { svc.logExit("alarm service", svc.alarms.Run(alarmCtx)) })
+	reportCtx, stopReports := context.WithCancel(context.Background())
+	defer stopReports()
+	wg.Go(func() { svc.logExit("report schedule", svc.reports.Run(reportCtx)) })
 	changed := watchFiles(ctx, svc.watchedFiles, 2*time.Second)
 	usersChanged := watchFiles(ctx, func() []string { return []string{usersFile(svc.flags.dataDir)} }, time.Second)
 
@@ -230,6 +236,7 @@ loop:
 	svc.log.Info("facmon stopping")
 	rt.stop()
 	stopFan()
+	stopReports()
 	stopAlarms()
 	flushCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	if err := svc.writer.Close(flushCtx); err != nil {

@@ -6,7 +6,7 @@ window.I18N = {
   zh: {
     "title": "监控中心", "stale": "与服务器的连接已断开 — 画面可能不是最新的",
     "locked": "控制台已锁定：告警仍在显示，操作前请输入密码", "unlock": "解锁",
-    "tab.alarms": "告警", "tab.zones": "防区", "tab.devices": "设备", "tab.history": "历史",
+    "tab.alarms": "告警", "tab.zones": "防区", "tab.devices": "设备", "tab.history": "历史", "tab.reports": "报告",
     "silence": "消音5分钟", "silenced": "已消音", "logout": "退出",
     "login.title": "值班员登录", "login.user": "用户名", "login.password": "密码", "login.submit": "登录",
     "ack.selected": "确认所选", "ack": "确认", "close": "关闭", "ok": "确定", "cancel": "取消",
@@ -35,7 +35,7 @@ window.I18N = {
   en: {
     "title": "Control room", "stale": "Connection to the server lost — this screen may be out of date",
     "locked": "Console locked: alarms stay visible; enter your password to act", "unlock": "Unlock",
-    "tab.alarms": "Alarms", "tab.zones": "Zones", "tab.devices": "Devices", "tab.history": "History",
+    "tab.alarms": "Alarms", "tab.zones": "Zones", "tab.devices": "Devices", "tab.history": "History", "tab.reports": "Reports",
     "silence": "Silence 5 min", "silenced": "Silenced", "logout": "Log out",
     "login.title": "Operator login", "login.user": "User", "login.password": "Password", "login.submit": "Log in",
     "ack.selected": "Acknowledge selected", "ack": "Acknowledge", "close": "Close", "ok": "OK", "cancel": "Cancel",
