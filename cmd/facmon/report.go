@@ -59,7 +59,7 @@ func cmdReport(args []string, stdout, stderr io.Writer) int {
 		return fail(err)
 	}
 	if *pdf != "" {
-		if err := printReport(ctx, rep, *chromium, *pdf); err != nil {
+		if err := printReportPDF(ctx, rep, *chromium, *pdf); err != nil {
 			return fail(err)
 		}
 	}
@@ -93,8 +93,8 @@ func writeReport(rep *report.Report, out string, stdout io.Writer) error {
 	return f.Close()
 }
 
-// printReport renders the page to a temporary file and prints it.
-func printReport(ctx context.Context, rep *report.Report, chromium, pdf string) error {
+// printReportPDF renders the page to a temporary file and prints it.
+func printReportPDF(ctx context.Context, rep *report.Report, chromium, pdf string) error {
 	dir, err := os.MkdirTemp("", "facmon-report")
 	if err != nil {
 		return err
