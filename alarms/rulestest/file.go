@@ -105,8 +105,17 @@ func readTestFile(path string) (*testFile, error) {
 	return &tf, nil
 }
 
-// loadSite loads the test file's site: a path or an inline mapping.
+// loadSite loads the test file's site: a path or an inline mapping, with
+// the self-check devices facmon adds to every site.
 func loadSite(path string, n *yaml.Node) (*site.Site, error) {
+	s, err := loadSiteNode(path, n)
+	if err == nil {
+		site.AddSelf(s)
+	}
+	return s, err
+}
+
+func loadSiteNode(path string, n *yaml.Node) (*site.Site, error) {
 	switch n.Kind {
 	case yaml.ScalarNode:
 		return site.Load(filepath.Join(filepath.Dir(path), n.Value))

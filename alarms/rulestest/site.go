@@ -18,6 +18,7 @@ func checkSite(path string, ruleFiles []string, out io.Writer) bool {
 		fmt.Fprintf(out, "FAIL --site %s: cannot load:\n%s\n", path, indent(err.Error()))
 		return false
 	}
+	site.AddSelf(s)
 	files, err := rules.Load(ruleFiles...)
 	if err != nil {
 		fmt.Fprintf(out, "FAIL --site %s: cannot load the rules:\n%s\n", path, indent(err.Error()))

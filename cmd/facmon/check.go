@@ -29,6 +29,7 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 		printLoadErrors(stderr, err)
 		return 1
 	}
+	site.AddSelf(s)
 	set, err := rules.ForSite(*config, s)
 	if err != nil {
 		printLoadErrors(stderr, err)

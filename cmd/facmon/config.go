@@ -65,6 +65,7 @@ func (f *runFlags) loadSite() (*site.Site, error) {
 	if f.override != nil {
 		f.override(s)
 	}
+	site.AddSelf(s)
 	return s, nil
 }
 

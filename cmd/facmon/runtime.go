@@ -10,6 +10,7 @@ import (
 	"facmon/collectors/devstatus"
 	"facmon/collectors/modbus"
 	"facmon/collectors/mqtt"
+	"facmon/collectors/selfcheck"
 	"facmon/internal/metricscope"
 	"facmon/internal/site"
 )
@@ -49,6 +50,9 @@ func (rt *siteRuntime) startCollectors(ctx context.Context, svc *service, s *sit
 		rt.modbus = c
 		rt.wg.Go(func() { rt.logExit(svc, "modbus", c.Run(ctx)) })
 	}
+	self := selfcheck.New(selfcheck.Options{Site: s, Sink: svc.fan, Gatherer: svc.reg, Watch: mqtt.Watch,
+		Logger: svc.log.With("part", "selfcheck")})
+	rt.wg.Go(func() { rt.logExit(svc, "selfcheck", self.Run(ctx)) })
 	if s.MQTT.URL != "" {
 		c, err := mqtt.New(mqtt.Options{Site: s, Sink: svc.fan, Registerer: rt.reg, Logger: svc.log.With("part", "mqtt")})
 		if err != nil {

@@ -52,3 +52,30 @@ func ReadRetained(ctx context.Context, s *site.Site, topic string) ([]byte, erro
 		return nil, fmt.Errorf("mqtt %s: no retained message on %s", s.MQTT.URL, topic)
 	}
 }
+
+// Watch keeps a connection of its own to the site's broker (reconnecting)
+// and calls handle with each message on topic until ctx ends. The
+// self-check reads the broker's $SYS drop counter so.
+func Watch(ctx context.Context, s *site.Site, topic string, handle func(payload []byte)) error {
+	tc, err := tlsConfig(s.MQTT.TLS)
+	if err != nil {
+		return err
+	}
+	o := paho.NewClientOptions().AddBroker(s.MQTT.URL).SetClientID(fmt.Sprintf("%s-watch-%d", ClientID(s), os.Getpid())).
+		SetCleanSession(true).SetAutoReconnect(true).SetConnectRetry(true).SetConnectRetryInterval(time.Second).
+		SetMaxReconnectInterval(30 * time.Second).SetConnectTimeout(10 * time.Second)
+	if s.MQTT.Username != "" {
+		o.SetUsername(s.MQTT.Username).SetPassword(s.MQTT.Password.Reveal())
+	}
+	if tc != nil {
+		o.SetTLSConfig(tc)
+	}
+	o.SetOnConnectHandler(func(c paho.Client) {
+		c.Subscribe(topic, 0, func(_ paho.Client, m paho.Message) { handle(m.Payload()) })
+	})
+	c := paho.NewClient(o)
+	c.Connect()
+	<-ctx.Done()
+	c.Disconnect(100)
+	return nil
+}

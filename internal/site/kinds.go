@@ -42,6 +42,7 @@ var Kinds = []KindInfo{
 	{"fan", "ventilation or smoke-exhaust fan"},
 	{"bin", "waste bin or waste station with a fill-level sensor (篇2·垃圾滞留时间标准化·7)"},
 	{"plc", "PLC or controller supervised as a device of its own"},
+	{"facmon", "facmon itself and its MQTT broker, as built-in devices: the pipeline's health for the self-check rules (篇3·二十二·6 系统自检)"},
 	{"other", "anything else; prefer adding a kind"},
 }
 
