@@ -169,11 +169,22 @@
     for (const ev of ["mousemove", "keydown", "click", "touchstart"]) {
       document.addEventListener(ev, () => { S.lastInput = Date.now(); }, { passive: true });
     }
-    let reported = Date.now();
-    setInterval(() => {
+    let reported = Date.now(), asking = false;
+    setInterval(async () => {
       if (!S.session || S.session.via !== "session") return;
       const idle = (S.session.idle_lock_seconds || 0) * 1000, now = Date.now();
-      if (idle > 0 && now - S.lastInput >= idle) { setLocked(true); return; }
+      if (idle > 0 && now - S.lastInput >= idle) {
+        // The server owns the lock. It counts presence when a request
+        // reaches it (the login, the last activity report), which on a busy
+        // server is later than the input here: show the lock only once the
+        // server has it, so a console showing the lock refuses every action.
+        if (S.locked || asking) return;
+        asking = true;
+        const res = await api("GET", "/api/v1/session");
+        asking = false;
+        if (res.ok && res.data.locked) setLocked(true);
+        return;
+      }
       // Tell the server the operator is here, at most every 30 s (or
       // sooner when the lock is short).
       if (!S.locked && S.lastInput > reported && now - reported >= Math.min(30000, idle / 3 || 30000)) {
