@@ -56,6 +56,10 @@ func cmdDemo(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
+// demoSubscribeWait is how long the simulator waits for facmon to
+// subscribe before it starts anyway.
+const demoSubscribeWait = 2 * time.Minute
+
 // runDemo starts the broker and the simulator, points the site at them and
 // serves it.
 func runDemo(ctx context.Context, f *runFlags, scenario string, speed float64, start string, stdout, stderr io.Writer, log *slog.Logger) error {
@@ -92,7 +96,17 @@ func runDemo(ctx context.Context, f *runFlags, scenario string, speed float64, s
 	simCtx, stopSim := context.WithCancel(ctx)
 	defer stopSim()
 	simDone := make(chan error, 1)
-	go func() { simDone <- sm.Run(simCtx) }()
+	go func() {
+		// The scenario's alarms are published as they happen, and a fresh
+		// broker keeps nothing for a subscriber yet to come: the devices
+		// start once facmon has subscribed to their topics.
+		wait, cancel := context.WithTimeout(simCtx, demoSubscribeWait)
+		if err := b.WaitSubscribers(wait, sm.Topics()); err != nil && simCtx.Err() == nil {
+			log.Warn("demo: simulator starts before facmon subscribed", "err", err)
+		}
+		cancel()
+		simDone <- sm.Run(simCtx)
+	}()
 	fmt.Fprintf(stdout, "facmon demo: site %q (%d devices), scenario %q; console and /metrics on http://%s\n",
 		s.ID, len(s.Devices), scenario, s.HTTP.Listen)
 	err = serve(ctx, s, f, log)

@@ -164,6 +164,21 @@ func changed(t site.SignalType, sent, v float64) bool {
 	return false
 }
 
+// topics are the topics the device publishes on: one per signal when the
+// topic has {signal}.
+func (m *mqttDevice) topics() []string {
+	if !strings.Contains(m.topic, "{signal}") {
+		return []string{m.topic}
+	}
+	var out []string
+	for _, sg := range m.d.Signals {
+		if m.signal == "" || sg.Name == m.signal {
+			out = append(out, strings.ReplaceAll(m.topic, "{signal}", sg.Name))
+		}
+	}
+	return out
+}
+
 // messages encodes the device's current values in its route's format.
 // now stamps payloads that carry a time: the clock of the machine, never
 // the simulated time, so the collector stores truthful timestamps.

@@ -49,6 +49,9 @@ func TestDemoRoutes(t *testing.T) {
 			if strings.Join(topics, " ") != strings.Join(tc.topics, " ") {
 				t.Errorf("topics %v, want %v", topics, tc.topics)
 			}
+			if got := r.topics(); strings.Join(got, " ") != strings.Join(tc.topics, " ") {
+				t.Errorf("topics() %v, want %v (the demo waits for a subscriber on each)", got, tc.topics)
+			}
 			if !strings.Contains(string(msgs[0].body), tc.body) {
 				t.Errorf("body %s, want it to hold %s", msgs[0].body, tc.body)
 			}

@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -141,6 +142,19 @@ func (s *Sim) Addrs() map[string]string {
 		out[g.id] = g.srv.Addr()
 	}
 	return out
+}
+
+// Topics are the MQTT topics the simulated devices publish on, each once.
+func (s *Sim) Topics() []string {
+	if s.pub == nil {
+		return nil
+	}
+	var out []string
+	for _, d := range s.pub.devices {
+		out = append(out, d.topics()...)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // UseAddrs points the site's Modbus gateways at the addresses a Sim bound

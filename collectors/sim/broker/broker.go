@@ -29,6 +29,7 @@ import (
 type Broker struct {
 	srv    *mqtt.Server
 	ln     *listener
+	subs   *subscribed
 	stop   func() bool
 	closed sync.Once
 }
@@ -56,6 +57,11 @@ func Start(ctx context.Context, addr string, log *slog.Logger) (*Broker, error) 
 		nl.Close()
 		return nil, fmt.Errorf("broker: %w", err)
 	}
+	subs := &subscribed{changed: make(chan struct{})}
+	if err := srv.AddHook(subs, nil); err != nil {
+		nl.Close()
+		return nil, fmt.Errorf("broker: %w", err)
+	}
 	if err := srv.AddListener(ln); err != nil {
 		nl.Close()
 		return nil, fmt.Errorf("broker: %w", err)
@@ -64,7 +70,7 @@ func Start(ctx context.Context, addr string, log *slog.Logger) (*Broker, error) 
 		srv.Close()
 		return nil, fmt.Errorf("broker: %w", err)
 	}
-	b := &Broker{srv: srv, ln: ln}
+	b := &Broker{srv: srv, ln: ln, subs: subs}
 	b.stop = context.AfterFunc(ctx, func() { b.Close() })
 	return b, nil
 }
@@ -92,6 +98,31 @@ func (b *Broker) URL() string { return "tcp://" + b.Addr() }
 
 // Panics is how many connections ended in a recovered panic.
 func (b *Broker) Panics() uint64 { return b.ln.panics.Load() }
+
+// WaitSubscribers returns once every topic has a subscriber, or ctx's
+// error naming the first topic that has none. A fresh broker keeps no
+// session for anyone: what is published on a topic before its subscriber
+// arrives is gone, so the demo starts its devices after facmon subscribed.
+func (b *Broker) WaitSubscribers(ctx context.Context, topics []string) error {
+	for {
+		changed := b.subs.next()
+		missing := ""
+		for _, tp := range topics {
+			if s := b.srv.Topics.Subscribers(tp); len(s.Subscriptions) == 0 && len(s.Shared) == 0 {
+				missing = tp
+				break
+			}
+		}
+		if missing == "" {
+			return nil
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return fmt.Errorf("broker: no subscriber on %s: %w", missing, context.Cause(ctx))
+		}
+	}
+}
 
 // Close stops the broker and waits for its connections to end.
 func (b *Broker) Close() error {
@@ -259,3 +290,32 @@ func (*loopbackAuth) OnConnectAuthenticate(cl *mqtt.Client, _ packets.Packet) bo
 
 // OnACLCheck allows every topic.
 func (*loopbackAuth) OnACLCheck(*mqtt.Client, string, bool) bool { return true }
+
+// subscribed tells waiters that a client subscribed: changed is closed and
+// replaced on every subscription.
+type subscribed struct {
+	mqtt.HookBase
+	mu      sync.Mutex
+	changed chan struct{}
+}
+
+// ID names the hook.
+func (*subscribed) ID() string { return "subscribed" }
+
+// Provides says which hooks it implements.
+func (*subscribed) Provides(b byte) bool { return b == mqtt.OnSubscribed }
+
+// OnSubscribed wakes the waiters.
+func (h *subscribed) OnSubscribed(*mqtt.Client, packets.Packet, []byte) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	close(h.changed)
+	h.changed = make(chan struct{})
+}
+
+// next is closed at the next subscription after the call.
+func (h *subscribed) next() <-chan struct{} {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.changed
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -152,5 +153,40 @@ func TestPanicCostsOneConnection(t *testing.T) {
 			t.Fatalf("panics = %d, want 1", l.panics.Load())
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestWaitSubscribers: the wait ends when every topic has a subscriber
+// (through a wildcard too), and names the topic nobody subscribed to when
+// its context ends first.
+func TestWaitSubscribers(t *testing.T) {
+	b := start(t)
+	topics := []string{"estate/home/home-1/alarm", "estate/bins/bin-1/fill_level"}
+	done := make(chan error, 1)
+	go func() { done <- b.WaitSubscribers(t.Context(), topics) }()
+	sub := connect(t, b.URL(), "sub")
+	if tok := sub.Subscribe("estate/home/+/alarm", 1, func(paho.Client, paho.Message) {}); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		t.Fatalf("subscribe: %v", tok.Error())
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("returned with estate/bins unsubscribed: %v", err)
+	default:
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if err := b.WaitSubscribers(ctx, topics); err == nil || !strings.Contains(err.Error(), "estate/bins/bin-1/fill_level") {
+		t.Errorf("cancelled wait: %v, want the unsubscribed topic named", err)
+	}
+	if tok := sub.Subscribe("estate/bins/#", 1, func(paho.Client, paho.Message) {}); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		t.Fatalf("subscribe: %v", tok.Error())
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("still waiting 30 s after both topics had a subscriber")
 	}
 }
