@@ -68,8 +68,7 @@ func (o *HandlerOptions) serveReport(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
+	pageHeaders(w)
 	_, _ = w.Write(b.Bytes())
 }
 
@@ -109,8 +108,18 @@ func (o *HandlerOptions) serveIndex(w http.ResponseWriter, r *http.Request) {
 		p := Period{Kind: KindWeek, Start: wk.Start.AddDate(0, 0, -7*i), End: wk.End.AddDate(0, 0, -7*i)}
 		data.Weeks = append(data.Weeks, indexLink{ID: p.ID() + q, Label: fmt.Sprintf("%s — %s", p.Start.Format(time.DateOnly), p.End.AddDate(0, 0, -1).Format(time.DateOnly))})
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	pageHeaders(w)
 	if err := indexPage.Execute(w, data); err != nil {
 		o.Logger.Error("report index", "err", err)
 	}
+}
+
+// pageHeaders are the report pages' headers: no script at all, the
+// page's own inline style (the page is one self-contained document, also
+// written to a file and printed), no caching of figures that change.
+func pageHeaders(w http.ResponseWriter) {
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
 }

@@ -26,6 +26,11 @@ type built struct {
 
 func buildKnown(t *testing.T, lang string) *built {
 	t.Helper()
+	return buildKnownPeriod(t, lang, report.Day, "2026-12-05")
+}
+
+func buildKnownPeriod(t *testing.T, lang string, period func(string, *time.Location) (report.Period, error), date string) *built {
+	t.Helper()
 	in := testbed.StartInflux(t)
 	dir := t.TempDir()
 	s, path := loadSite(t, dir, in.URL)
@@ -36,7 +41,7 @@ func buildKnown(t *testing.T, lang string) *built {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := report.Day("2026-12-05", s.Location)
+	p, err := period(date, s.Location)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,5 +226,40 @@ func TestDayReportPage(t *testing.T) {
 	}
 	if got, want := r.Summary(), "测试小区 Daily report (2026-12-05): 9 alarms raised (2 critical), 3 standing, 4 deadlines missed, 2 devices offline."; got != want {
 		t.Errorf("English summary %q, want %q", got, want)
+	}
+}
+
+// The week (Monday 11-30 to Sunday 12-06) holding 12-05, made on Sunday
+// morning: reported up to then, its meters against the week before.
+func TestWeekReportFigures(t *testing.T) {
+	r := buildKnownPeriod(t, "", report.Week, "2026-12-05").rep
+	m := time.Minute
+	if !r.Period.Start.Equal(at(-5, 0, 0, 0)) || !r.Period.End.Equal(at(2, 0, 0, 0)) || !r.Until.Equal(at(1, 7, 0, 0)) {
+		t.Errorf("period %v–%v until %v", r.Period.Start, r.Period.End, r.Until)
+	}
+	if r.Raised != 11 || r.BySeverity != [4]int{3, 2, 1, 5} || len(r.Standing) != 4 || len(r.Missed) != 7 || len(r.Zones) != 5 {
+		t.Errorf("raised %d %v, standing %d, missed %d, zone log %d; want 11 [3 2 1 5], 4, 7, 5",
+			r.Raised, r.BySeverity, len(r.Standing), len(r.Missed), len(r.Zones))
+	}
+	if r.Missed[0].ID != "a9" || r.Missed[0].What != "resolve" || !r.Missed[0].Open {
+		t.Errorf("first miss %+v, want a9's resolve, open", r.Missed[0])
+	}
+	rd := r.Readings
+	wall := rd.Devices[6]
+	if wall.Device != "wall-1" || wall.Offline != 210*m || wall.Outages != 1 {
+		t.Errorf("wall-1 %+v, want 210 min offline, 1 outage", wall)
+	}
+	if tk := rd.Tanks[0]; tk.N != 6 || tk.Min != 0.5 || !tk.MinAt.Equal(at(-1, 23, 0, 0)) || tk.Max != 5.0 || !tk.MaxAt.Equal(at(1, 0, 0, 0)) {
+		t.Errorf("tank %+v, want 6 readings, 0.5 at 12-04 23:00, 5.0 at 12-06 00:00", tk)
+	}
+	wantMeters := []report.MeterUse{
+		{Device: "meter-1", Kind: "power_meter", Signal: "energy", Unit: "kWh", Use: report.Use{Value: 450, OK: true}, Previous: report.Use{Value: 210, OK: true}},
+		{Device: "wmeter-1", Kind: "water_meter", Signal: "volume", Unit: "m3", Use: report.Use{Value: 5.5, OK: true}},
+	}
+	if !reflect.DeepEqual(rd.Meters, wantMeters) {
+		t.Errorf("meters\n got  %+v\n want %+v", rd.Meters, wantMeters)
+	}
+	if got, want := r.Summary(), "测试小区 运行周报（2026-11-30 — 2026-12-06）：新增告警11条（紧急3条），未恢复4条，超时7项，离线设备2台。"; got != want {
+		t.Errorf("summary %q, want %q", got, want)
 	}
 }
