@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,15 +17,16 @@ import (
 )
 
 // TestJournalWitness is issue 12's witness test with the real binary and
-// a real Mosquitto: facmon publishes the journal head retained on
-// facmon/<site>/journal/head; after a kill -9 (an honest crash) `journal
+// a real Mosquitto and InfluxDB: facmon publishes the journal head retained
+// on facmon/<site>/journal/head and as a journal_head point; after a kill -9 (an honest crash) `journal
 // verify --witness` passes and the restart loses no acknowledged record;
 // damaging, cutting or removing the newest record then exits 1 each time,
 // where the plain verify took each for a torn append or a shorter journal.
 func TestJournalWitness(t *testing.T) {
 	mq := testbed.StartMosquitto(t, testbed.MosquittoOptions{})
+	in := testbed.StartInflux(t)
 	dir := t.TempDir()
-	cfg := writeSite(t, dir, burstSite(2, mq.URL))
+	cfg := writeSite(t, dir, burstSite(2, mq.URL)+fmt.Sprintf("storage:\n  influx: {url: %q, bucket: %q, flush_interval: 200ms}\n", in.URL, in.Bucket()))
 	if err := os.WriteFile(filepath.Join(dir, "rules.yaml"), []byte(burstRules), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -49,9 +51,9 @@ func TestJournalWitness(t *testing.T) {
 	}
 	witnessed := func() (int, string) { return verify("--witness", "--config", cfg) }
 	// The head reaches the broker within seconds of the last action.
-	testsupport.Eventually(t, 20*time.Second, "the witness to cover the arms", func() bool {
+	testsupport.Eventually(t, 20*time.Second, "both witnesses to cover the arms", func() bool {
 		code, out := witnessed()
-		return code == 0 && !strings.Contains(out, "witness: record 0,") && strings.Contains(out, "intact")
+		return code == 0 && strings.Contains(out, "witness mqtt: record 3") && strings.Contains(out, "witness influxdb: record 3")
 	}, fm.log)
 	_ = fm.cmd.Process.Signal(syscall.SIGKILL)
 	_ = fm.cmd.Wait()
@@ -92,6 +94,18 @@ func TestJournalWitness(t *testing.T) {
 			}
 		})
 	}
+	t.Run("removed, broker down: the InfluxDB witness", func(t *testing.T) {
+		mq.Stop()
+		if err := os.WriteFile(seg, orig[:start], 0o600); err != nil {
+			t.Fatal(err)
+		}
+		defer os.WriteFile(seg, orig, 0o600)
+		code, out := witnessed()
+		t.Logf("exit %d: %s", code, out)
+		if code != 1 || !strings.Contains(out, "witness influxdb: record 3") {
+			t.Fatalf("exit %d\n%s", code, out)
+		}
+	})
 }
 
 // newestSegment is the newest segment file of a journal directory.
