@@ -55,6 +55,14 @@ func (o *HandlerOptions) serveReport(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
+	now := time.Now
+	if opts.Now != nil {
+		now = opts.Now
+	}
+	if p.Start.After(now()) {
+		http.Error(w, "report "+p.ID()+": the period has not begun", http.StatusNotFound)
+		return
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Minute)
 	defer cancel()
 	rep, err := Build(ctx, opts, p)

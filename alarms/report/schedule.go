@@ -7,6 +7,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"facmon/internal/site"
 )
 
@@ -24,12 +26,17 @@ type ScheduleOptions struct {
 	// tests run it under testing/synctest.
 	Now    func() time.Time
 	Logger *slog.Logger
+	// Registerer takes facmon_reports_total{result}; nil: none.
+	Registerer prometheus.Registerer
 }
 
 // Schedule makes the report of the day before at report.at every day
 // (and of the week before on report.weekly) and announces its summary
 // and link to report.receivers.
-type Schedule struct{ o ScheduleOptions }
+type Schedule struct {
+	o    ScheduleOptions
+	runs *prometheus.CounterVec
+}
 
 // NewSchedule returns a Schedule; Run runs it.
 func NewSchedule(o ScheduleOptions) *Schedule {
@@ -39,7 +46,16 @@ func NewSchedule(o ScheduleOptions) *Schedule {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Schedule{o: o}
+	runs := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "facmon_reports_total",
+		Help: "Scheduled reports by result: announced, failed (not made or not announced), unannounced (no receivers)."},
+		[]string{"result"})
+	if o.Registerer != nil {
+		o.Registerer.MustRegister(runs)
+	}
+	for _, r := range []string{"announced", "failed", "unannounced"} {
+		runs.WithLabelValues(r)
+	}
+	return &Schedule{o: o, runs: runs}
 }
 
 // recheck is how long the loop sleeps when the site has no schedule: a
@@ -122,17 +138,21 @@ func (sc *Schedule) fire(ctx context.Context, s *site.Site, due time.Time) {
 		rep, err := sc.o.Build(ctx, p, r.Lang)
 		if err != nil {
 			sc.o.Logger.Error("report not made", "period", p.ID(), "err", err)
+			sc.runs.WithLabelValues("failed").Inc()
 			continue
 		}
 		text := Message(rep, Link(s, p))
 		if len(r.Receivers) == 0 {
 			sc.o.Logger.Info("report made; no receivers to announce it to", "period", p.ID())
+			sc.runs.WithLabelValues("unannounced").Inc()
 			continue
 		}
 		if err := sc.o.Announce("report/"+s.ID+"/"+p.ID(), text, slices.Clone(r.Receivers), r.Lang); err != nil {
 			sc.o.Logger.Error("report not announced", "period", p.ID(), "err", err)
+			sc.runs.WithLabelValues("failed").Inc()
 			continue
 		}
+		sc.runs.WithLabelValues("announced").Inc()
 		sc.o.Logger.Info("report announced", "period", p.ID(), "receivers", r.Receivers)
 	}
 }

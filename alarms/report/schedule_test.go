@@ -8,6 +8,9 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"facmon/internal/site"
 )
 
@@ -29,7 +32,8 @@ func TestScheduleAnnounces(t *testing.T) {
 		}
 		var calls []call
 		built := 0
-		sc := NewSchedule(ScheduleOptions{
+		reg := prometheus.NewRegistry()
+		sc := NewSchedule(ScheduleOptions{Registerer: reg,
 			Site: func() *site.Site { return s },
 			Build: func(_ context.Context, p Period, lang string) (*Report, error) {
 				built++
@@ -60,6 +64,9 @@ func TestScheduleAnnounces(t *testing.T) {
 			return a.id == b.id && a.text == b.text && slices.Equal(a.to, b.to) && a.at.Equal(b.at)
 		}) {
 			t.Errorf("announced\n got  %+v\n want %+v", calls, want)
+		}
+		if got := testutil.ToFloat64(sc.runs.WithLabelValues("announced")); got != 3 {
+			t.Errorf("facmon_reports_total{result=announced} = %v, want 3", got)
 		}
 	})
 }

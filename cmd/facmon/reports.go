@@ -26,7 +26,8 @@ func (svc *service) mountReports() *report.Schedule {
 			}
 			return report.Build(ctx, o, p)
 		},
-		Announce: svc.alarms.Announce,
-		Logger:   svc.log.With("part", "report"),
+		Announce:   svc.alarms.Announce,
+		Logger:     svc.log.With("part", "report"),
+		Registerer: svc.reg,
 	})
 }
