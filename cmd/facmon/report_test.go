@@ -5,8 +5,10 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +18,7 @@ import (
 	"facmon/alarms"
 	"facmon/alarms/journal"
 	"facmon/deploy/testbed"
+	"facmon/internal/testsupport"
 )
 
 // TestReportCommand runs facmon report on a day long past, beside a
@@ -140,4 +143,54 @@ func dirSizes(t *testing.T, dir string) string {
 		t.Fatal(err)
 	}
 	return b.String()
+}
+
+// TestReportScheduleAnnounces runs the real binary with report.at a
+// minute or so ahead: at that time the report of the day before reaches
+// the webhook receiver through the notifiers, with the summary and the
+// link, and the link answers with the page behind the login.
+func TestReportScheduleAnnounces(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits up to 90 s for the report time")
+	}
+	rc := &receiver{}
+	hook := httptest.NewServer(rc)
+	defer hook.Close()
+	dir := t.TempDir()
+	addr := fmt.Sprintf("127.0.0.1:%d", testbed.FreePort(t))
+	loc, _ := time.LoadLocation("Asia/Shanghai")
+	due := time.Now().Add(90 * time.Second).In(loc).Truncate(time.Minute)
+	cfg := writeSite(t, dir, fmt.Sprintf(`site: t1
+name: 测试小区
+timezone: Asia/Shanghai
+areas: [{id: pump-room, name: 泵房}]
+devices:
+  - {id: tank-1, name: 水箱, kind: water_tank, area: pump-room, signals: [{name: level, type: analog, unit: m}]}
+notify:
+  public_url: http://%s
+  receivers:
+    - {name: hook, type: webhook, url: %s}
+report: {at: "%s", receivers: [hook]}
+`, addr, hook.URL, due.Format("15:04")))
+	p := startFacmonAt(t, addr, "--config", cfg, "--data-dir", filepath.Join(dir, "data"))
+	yesterday := due.AddDate(0, 0, -1).Format(time.DateOnly)
+	link := "http://" + addr + "/reports/" + yesterday
+	re := regexp.MustCompile(`运行日报（` + yesterday + `）：[^"]*` + regexp.QuoteMeta(link))
+	var got string
+	testsupport.Eventually(t, time.Until(due)+30*time.Second, "the report's message at "+due.Format("15:04"), func() bool {
+		got = rc.find(re)
+		return got != ""
+	}, p.log)
+	if at := time.Now(); at.Before(due) {
+		t.Errorf("announced at %v, before %v", at, due)
+	}
+	if !strings.Contains(rc.find(regexp.MustCompile(`"event":"report"`)), "report") {
+		t.Errorf("message is not a report event: %v", rc.bodies)
+	}
+	if page := httpGet(link); !strings.Contains(page, "测试小区 运行日报 "+yesterday) {
+		t.Errorf("the link %s does not answer with the report page", link)
+	}
+	if p.metric(`facmon_reports_total{result="announced"}`) != "1" {
+		t.Errorf("facmon_reports_total{result=announced} = %q, want 1", p.metric(`facmon_reports_total{result="announced"}`))
+	}
 }
