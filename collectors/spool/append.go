@@ -57,7 +57,6 @@ func (s *Spool) stage(records [][]byte, waits bool) (*durable.Group, error) {
 	} else {
 		s.syncer.KickStaged()
 	}
-	durable.Notify(s.readable)
 	return g, nil
 }
 
@@ -176,5 +175,8 @@ func (s *Spool) syncOnce() error {
 	if g != nil {
 		g.Release(err)
 	}
+	// The sender reads once per group commit, not once per append: at a
+	// steady rate that is one wake for many messages.
+	durable.Notify(s.readable)
 	return err
 }

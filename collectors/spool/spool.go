@@ -154,7 +154,8 @@ func (s *Spool) OnDrop(f func(rec []byte)) {
 }
 
 // Readable signals (without blocking the writer) that records were
-// appended; the sender waits on it when it has read everything.
+// appended, once per group commit, after its fsync; the sender waits on
+// it when it has read everything.
 func (s *Spool) Readable() <-chan struct{} { return s.readable }
 
 // Committed returns the committed cursor.
