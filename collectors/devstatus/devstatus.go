@@ -56,7 +56,8 @@ func (v *View) Set(s *site.Site, sources ...Source) {
 	v.site, v.sources = s, sources
 }
 
-// Devices returns every device of the site, sorted by id, with the status
+// Devices returns every device of the site (not the self-check's built-in
+// ones), sorted by id, with the status
 // its collector reports, or "unknown" when no collector has seen it yet.
 func (v *View) Devices() []Device {
 	v.mu.RLock()
@@ -70,6 +71,9 @@ func (v *View) Devices() []Device {
 	var out []Device
 	if v.site != nil {
 		for _, sd := range v.site.Devices {
+			if sd.Kind == site.SelfKind {
+				continue // the self-check's built-in devices: their health shows as alarms
+			}
 			d, ok := byID[sd.ID]
 			if !ok {
 				d = Device{ID: sd.ID, Status: "unknown", Protocol: protocol(&sd)}
