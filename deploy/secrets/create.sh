@@ -8,7 +8,7 @@
 # It also makes the stack's TLS certificates: a private CA (tls_ca.crt;
 # its key tls_ca.key never leaves DIR) and server certificates for facmon's
 # console and API (facmon_tls.*) and for Mosquitto's TLS listener
-# (mosquitto_tls.*), valid for the service name, localhost, 127.0.0.1 and
+# (mosquitto_tls.*) and for Grafana (grafana_tls.*), valid for the service name, localhost, 127.0.0.1 and
 # the names and addresses in -H (comma-separated: the host's LAN name and
 # IP that browsers and devices use, e.g. -H facmon.estate.lan,192.168.10.5).
 # Needs openssl.
@@ -154,6 +154,7 @@ tls_cert() {
 tls_ca
 tls_cert facmon
 tls_cert mosquitto
+tls_cert grafana
 # Prometheus reads facmon's /metrics with this bearer token.
 secret facmon_metrics_token
 
