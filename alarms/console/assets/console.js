@@ -234,27 +234,36 @@
 
   // ---- alarms --------------------------------------------------------------
   function onTransition(tr) {
-    const old = S.alarms.get(tr.id);
-    if (tr.to === "normal") {
-      S.alarms.delete(tr.id);
-    } else {
-      // A transition carries the alarm's lifecycle marks as they are now:
-      // a mark it leaves out is gone (unshelved, back in service).
-      const marks = { shelved_until: undefined, out_of_service: false, latched: false, notes: undefined, resolution: undefined };
-      const a = Object.assign({}, old || {}, marks, tr, { state: tr.to, _seq: old ? old._seq : ++S.arrival });
-      if (tr.change === "ack") { a.acked_by = tr.by; a.acked_at = tr.time; }
-      if (tr.change === "raise") a.raise_value = tr.value;
-      S.alarms.set(tr.id, a);
-      if (tr.change === "raise" && (tr.severity === "critical" || tr.severity === "major")) {
-        S.silencedUntil = 0; // a new alarm sounds again
-        showPopup(a);
-      }
+    for (const seen of boardReads) seen.push(tr);
+    applyTransition(tr);
+    if (tr.to !== "normal" && tr.change === "raise" && (tr.severity === "critical" || tr.severity === "major")) {
+      S.silencedUntil = 0; // a new alarm sounds again
+      showPopup(S.alarms.get(tr.id));
     }
     if (S.popupID === tr.id && tr.to !== "active-unacknowledged") hidePopup();
     scheduleRender();
   }
+  // applyTransition puts a transition into the list, nothing else (no popup).
+  // A transition carries the alarm's lifecycle marks as they are now: a
+  // mark it leaves out is gone (unshelved, back in service).
+  function applyTransition(tr) {
+    if (tr.to === "normal") { S.alarms.delete(tr.id); return; }
+    const old = S.alarms.get(tr.id);
+    const marks = { shelved_until: undefined, out_of_service: false, latched: false, notes: undefined, resolution: undefined };
+    const a = Object.assign({}, old || {}, marks, tr, { state: tr.to, _seq: old ? old._seq : ++S.arrival });
+    if (tr.change === "ack") { a.acked_by = tr.by; a.acked_at = tr.time; }
+    if (tr.change === "raise") a.raise_value = tr.value;
+    S.alarms.set(tr.id, a);
+  }
+  // The transitions that came over the stream while the board was being
+  // read, one list per read: the board may be older than them (read before
+  // they happened, applied after), so they are applied again on top of it.
+  const boardReads = new Set();
   async function loadAlarms() {
+    const seen = [];
+    boardReads.add(seen);
     const res = await api("GET", "/api/v1/alarms");
+    boardReads.delete(seen);
     if (!res.ok) return;
     const next = new Map();
     for (const a of res.data.alarms || []) {
@@ -262,6 +271,7 @@
       next.set(a.id, Object.assign(a, { _seq: old ? old._seq : ++S.arrival }));
     }
     S.alarms = next;
+    for (const tr of seen) applyTransition(tr);
     scheduleRender();
   }
   function sorted() {
