@@ -6,8 +6,11 @@
 // A message is acknowledged only after the sink durably accepted its
 // points, so a crash between receive and store loses nothing: the broker
 // redelivers. The paho message handler never does the work; it hands
-// messages to a bounded queue that one worker drains in batches (one
-// Sink.Publish per batch, then the acks in order).
+// messages to a bounded queue that one worker drains in batches. With a
+// sink that stages (the fan-out), the worker stages each batch and goes on
+// to the next while a second goroutine acks the batches in order as their
+// group commits finish; with any other sink it publishes a batch and acks
+// it before the next.
 //
 // The package also follows each MQTT device's status (online on a message,
 // fault on a malformed one, offline after its timeout) and offers a
