@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -70,6 +71,14 @@ func TestPacedChild(t *testing.T) {
 		t.Skip("runs as the child of BenchmarkPaced")
 	}
 	devices, _ := strconv.Atoi(os.Getenv(pacedDevicesEnv))
+	if prof := os.Getenv("FACMON_MQTT_BENCH_PROFILE"); prof != "" {
+		f, err := os.Create(prof + "." + mode)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
 	before := mode == "paced-facmon-before"
 	window := time.Duration(0)
 	if before {
@@ -310,6 +319,7 @@ func pacedRun(b *testing.B, mq *testbed.Mosquitto, in *testbed.Influx, sp pacedR
 	if _, err := in.Query(`DROP MEASUREMENT "` + measurement + `"`); err != nil {
 		b.Fatal(err)
 	}
+	cleanSession(b, mq.URL, id) // or the broker queues (and drops) the next runs' messages for it
 	return r
 }
 
