@@ -36,6 +36,9 @@ type Area struct {
 	ID   string `json:"id"`
 	Name string `json:"name"`
 	Map  *Rect  `json:"map,omitempty"`
+	// Link is where a click on the area leads: at the group centre, where
+	// each area is a site's tile, the site's own console.
+	Link string `json:"link,omitempty"`
 }
 
 // Zone is an alarm zone on the map, with what the popup shows of it.
@@ -65,11 +68,15 @@ type SiteMap struct {
 	Name string `json:"name"`
 	// Timezone is the site's IANA time zone: the page shows every time in
 	// it, whatever the zone of the browser's machine.
-	Timezone string   `json:"timezone,omitempty"`
-	Plan     *Plan    `json:"plan,omitempty"`
-	Areas    []Area   `json:"areas"`
-	Zones    []Zone   `json:"zones"`
-	Devices  []Device `json:"devices"`
+	Timezone string `json:"timezone,omitempty"`
+	Plan     *Plan  `json:"plan,omitempty"`
+	// Group marks the group centre's console (facmon centre): the areas
+	// are the sites, alarms carry their site, the page adds a site column
+	// and filter and colours each site's tile by its worst alarm.
+	Group   bool     `json:"group,omitempty"`
+	Areas   []Area   `json:"areas"`
+	Zones   []Zone   `json:"zones"`
+	Devices []Device `json:"devices"`
 }
 
 // Options configure the console.

@@ -27,6 +27,7 @@ func commands() []command {
 	return []command{
 		{"run", "run the service: facmon run --config SITE.yaml", cmdRun},
 		{"demo", "the demo community on this machine, no outside services: facmon demo [--scenario NAME]", cmdDemo},
+		{"centre", "run the group monitoring centre over many sites: facmon centre --config centre.yaml [--data-dir DIR]", cmdCentre},
 		{"check", "validate a site file and its rules: facmon check --config SITE.yaml", cmdCheck},
 		{"simulate", "serve the site's devices as real Modbus slaves and MQTT publishers: facmon simulate --config SITE.yaml [--scenario NAME]", cmdSimulate},
 		{"rules test", "run rule unit tests (input series on a simulated clock, expected alarms): facmon rules test FILE...", cmdRulesTest},

@@ -1,0 +1,156 @@
+// Package centre is the group monitoring centre (集团监控中心, `facmon
+// centre`, docs/centre.md): one console over many communities. It follows
+// every site's alarm transitions on the central broker (a shared
+// subscription, so two centre processes split the load and either one
+// alone carries on), keeps a cross-site alarm board and its own journal,
+// puts each site's transitions in the site's journal order exactly once,
+// fetches what the transport lost from the site's history by journal
+// sequence number, raises site-offline when a site's heartbeat falls
+// silent, and sends acknowledgements back to the site as signed commands
+// — the site stays the one source of truth for its alarms.
+//
+// One goroutine (Run) owns the per-site state; MQTT messages, fetch
+// results and clock ticks reach it through a channel.
+package centre
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"facmon/alarms"
+	"facmon/alarms/board"
+	"facmon/alarms/journal"
+	"facmon/alarms/sse"
+	"facmon/collectors/mqtt"
+)
+
+// Options configure a Centre.
+type Options struct {
+	Config *Config
+	// DataDir holds the centre's journal.
+	DataDir string
+	// Clock dates the centre's own alarms and times heartbeats (time.Now).
+	Clock func() time.Time
+	// Tick is how often offline sites and stuck gaps are checked (1 s).
+	Tick time.Duration
+	// Factory builds the MQTT client (mqtt.PahoFactory).
+	Factory mqtt.ClientFactory
+	// HTTP fetches the sites' histories (a client trusting each site's CA
+	// is built if nil).
+	HTTP *http.Client
+	// User names a request's authenticated user (the console's guard).
+	User       func(*http.Request) string
+	Registerer prometheus.Registerer
+	Logger     *slog.Logger
+}
+
+// Centre is the group monitoring centre.
+type Centre struct {
+	o     Options
+	cfg   *Config
+	log   *slog.Logger
+	m     *metrics
+	cl    mqtt.Client
+	http  *http.Client
+	j     *journal.Journal
+	board *board.Board
+	hub   *sse.Hub
+
+	in    chan event
+	sites map[string]*siteState // owned by Run
+}
+
+// New builds a Centre and restores its board and each site's position
+// from its journal.
+func New(o Options) (*Centre, error) {
+	if o.Config == nil || o.DataDir == "" {
+		return nil, errors.New("centre: Config and DataDir are required")
+	}
+	if o.Clock == nil {
+		o.Clock = time.Now
+	}
+	if o.Tick <= 0 {
+		o.Tick = time.Second
+	}
+	if o.Factory == nil {
+		o.Factory = mqtt.PahoFactory
+	}
+	if o.Registerer == nil {
+		o.Registerer = prometheus.NewRegistry()
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	c := &Centre{o: o, cfg: o.Config, log: o.Logger, m: newMetrics(o.Registerer), in: make(chan event, 4096),
+		sites: map[string]*siteState{}}
+	var err error
+	if c.http = o.HTTP; c.http == nil {
+		if c.http, err = fetchClient(o.Config); err != nil {
+			return nil, err
+		}
+	}
+	c.hub = sse.New(sse.Options{Registerer: o.Registerer, Logger: c.log.With("part", "sse")})
+	c.board = board.New(board.Options{Acker: board.AckerFunc(c.Ack), Source: c, User: o.User,
+		Registerer: o.Registerer, Logger: c.log.With("part", "board")})
+	c.j, err = journal.Open(journal.Options{Dir: filepath.Join(o.DataDir, "journal"), Registerer: o.Registerer,
+		Logger: c.log.With("part", "journal")})
+	if err != nil {
+		return nil, fmt.Errorf("centre journal: %w", err)
+	}
+	now := o.Clock()
+	for i := range o.Config.Sites {
+		s := &o.Config.Sites[i]
+		c.sites[s.ID] = &siteState{cfg: s, pending: map[uint64]alarms.Transition{}, lastBeat: now}
+	}
+	if err := c.restore(); err != nil {
+		c.j.Close()
+		return nil, err
+	}
+	c.cl = o.Factory(c.clientOptions())
+	return c, nil
+}
+
+// Run connects to the broker and handles messages, fetches and ticks
+// until ctx ends; then it closes the journal.
+func (c *Centre) Run(ctx context.Context) error {
+	defer c.j.Close()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	wg.Go(func() { _ = c.hub.Run(ctx) })
+	c.cl.Connect() // retries in the background
+	defer c.cl.Disconnect(250)
+	tick := time.NewTicker(c.o.Tick)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case ev := <-c.in:
+			c.handle(ctx, &wg, ev)
+		case <-tick.C:
+			c.check(ctx, &wg, c.o.Clock())
+		}
+	}
+}
+
+// Mount registers the board, the history, ack, the event stream and the
+// group map's data with handle (behind the console's guard).
+func (c *Centre) Mount(handle func(pattern string, h http.Handler)) {
+	c.board.Mount(handle)
+	handle("GET /api/v1/events", c.hub)
+	handle("GET /api/v1/centre/sites", http.HandlerFunc(c.serveSites))
+}
+
+// Board returns the cross-site board (tests, tools).
+func (c *Centre) Board() *board.Board { return c.board }
+
+// Journal is the centre's journal; read it only.
+func (c *Centre) Journal() *journal.Journal { return c.j }

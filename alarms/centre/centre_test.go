@@ -1,0 +1,283 @@
+package centre
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"facmon/alarms"
+	"facmon/alarms/board"
+	"facmon/alarms/uplink"
+	"facmon/internal/site"
+	"facmon/internal/testsupport"
+)
+
+var t0 = time.Date(2026, 3, 1, 22, 0, 0, 0, time.UTC)
+
+// edgeHistory is a site's journal as its history API serves it.
+type edgeHistory struct {
+	mu    sync.Mutex
+	ts    []alarms.Transition
+	calls int
+	token string
+}
+
+func (e *edgeHistory) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get("Authorization") != "Bearer "+e.token {
+		http.Error(w, "bad token", http.StatusUnauthorized)
+		return
+	}
+	after, _ := strconv.ParseUint(r.URL.Query().Get("after_seq"), 10, 64)
+	limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.calls++
+	var out []alarms.Transition
+	more := false
+	for _, t := range e.ts {
+		if t.Seq > after {
+			if len(out) == limit {
+				more = true
+				break
+			}
+			out = append(out, t)
+		}
+	}
+	_ = json.NewEncoder(w).Encode(map[string]any{"transitions": out, "more": more})
+}
+
+func (e *edgeHistory) add(t alarms.Transition) {
+	e.mu.Lock()
+	e.ts = append(e.ts, t)
+	e.mu.Unlock()
+}
+
+type harness struct {
+	c     *Centre
+	clock *testsupport.Clock
+	edge  *edgeHistory
+	wg    sync.WaitGroup
+}
+
+func newHarness(t *testing.T, dir string) *harness {
+	t.Helper()
+	edge := &edgeHistory{token: strings.Repeat("t", 32)}
+	srv := httptest.NewServer(edge)
+	t.Cleanup(srv.Close)
+	cfg := &Config{Broker: Broker{URL: "tcp://127.0.0.1:1"}, OfflineAfter: site.Duration(30 * time.Second),
+		GapTimeout: site.Duration(time.Minute), Location: time.UTC,
+		Sites: []Site{{ID: "s1", Name: "东区", URL: srv.URL, Token: site.Secret(edge.token), Key: site.Secret(strings.Repeat("k", 32))}}}
+	clock := testsupport.NewClock(t0)
+	c, err := New(Options{Config: cfg, DataDir: dir, Clock: clock.Now, HTTP: srv.Client()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &harness{c: c, clock: clock, edge: edge}
+	t.Cleanup(func() { h.wg.Wait(); c.j.Close() })
+	return h
+}
+
+// send hands an event to the centre as Run would, then runs every fetch
+// it starts to completion.
+func (h *harness) send(t *testing.T, ev event) {
+	t.Helper()
+	ctx := context.Background()
+	h.c.handle(ctx, &h.wg, ev)
+	h.settle(t)
+}
+
+func (h *harness) settle(t *testing.T) {
+	t.Helper()
+	for {
+		select {
+		case ev := <-h.c.in:
+			h.c.handle(context.Background(), &h.wg, ev)
+		case <-time.After(200 * time.Millisecond):
+			if !h.c.sites["s1"].fetching {
+				return
+			}
+		}
+	}
+}
+
+func tr(seq uint64, dev string, ch alarms.Change) alarms.Transition {
+	return alarms.Transition{ID: "intrusion/" + dev + "/1", Rule: "intrusion", Site: "s1", Device: dev, Severity: alarms.Critical,
+		Change: ch, To: alarms.ActiveUnacked, Time: t0, Seq: seq}
+}
+
+// journaled returns the site seqs of the centre's journal, in order.
+func journaled(t *testing.T, c *Centre) []uint64 {
+	t.Helper()
+	recs, err := c.j.Since(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []uint64
+	for i := range recs {
+		if tr, ok := transitionOf(&recs[i]); ok && tr.Seq > 0 {
+			out = append(out, tr.Seq)
+		}
+	}
+	return out
+}
+
+// TestOrderGapsAndDuplicates: transitions are applied in the site's seq
+// order exactly once; a gap is filled from the site's history (paged);
+// what the broker delivers twice or late is dropped; a heartbeat ahead of
+// what arrived fetches the tail the broker lost; the position survives a
+// restart.
+func TestOrderGapsAndDuplicates(t *testing.T) {
+	dir := t.TempDir()
+	h := newHarness(t, dir)
+	var all []alarms.Transition
+	for i := range 2500 {
+		seq := uint64(i + 1)
+		if seq%7 == 0 {
+			continue // a non-transition record (zone action, linkage write)
+		}
+		x := tr(seq, fmt.Sprintf("pz-%d", i%5), alarms.Raise)
+		x.ID = fmt.Sprintf("intrusion/pz-%d/%d", i%5, i)
+		all = append(all, x)
+	}
+	for _, x := range all[:2101] {
+		h.edge.add(x)
+	}
+	msg := func(x alarms.Transition) event { return event{site: "s1", tr: &x} }
+	h.send(t, msg(all[0]))
+	h.send(t, msg(all[1]))
+	h.send(t, msg(all[0])) // duplicate
+	if h.edge.calls != 0 {
+		t.Fatalf("fetched with no gap: %d calls", h.edge.calls)
+	}
+	h.send(t, msg(all[2100])) // far ahead: fills the gap over three pages
+	if got := journaled(t, h.c); len(got) != 2101 {
+		t.Fatalf("after the gap fill: %d transitions journaled, want 2101", len(got))
+	}
+	h.send(t, msg(all[5])) // late copy of a filled one
+	for _, x := range all[2101:] {
+		h.edge.add(x) // journaled at the site, every message lost
+	}
+	h.send(t, event{site: "s1", beat: &uplink.Heartbeat{Site: "s1", Online: true, Seq: all[len(all)-1].Seq}})
+	got := journaled(t, h.c)
+	if len(got) != len(all) {
+		t.Fatalf("%d journaled, want %d", len(got), len(all))
+	}
+	for i := range got {
+		if got[i] != all[i].Seq {
+			t.Fatalf("journal order: position %d has seq %d, want %d", i, got[i], all[i].Seq)
+		}
+	}
+	if h.edge.calls > 6 {
+		t.Errorf("%d fetches for two gaps", h.edge.calls)
+	}
+
+	// restart: the position and the board come back; nothing is applied twice
+	h.c.j.Close()
+	h2 := newHarness(t, dir)
+	h2.edge.ts = h.edge.ts
+	if s := h2.c.sites["s1"]; s.covered != all[len(all)-1].Seq {
+		t.Fatalf("covered after restart %d", s.covered)
+	}
+	h2.send(t, msg(all[len(all)-1]))
+	if n := len(journaled(t, h2.c)); n != len(all) {
+		t.Fatalf("after restart and a duplicate: %d journaled", n)
+	}
+}
+
+// TestSiteOffline: a silent heartbeat past offline_after raises
+// site-offline (journaled), a last-will raises it at once, an online
+// heartbeat clears it; the tile shows it; acknowledging it is the
+// centre's own action.
+func TestSiteOffline(t *testing.T) {
+	h := newHarness(t, t.TempDir())
+	ctx := context.Background()
+	beat := func(online bool) { h.send(t, event{site: "s1", beat: &uplink.Heartbeat{Site: "s1", Online: online}}) }
+	beat(true)
+	h.clock.Add(29 * time.Second)
+	h.c.check(ctx, &h.wg, h.clock.Now())
+	if h.c.sites["s1"].offline != "" {
+		t.Fatal("offline before the timeout")
+	}
+	h.clock.Add(2 * time.Second)
+	h.c.check(ctx, &h.wg, h.clock.Now())
+	id := h.c.sites["s1"].offline
+	if id == "" || !h.c.Tiles()[0].Offline || h.c.Tiles()[0].Worst != "critical" {
+		t.Fatalf("not offline after the timeout: %q %+v", id, h.c.Tiles())
+	}
+	beat(true)
+	if h.c.sites["s1"].offline != "" || h.c.Tiles()[0].Offline {
+		t.Fatal("still offline after a heartbeat")
+	}
+	h.clock.Add(time.Second)
+	beat(false) // the last-will
+	id = h.c.sites["s1"].offline
+	if id == "" {
+		t.Fatal("last-will did not raise site-offline")
+	}
+	done := make(chan error, 1)
+	go func() { done <- h.c.Ack(ctx, id, "zhang", time.Time{}) }()
+	ev := <-h.c.in
+	h.c.handle(ctx, &h.wg, ev)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	ts, _, err := h.c.History(ctx, board.HistoryQuery{Rule: []string{SiteOfflineRule}, Limit: 10})
+	if err != nil || len(ts) != 4 || ts[0].Change != alarms.Ack || ts[0].By != "zhang" {
+		t.Fatalf("history: %v %+v", err, ts)
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	read := func(p string) ([]byte, error) {
+		if strings.HasSuffix(p, "short.key") {
+			return []byte("x"), nil
+		}
+		return []byte(strings.Repeat("k", 32)), nil
+	}
+	src := `name: 集团
+broker: {url: tcp://127.0.0.1:1883}
+sites:
+  - id: s1
+    url: https://s1:8080
+    token_file: s1.token
+    key_file: short.key
+  - id: s1
+    url: http://s1:8080
+    token_file: s1.token
+    key_file: s1.key
+    colour: red
+`
+	_, err := ParseConfig("centre.yaml", []byte(src), read)
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	for _, want := range []string{
+		`centre.yaml:12:5: site "s1": unknown key "colour"`,
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+	src = strings.Replace(src, "    colour: red\n", "", 1)
+	_, err = ParseConfig("centre.yaml", []byte(src), read)
+	for _, want := range []string{
+		`centre.yaml:7:15: site "s1": key_file: 1 bytes; at least 32`,
+		`centre.yaml:8:9: site "s1": listed twice`,
+		`centre.yaml:9:10: site "s1": url "http://s1:8080": the site's API is reached over https://`,
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v lacks %q", err, want)
+		}
+	}
+	c, err := ParseConfig("centre.yaml", []byte("broker: {url: tcp://b:1883}\nsites:\n  - {id: s1, url: 'https://s1', token_file: t, key_file: k}\n"), read)
+	if err != nil || c.Listen != DefaultListen || c.offlineAfter(&c.Sites[0]) != 30*time.Second {
+		t.Fatalf("defaults: %v %+v", err, c)
+	}
+}

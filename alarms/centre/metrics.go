@@ -1,0 +1,39 @@
+package centre
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+)
+
+type metrics struct {
+	transitions *prometheus.CounterVec
+	fetches     *prometheus.CounterVec
+	filled      prometheus.Counter
+	gapsSkipped prometheus.Counter
+	offline     prometheus.Gauge
+	bad         prometheus.Counter
+	unknown     prometheus.Counter
+	acks        prometheus.Counter
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	f := promauto.With(reg)
+	return &metrics{
+		transitions: f.NewCounterVec(prometheus.CounterOpts{Name: "facmon_centre_transitions_total",
+			Help: "Site transitions received by the centre, by result (applied, duplicate)."}, []string{"result"}),
+		fetches: f.NewCounterVec(prometheus.CounterOpts{Name: "facmon_centre_gap_fetches_total",
+			Help: "Gap fetches from the sites' history, by result."}, []string{"result"}),
+		filled: f.NewCounter(prometheus.CounterOpts{Name: "facmon_centre_gap_filled_transitions_total",
+			Help: "Transitions the centre had from a gap fetch rather than the broker."}),
+		gapsSkipped: f.NewCounter(prometheus.CounterOpts{Name: "facmon_centre_gaps_skipped_total",
+			Help: "Gaps given up after gap_timeout (journaled)."}),
+		offline: f.NewGauge(prometheus.GaugeOpts{Name: "facmon_centre_sites_offline",
+			Help: "Sites whose site-offline alarm is raised."}),
+		bad: f.NewCounter(prometheus.CounterOpts{Name: "facmon_centre_bad_messages_total",
+			Help: "Broker messages the centre could not decode."}),
+		unknown: f.NewCounter(prometheus.CounterOpts{Name: "facmon_centre_unknown_site_messages_total",
+			Help: "Messages from sites not in centre.yaml."}),
+		acks: f.NewCounter(prometheus.CounterOpts{Name: "facmon_centre_acks_sent_total",
+			Help: "Signed acknowledgements the centre published to sites."}),
+	}
+}
