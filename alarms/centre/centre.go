@@ -65,7 +65,9 @@ type Centre struct {
 	hub   *sse.Hub
 
 	in    chan event
+	stop  chan struct{}         // closed when Run ends: the MQTT handler stops waiting
 	sites map[string]*siteState // owned by Run
+	batch []alarms.Transition   // applied, to be journaled and shown (Run)
 }
 
 // New builds a Centre and restores its board and each site's position
@@ -90,7 +92,7 @@ func New(o Options) (*Centre, error) {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	c := &Centre{o: o, cfg: o.Config, log: o.Logger, m: newMetrics(o.Registerer), in: make(chan event, 4096),
-		sites: map[string]*siteState{}}
+		stop: make(chan struct{}), sites: map[string]*siteState{}}
 	var err error
 	if c.http = o.HTTP; c.http == nil {
 		if c.http, err = fetchClient(o.Config); err != nil {
@@ -127,6 +129,7 @@ func (c *Centre) Run(ctx context.Context) error {
 	wg.Go(func() { _ = c.hub.Run(ctx) })
 	c.cl.Connect() // retries in the background
 	defer c.cl.Disconnect(250)
+	defer close(c.stop)
 	tick := time.NewTicker(c.o.Tick)
 	defer tick.Stop()
 	for {
@@ -135,11 +138,29 @@ func (c *Centre) Run(ctx context.Context) error {
 			return nil
 		case ev := <-c.in:
 			c.handle(ctx, &wg, ev)
+			c.drainIn(ctx, &wg)
 		case <-tick.C:
 			c.check(ctx, &wg, c.o.Clock())
 		}
+		c.flush(ctx)
 	}
 }
+
+// drainIn handles the events already waiting, up to a batch, so that
+// their transitions share one journal write (one fsync).
+func (c *Centre) drainIn(ctx context.Context, wg *sync.WaitGroup) {
+	for range maxBatch {
+		select {
+		case ev := <-c.in:
+			c.handle(ctx, wg, ev)
+		default:
+			return
+		}
+	}
+}
+
+// maxBatch bounds the events handled between two journal writes.
+const maxBatch = 512
 
 // Mount registers the board, the history, ack, the event stream and the
 // group map's data with handle (behind the console's guard).

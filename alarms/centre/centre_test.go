@@ -90,6 +90,7 @@ func (h *harness) send(t *testing.T, ev event) {
 	t.Helper()
 	ctx := context.Background()
 	h.c.handle(ctx, &h.wg, ev)
+	h.c.flush(ctx)
 	h.settle(t)
 }
 
@@ -99,6 +100,7 @@ func (h *harness) settle(t *testing.T) {
 		select {
 		case ev := <-h.c.in:
 			h.c.handle(context.Background(), &h.wg, ev)
+			h.c.flush(context.Background())
 		case <-time.After(200 * time.Millisecond):
 			if !h.c.sites["s1"].fetching {
 				return
@@ -207,6 +209,7 @@ func TestSiteOffline(t *testing.T) {
 	}
 	h.clock.Add(2 * time.Second)
 	h.c.check(ctx, &h.wg, h.clock.Now())
+	h.c.flush(ctx)
 	id := h.c.sites["s1"].offline
 	if id == "" || !h.c.Tiles()[0].Offline || h.c.Tiles()[0].Worst != "critical" {
 		t.Fatalf("not offline after the timeout: %q %+v", id, h.c.Tiles())

@@ -197,20 +197,29 @@ func (c *Centre) skipGap(ctx context.Context, s *siteState) {
 	c.apply(ctx, s, ts)
 }
 
-// apply journals transitions of a site (in seq order), then hands them to
-// the board and the event stream, and moves the site's position on.
-func (c *Centre) apply(ctx context.Context, s *siteState, ts []alarms.Transition) {
+// apply takes transitions of a site (in seq order) into the batch and
+// moves the site's position on; flush journals and shows them.
+func (c *Centre) apply(_ context.Context, s *siteState, ts []alarms.Transition) {
 	for i := range ts {
 		ts[i].Site = s.cfg.ID
 		ts[i].ID = s.cfg.ID + ":" + ts[i].ID
-	}
-	if err := c.j.Transitions(ctx, ts); err != nil {
-		c.log.Error("centre journal: transitions not recorded", "site", s.cfg.ID, "count", len(ts), "err", err)
-	}
-	for i := range ts {
 		s.covered = max(s.covered, ts[i].Seq)
 	}
 	c.m.transitions.WithLabelValues("applied").Add(float64(len(ts)))
+	c.batch = append(c.batch, ts...)
+}
+
+// flush journals the batch in one write, then hands it to the board and
+// the event stream.
+func (c *Centre) flush(ctx context.Context) {
+	if len(c.batch) == 0 {
+		return
+	}
+	ts := c.batch
+	c.batch = nil
+	if err := c.j.Transitions(ctx, ts); err != nil {
+		c.log.Error("centre journal: transitions not recorded", "count", len(ts), "err", err)
+	}
 	c.output(ctx, ts)
 }
 

@@ -64,7 +64,10 @@ func (c *Centre) onMessage(_ paho.Client, m paho.Message) {
 		c.log.Warn("centre: message not understood", "topic", m.Topic(), "bytes", len(m.Payload()))
 		return
 	}
-	c.in <- ev
+	select {
+	case c.in <- ev:
+	case <-c.stop:
+	}
 }
 
 // Ack acknowledges alarm id (site:alarm) for user: a site's alarm by a

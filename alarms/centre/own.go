@@ -92,6 +92,7 @@ func (c *Centre) current(id string) alarms.Transition {
 
 // own journals and shows one of the centre's own transitions.
 func (c *Centre) own(ctx context.Context, t alarms.Transition) error {
+	c.flush(ctx) // what came before it first
 	if err := c.j.Transitions(ctx, []alarms.Transition{t}); err != nil {
 		c.log.Error("centre journal: own alarm not recorded", "id", t.ID, "err", err)
 		return err

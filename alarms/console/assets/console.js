@@ -310,8 +310,19 @@
     if (hold.over) hold.timer = setTimeout(scheduleRender, HOLD_MS + 50);
     else scheduleRender();
   }
+  // At the group centre (S.site.group) the map's areas are the sites:
+  // an alarm's place starts with its site, and the site filter narrows
+  // the list to one site.
+  function placeOf(a, z) {
+    const here = z ? z.name : (S.site && S.site.group ? a.area || "" : areaName(a.area));
+    return S.site && S.site.group ? [areaName(a.site), here].filter(Boolean).join(" · ") : here;
+  }
+  function inSiteFilter(a) {
+    const f = $("site-filter");
+    return !f || !f.value || a.site === f.value;
+  }
   function renderAlarms() {
-    const list = sorted();
+    const list = sorted().filter(inSiteFilter);
     const u = list.filter(unacked).length;
     const shown = grouped(list);
     const on = new Set(shown.map((a) => a.id));
@@ -411,7 +422,7 @@
     r.c.count.hidden = !a._group;
     setText(r.c.count, a._group ? "×" + a._group.length : "");
     r.c.count.title = a._group ? t("occurrences", { n: a._group.length }) : "";
-    setText(r.c.place, z ? z.name : areaName(a.area));
+    setText(r.c.place, placeOf(a, z));
     setText(r.c.device, deviceName(a.device));
     setText(r.c.message, a.message);
     setText(r.c.value, fmtValue(a.value));
@@ -563,7 +574,11 @@
     for (const a of list) {
       if (!a || a.state !== "active-unacknowledged") continue;
       const z = zoneOf(a);
-      hot.add(z ? "zone:" + z.id : "area:" + a.area);
+      hot.add(S.site.group ? "area:" + a.site : z ? "zone:" + z.id : "area:" + a.area);
+    }
+    if (S.site.group) {
+      // each site's tile takes the colour of its worst alarm not back to normal
+      for (const a of S.alarms.values()) if (a && a.state !== "normal") hot.add("sev:" + a.site + ":" + a.severity);
     }
     return hot;
   }
@@ -772,6 +787,13 @@
     S.site = res.data;
     drawn = { main: "", popup: "" };
     $("site-name").textContent = S.site.name || S.site.site || "";
+    const f = $("site-filter");
+    if (f && S.site.group) {
+      f.hidden = false;
+      f.replaceChildren(f.firstElementChild);
+      for (const a of S.site.areas) f.append(new Option(a.name || a.id, a.id));
+      f.onchange = scheduleRender;
+    }
     scheduleRender();
   }
   async function boot() {

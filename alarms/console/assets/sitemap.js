@@ -121,7 +121,13 @@
     for (const a of site.areas) {
       const r = L.areas.get(a.id);
       if (!r) continue;
-      const g = el("g", { "data-area": a.id, class: "area" + (hot.has("area:" + a.id) ? " flash" : "") });
+      const worst = ["critical", "major", "minor", "warning"].find((sev) => hot.has("sev:" + a.id + ":" + sev));
+      const g = el("g", { "data-area": a.id, class: "area" + (worst ? " worst-" + worst : "") + (hot.has("area:" + a.id) ? " flash" : "") });
+      if (a.link) {
+        // at the group centre a site's tile leads to the site's own console
+        g.classList.add("link");
+        g.addEventListener("click", () => window.open(a.link, "_blank", "noopener"));
+      }
       g.append(el("rect", { x: r.x, y: r.y, width: r.w, height: r.h, rx: 4 }));
       const label = el("text", { x: r.x + 8, y: r.y + 20, "dominant-baseline": "central", class: "label" });
       fit(label, a.name || a.id, r.w - 16, 32, AREA_FONT);
