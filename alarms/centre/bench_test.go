@@ -124,9 +124,10 @@ func BenchmarkCentre500Sites(b *testing.B) {
 	b.Logf("%d sites, %d transitions sent (%d steady at %d/s, 300 in a flood), %d on the event stream in %s; process CPU %s (the load generator and SSE reader included)",
 		sites, sent, steady, perSec, got, wall.Round(time.Millisecond), cpu.Round(time.Millisecond))
 	cl.Disconnect(100)
-	srv.Close()
 	cancel()
 	wg.Wait()
+	srv.CloseClientConnections()
+	srv.Close()
 }
 
 func cpuTime() time.Duration {

@@ -16,6 +16,8 @@ import (
 // retention policy is "autogen". It serves the v2 write API (bucket
 // "DB/autogen", no token) and InfluxQL on /query.
 type Influx struct {
+	// Dir holds data/, wal/ and meta/.
+	Dir string
 	URL string
 	DB  string
 	p   *process
@@ -23,7 +25,19 @@ type Influx struct {
 
 // StartInflux starts InfluxDB on a free port in a temp dir, creates the
 // database "facmon", and stops it when t ends.
-func StartInflux(t testing.TB) *Influx {
+func StartInflux(t testing.TB) *Influx { return StartInfluxWith(t, InfluxOptions{}) }
+
+// InfluxOptions tune InfluxDB for a test.
+type InfluxOptions struct {
+	// Data is added to the [data] section (cache and compaction settings
+	// for a storage measurement).
+	Data string
+	// ContinuousQueries turns the continuous-query service on.
+	ContinuousQueries bool
+}
+
+// StartInfluxWith is StartInflux with options.
+func StartInfluxWith(t testing.TB, opt InfluxOptions) *Influx {
 	t.Helper()
 	bin := LookBinary(t, "influxd")
 	dir := t.TempDir()
@@ -40,6 +54,7 @@ func StartInflux(t testing.TB) *Influx {
 	  cache-max-memory-size = "1g"
 	  max-series-per-database = 0
 	  max-values-per-tag = 0
+	%s
 	[http]
 	  bind-address = "127.0.0.1:%d"
 	  log-enabled = false
@@ -50,9 +65,10 @@ func StartInflux(t testing.TB) *Influx {
 	[logging]
 	  level = "warn"
 	[continuous_queries]
-	  enabled = false
-	`, rpcPort, dir, dir, dir, httpPort)))
+	  enabled = %t
+	`, rpcPort, dir, dir, dir, opt.Data, httpPort, opt.ContinuousQueries)))
 	in := &Influx{
+		Dir: dir,
 		URL: fmt.Sprintf("http://127.0.0.1:%d", httpPort),
 		DB:  "facmon",
 		p:   &process{t: t, name: bin, args: []string{"-config", conf}, dir: dir, log: newLog()},

@@ -343,7 +343,7 @@
   // that opens the list of the others under it. Acknowledging the row
   // acknowledges every occurrence waiting for it.
   const opened = new Set(); // groups the operator opened, by groupKey
-  function groupKey(a) { return a.rule + "\u0000" + a.device; }
+  function groupKey(a) { return (a.site || "") + "\u0000" + a.rule + "\u0000" + a.device; } // one site's device, also at the centre
   // grouped returns what the list shows, in list order: one head per
   // group (its newest occurrence; a._group lists all, newest first, when
   // there are several), followed by its other occurrences when opened.
