@@ -156,14 +156,15 @@ func (u *Uplink) clientOptions() (*paho.ClientOptions, error) {
 	return o, nil
 }
 
-// onConnect subscribes to the commands and publishes a heartbeat at once
-// (it runs again after every reconnect, on paho's goroutine).
+// onConnect subscribes to the commands (it runs again after every
+// reconnect, on paho's goroutine). It publishes nothing: paho resends its
+// stored messages after calling it, and a message published meanwhile
+// races with that resend (paho 1.5 marks it DUP while it is written).
 func (u *Uplink) onConnect(cl paho.Client) {
 	tok := cl.SubscribeMultiple(map[string]byte{AckCommandTopic(u.s.ID): QoS}, u.onMessage)
 	if !tok.WaitTimeout(30*time.Second) || tok.Error() != nil {
 		u.log.Error("centre command subscription failed", "topic", AckCommandTopic(u.s.ID), "err", tok.Error())
 	}
-	u.heartbeat(true)
 }
 
 // onMessage hands a command to the worker without blocking paho.
@@ -179,12 +180,15 @@ func (u *Uplink) onMessage(_ paho.Client, m paho.Message) {
 // Run connects, publishes heartbeats and applies commands until ctx ends;
 // then it publishes the site offline and disconnects.
 func (u *Uplink) Run(ctx context.Context) error {
-	u.cl.Connect() // retries in the background (SetConnectRetry)
+	connected := u.cl.Connect().Done() // retries in the background (SetConnectRetry)
 	every := time.Duration(u.s.Centre.Heartbeat)
 	tick := time.NewTicker(every)
 	defer tick.Stop()
 	for {
 		select {
+		case <-connected: // connected and the session resumed: the first heartbeat now
+			connected = nil
+			u.heartbeat(true)
 		case <-ctx.Done():
 			u.heartbeat(false)
 			u.cl.Disconnect(250)

@@ -1,7 +1,9 @@
 package testbed
 
 import (
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -9,8 +11,9 @@ import (
 	"testing"
 )
 
-// Alertmanager is a running Prometheus Alertmanager (one instance, no
-// cluster gossip) listening on loopback.
+// Alertmanager is a running Prometheus Alertmanager listening on
+// loopback: one on its own (StartAlertmanager) or a member of a cluster
+// (StartAlertmanagerCluster).
 type Alertmanager struct {
 	URL string // http://127.0.0.1:PORT
 	p   *process
@@ -28,6 +31,61 @@ type AlertmanagerOptions struct {
 // temp dir, waits for /-/ready, and stops it when t ends.
 func StartAlertmanager(t testing.TB, opt AlertmanagerOptions) *Alertmanager {
 	t.Helper()
+	return startAlertmanager(t, opt, []string{"--cluster.listen-address="})
+}
+
+// StartAlertmanagerCluster starts n Alertmanagers peered by their gossip
+// protocol (each --cluster.peer of every other, on loopback), as the
+// group centre runs them, and waits until each sees all n members.
+// peerTimeout is --cluster.peer-timeout: how long a member waits for the
+// one before it to notify before notifying itself.
+func StartAlertmanagerCluster(t testing.TB, n int, opt AlertmanagerOptions, peerTimeout string) []*Alertmanager {
+	t.Helper()
+	ports := make([]int, n)
+	for i := range ports {
+		ports[i] = FreePort(t)
+	}
+	ams := make([]*Alertmanager, n)
+	for i := range ams {
+		args := []string{fmt.Sprintf("--cluster.listen-address=127.0.0.1:%d", ports[i]),
+			"--cluster.peer-timeout=" + peerTimeout, "--cluster.gossip-interval=100ms", "--cluster.pushpull-interval=1s"}
+		for j, p := range ports {
+			if j != i {
+				args = append(args, fmt.Sprintf("--cluster.peer=127.0.0.1:%d", p))
+			}
+		}
+		ams[i] = startAlertmanager(t, opt, args)
+	}
+	for _, am := range ams {
+		waitFor(t, "alertmanager cluster", am.p.log, func() bool { return am.Peers() == n })
+	}
+	return ams
+}
+
+// Peers is how many cluster members the Alertmanager sees (itself
+// included), 0 if it does not answer.
+func (am *Alertmanager) Peers() int {
+	resp, err := http.Get(am.URL + "/api/v2/status")
+	if err != nil {
+		return 0
+	}
+	defer resp.Body.Close()
+	var st struct {
+		Cluster struct {
+			Peers []json.RawMessage `json:"peers"`
+		} `json:"cluster"`
+	}
+	if json.NewDecoder(resp.Body).Decode(&st) != nil {
+		return 0
+	}
+	return len(st.Cluster.Peers)
+}
+
+// Kill stops Alertmanager with SIGKILL.
+func (am *Alertmanager) Kill() { am.p.stop(syscall.SIGKILL) }
+
+func startAlertmanager(t testing.TB, opt AlertmanagerOptions, cluster []string) *Alertmanager {
+	t.Helper()
 	bin := alertmanagerBinary(t)
 	dir := t.TempDir()
 	conf := opt.ConfigFile
@@ -38,13 +96,12 @@ func StartAlertmanager(t testing.TB, opt AlertmanagerOptions) *Alertmanager {
 	port := FreePort(t)
 	am := &Alertmanager{
 		URL: fmt.Sprintf("http://127.0.0.1:%d", port),
-		p: &process{t: t, name: bin, dir: dir, log: newLog(), args: []string{
+		p: &process{t: t, name: bin, dir: dir, log: newLog(), args: append([]string{
 			"--config.file=" + conf,
 			"--storage.path=" + filepath.Join(dir, "data"),
 			fmt.Sprintf("--web.listen-address=127.0.0.1:%d", port),
-			"--cluster.listen-address=",
 			"--log.level=warn",
-		}},
+		}, cluster...)},
 	}
 	am.Start(t)
 	t.Cleanup(func() { am.p.stop(syscall.SIGTERM) })
