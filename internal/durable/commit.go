@@ -89,6 +89,11 @@ const (
 	// minGap is the least time the syncer waits for a next arrival; below
 	// it a timer costs more than it saves.
 	minGap = 100 * time.Microsecond
+	// gapFactor: the group is flushed when no append came for this many
+	// average gaps. Larger means fewer wake-ups of the syncer in a steady
+	// stream (about one per gapFactor-1 appends), smaller a quicker flush
+	// when the broker's in-flight window is full.
+	gapFactor = 4
 	// sparse: appends further apart than this on average are not gathered.
 	sparse = MaxGather / 4
 )
@@ -195,7 +200,7 @@ func (s *Syncer) wait(now time.Time) time.Duration {
 	if s.waiting || s.gap >= sparse {
 		return 0
 	}
-	more := s.last.Add(max(2*s.gap, minGap)).Sub(now)
+	more := s.last.Add(max(gapFactor*s.gap, minGap)).Sub(now)
 	return min(more, s.first.Add(MaxGather).Sub(now))
 }
 
