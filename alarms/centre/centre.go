@@ -37,6 +37,9 @@ type Options struct {
 	Config *Config
 	// DataDir holds the centre's journal.
 	DataDir string
+	// JournalRecords is the journal's record cap (journal.DefaultMaxRecords
+	// if 0); snapshots every minute keep what older records said.
+	JournalRecords int
 	// Clock dates the centre's own alarms and times heartbeats (time.Now).
 	Clock func() time.Time
 	// Tick is how often offline sites and stuck gaps are checked (1 s).
@@ -68,6 +71,12 @@ type Centre struct {
 	stop  chan struct{}         // closed when Run ends: the MQTT handler stops waiting
 	sites map[string]*siteState // owned by Run
 	batch []alarms.Transition   // applied, to be journaled and shown (Run)
+
+	// mark is what a snapshot of the journal covers, set by Run after
+	// each journal write: each site's position and site-offline alarm as
+	// of journal seq mark.seq.
+	markMu sync.Mutex
+	mark   snapshotState
 }
 
 // New builds a Centre and restores its board and each site's position
@@ -102,8 +111,8 @@ func New(o Options) (*Centre, error) {
 	c.hub = sse.New(sse.Options{Registerer: o.Registerer, Logger: c.log.With("part", "sse")})
 	c.board = board.New(board.Options{Acker: board.AckerFunc(c.Ack), Source: c, User: o.User,
 		Registerer: o.Registerer, Logger: c.log.With("part", "board")})
-	c.j, err = journal.Open(journal.Options{Dir: filepath.Join(o.DataDir, "journal"), Registerer: o.Registerer,
-		Logger: c.log.With("part", "journal")})
+	c.j, err = journal.Open(journal.Options{Dir: filepath.Join(o.DataDir, "journal"), MaxRecords: o.JournalRecords, Registerer: o.Registerer,
+		Backups: journal.Backups{Interval: time.Minute, State: c.snapshot}, Logger: c.log.With("part", "journal")})
 	if err != nil {
 		return nil, fmt.Errorf("centre journal: %w", err)
 	}

@@ -66,7 +66,9 @@ type harness struct {
 	wg    sync.WaitGroup
 }
 
-func newHarness(t *testing.T, dir string) *harness {
+func newHarness(t *testing.T, dir string) *harness { return newHarnessCap(t, dir, 0) }
+
+func newHarnessCap(t *testing.T, dir string, records int) *harness {
 	t.Helper()
 	edge := &edgeHistory{token: strings.Repeat("t", 32)}
 	srv := httptest.NewServer(edge)
@@ -75,7 +77,7 @@ func newHarness(t *testing.T, dir string) *harness {
 		GapTimeout: site.Duration(time.Minute), Location: time.UTC,
 		Sites: []Site{{ID: "s1", Name: "东区", URL: srv.URL, Token: site.Secret(edge.token), Key: site.Secret(strings.Repeat("k", 32))}}}
 	clock := testsupport.NewClock(t0)
-	c, err := New(Options{Config: cfg, DataDir: dir, Clock: clock.Now, HTTP: srv.Client()})
+	c, err := New(Options{Config: cfg, DataDir: dir, JournalRecords: records, Clock: clock.Now, HTTP: srv.Client()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -282,5 +284,52 @@ sites:
 	c, err := ParseConfig("centre.yaml", []byte("broker: {url: tcp://b:1883}\nsites:\n  - {id: s1, url: 'https://s1', token_file: t, key_file: k}\n"), read)
 	if err != nil || c.Listen != DefaultListen || c.offlineAfter(&c.Sites[0]) != 30*time.Second {
 		t.Fatalf("defaults: %v %+v", err, c)
+	}
+}
+
+// TestRestartPastTheJournalCap: the journal keeps its newest records
+// only; a snapshot keeps the site's position and the board, so a restart
+// after the records of a raise were dropped neither fetches the site's
+// history again nor loses the alarm.
+func TestRestartPastTheJournalCap(t *testing.T) {
+	dir := t.TempDir()
+	h := newHarnessCap(t, dir, 1000)
+	ctx := context.Background()
+	first := tr(1, "pz-9", alarms.Raise)
+	first.ID = "intrusion/pz-9/0"
+	h.send(t, event{site: "s1", tr: &first})
+	state, seq, err := h.c.snapshot(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.c.j.Snapshot(ctx, state, seq); err != nil {
+		t.Fatal(err)
+	}
+	for i := 2; i <= 2600; i++ {
+		x := tr(uint64(i), "pz-1", alarms.Raise)
+		x.ID = fmt.Sprintf("intrusion/pz-1/%d", i)
+		h.c.handle(ctx, &h.wg, event{site: "s1", tr: &x}) // in order: no fetch to wait for
+		if i%100 == 0 {
+			h.c.flush(ctx)
+		}
+	}
+	h.c.flush(ctx)
+	if h.c.j.First() <= 1 {
+		t.Fatalf("the cap dropped nothing (first record %d)", h.c.j.First())
+	}
+	h.c.j.Close()
+	h2 := newHarnessCap(t, dir, 1000)
+	if got := h2.c.sites["s1"].covered; got != 2600 {
+		t.Fatalf("position after restart %d, want 2600", got)
+	}
+	found := false
+	for _, a := range h2.c.board.Alarms(board.ListFilter{}) {
+		found = found || a.ID == "s1:"+first.ID
+	}
+	if !found {
+		t.Fatal("the alarm whose records the cap dropped is not on the board after restart")
+	}
+	if h2.edge.calls != 0 {
+		t.Fatalf("fetched %d times after the restart", h2.edge.calls)
 	}
 }

@@ -220,6 +220,7 @@ func (c *Centre) flush(ctx context.Context) {
 	if err := c.j.Transitions(ctx, ts); err != nil {
 		c.log.Error("centre journal: transitions not recorded", "count", len(ts), "err", err)
 	}
+	c.setMark()
 	c.output(ctx, ts)
 }
 

@@ -97,6 +97,7 @@ func (c *Centre) own(ctx context.Context, t alarms.Transition) error {
 		c.log.Error("centre journal: own alarm not recorded", "id", t.ID, "err", err)
 		return err
 	}
+	c.setMark()
 	c.output(ctx, []alarms.Transition{t})
 	return nil
 }

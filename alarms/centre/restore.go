@@ -10,12 +10,63 @@ import (
 	"facmon/alarms/journal"
 )
 
-// restore replays the centre's journal: the board, each site's position
-// (the highest site seq applied) and the site-offline alarms still raised.
+// snapshotState is the centre's state in a journal snapshot: the board,
+// each site's position and its site-offline alarm, as of journal seq Seq.
+// The journal keeps its newest records only (a count cap); the snapshots
+// keep a restart from fetching again what the dropped records held.
+type snapshotState struct {
+	Seq       uint64              `json:"seq"`
+	Alarms    []alarms.Transition `json:"alarms"`
+	Positions map[string]uint64   `json:"positions"`
+	Offline   map[string]string   `json:"offline,omitempty"`
+}
+
+// setMark records, after a journal write, what a snapshot would cover.
+func (c *Centre) setMark() {
+	m := snapshotState{Seq: c.j.Last(), Positions: map[string]uint64{}, Offline: map[string]string{}}
+	for id, s := range c.sites {
+		m.Positions[id] = s.covered
+		if s.offline != "" {
+			m.Offline[id] = s.offline
+		}
+	}
+	c.markMu.Lock()
+	c.mark = m
+	c.markMu.Unlock()
+}
+
+// snapshot is the journal's Backups.State: the mark with the board. The
+// board may be a little ahead of the mark (Run goes on meanwhile); the
+// records after the mark, replayed on restore, bring it to the same
+// transitions again, which the board takes as they come.
+func (c *Centre) snapshot(context.Context) ([]byte, uint64, error) {
+	c.markMu.Lock()
+	m := c.mark
+	c.markMu.Unlock()
+	for _, a := range c.board.Alarms(board.ListFilter{}) {
+		m.Alarms = append(m.Alarms, a.Transition)
+	}
+	b, err := json.Marshal(m)
+	return b, m.Seq, err
+}
+
+// restore brings back the board, each site's position (the highest site
+// seq applied) and the site-offline alarms still raised: from the newest
+// snapshot, then the journal's records after it.
 func (c *Centre) restore() error {
-	recs, err := c.j.Since(0)
+	state, since, recs, err := c.j.Restore()
 	if err != nil {
 		return fmt.Errorf("centre journal restore: %w", err)
+	}
+	if state != nil {
+		var m snapshotState
+		if err := json.Unmarshal(state, &m); err != nil {
+			return fmt.Errorf("centre journal restore: snapshot at seq %d: %w", since, err)
+		}
+		_ = c.board.Transitions(context.Background(), m.Alarms)
+		for id, s := range c.sites {
+			s.covered, s.offline = m.Positions[id], m.Offline[id]
+		}
 	}
 	var ts []alarms.Transition
 	for i := range recs {
@@ -37,7 +88,8 @@ func (c *Centre) restore() error {
 		}
 	}
 	_ = c.board.Transitions(context.Background(), ts)
-	c.log.Info("centre journal restored", "records", len(recs), "transitions", len(ts))
+	c.setMark()
+	c.log.Info("centre journal restored", "snapshot_seq", since, "records", len(recs), "transitions", len(ts))
 	return nil
 }
 
