@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -249,11 +250,28 @@ func TestCentreMustShow(t *testing.T) {
 	}
 	central := testbed.StartMosquitto(t, testbed.MosquittoOptions{})
 	var edges []*edgeProc
-	for i := range 3 {
+	sites := 3 // FACMON_CENTRE_SITES=20 for the full size, on a machine of its own
+	if n, err := strconv.Atoi(os.Getenv("FACMON_CENTRE_SITES")); err == nil && n > 0 {
+		sites = n
+	}
+	for i := range sites {
 		edges = append(edges, startEdgeSite(t, fmt.Sprintf("s%d", i), central))
 	}
 	conf := writeCentreConfig(t, central, edges)
 	a, b := startCentre(t, "centre-a", conf), startCentre(t, "centre-b", conf)
+	t.Cleanup(func() {
+		if t.Failed() {
+			for _, c := range []*centreProc{a, b} {
+				var ws []string
+				for _, l := range strings.Split(c.log.String(), "\n") {
+					if strings.Contains(l, "level=WARN") || strings.Contains(l, "level=ERROR") {
+						ws = append(ws, l)
+					}
+				}
+				t.Logf("%s log (warnings, last 30):\n%s", c.addr, strings.Join(ws[max(0, len(ws)-30):], "\n"))
+			}
+		}
+	})
 	allComplete := func(what string, cs ...*centreProc) {
 		t.Helper()
 		why := ""
@@ -274,9 +292,10 @@ func TestCentreMustShow(t *testing.T) {
 	start := time.Now()
 	load(edges, 20, 50*time.Millisecond)
 	allComplete("every transition at both centres, once, in order", a, b)
-	t.Logf("phase 1: %d sites × 80 transitions at both centres within %s", len(edges), time.Since(start).Round(time.Millisecond))
+	t.Logf("phase 1: %d sites × 80 transitions at both centres within %s of the first", len(edges), time.Since(start).Round(time.Millisecond))
 
 	// central broker down under load; site s0's bridge queue deleted
+	outage := time.Now()
 	central.Stop()
 	done := make(chan struct{})
 	go func() { load(edges, 20, 50*time.Millisecond); close(done) }()
@@ -284,6 +303,7 @@ func TestCentreMustShow(t *testing.T) {
 	edges[0].broker.DropQueues(t)
 	<-done
 	central.Start(t)
+	t.Logf("central broker down for %s under load", time.Since(outage).Round(time.Millisecond))
 	allComplete("after the central broker's outage and the dropped bridge queue", a, b)
 	t.Logf("centre-b: %s", grepLines(httpGet(b.url("/metrics")), "facmon_centre_gap_fetches_total", "facmon_centre_gap_filled", "facmon_centre_transitions_total"))
 
