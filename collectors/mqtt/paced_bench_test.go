@@ -194,7 +194,9 @@ func (r pacedResult) String() string {
 // 500,2000,10000), device counts FACMON_PACED_DEVICE_COUNTS (default
 // 200,5000), broker limits FACMON_PACED_BROKERS (default
 // stock,recommended), subscribers FACMON_PACED_MODES (default
-// facmon,telegraf; facmon-before is the commit policy before issue 18).
+// facmon,telegraf; telegraf-default is Telegraf with the default
+// max_undelivered_messages, facmon-before the commit policy before
+// issue 18).
 // CPU is counted from the first publish to the last point in InfluxDB;
 // "lost" is published minus counted in InfluxDB; publish → InfluxDB is
 // when the count first covered a message (polled every 100 ms, so ±100
