@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"facmon/alarms/auth"
+	"facmon/internal/site"
 )
 
 // cmdUserAdd is `facmon user add NAME --role operator|engineer|admin`: it
@@ -159,14 +160,25 @@ func cmdTokenCreate(args []string, stdout, stderr io.Writer) int {
 func cmdTokenList(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("token list", flag.ContinueOnError)
 	dataDir := dataDirFlag(fs)
+	config := fs.String("config", "", "site file: print times in the site's time zone (default: this machine's zone, named)")
 	if code, ok := parseFlags(fs, args, stderr); !ok {
 		return code
+	}
+	loc := time.Local
+	if *config != "" {
+		s, err := site.Load(*config)
+		if err != nil {
+			fmt.Fprintln(stderr, "facmon token list:", err)
+			return 1
+		}
+		loc = s.Location
 	}
 	st, err := auth.Open(usersFile(*dataDir))
 	if err != nil {
 		fmt.Fprintln(stderr, "facmon token list:", err)
 		return 1
 	}
+	const layout = "2006-01-02 15:04:05 MST"
 	now := time.Now()
 	fmt.Fprintln(stdout, "ID\tUSER\tROLE\tCREATED\tEXPIRES\tNOTE")
 	for _, t := range st.Tokens() {
@@ -176,12 +188,12 @@ func cmdTokenList(args []string, stdout, stderr io.Writer) int {
 		}
 		exp := "never"
 		if t.Expires != nil {
-			exp = t.Expires.Local().Format(time.DateTime)
+			exp = t.Expires.In(loc).Format(layout)
 			if t.Expired(now) {
 				exp += " (expired)"
 			}
 		}
-		fmt.Fprintf(stdout, "%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.User, role, t.Created.Local().Format(time.DateTime), exp, t.Note)
+		fmt.Fprintf(stdout, "%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.User, role, t.Created.In(loc).Format(layout), exp, t.Note)
 	}
 	return 0
 }

@@ -87,3 +87,35 @@ func TestTokenCreate(t *testing.T) {
 		t.Fatalf("token for an unknown user: exit %d", code)
 	}
 }
+
+// TestTokenListInSiteZone: with --config the created and expiry times are
+// the site's wall clock, named by its zone, whatever this machine's zone.
+func TestTokenListInSiteZone(t *testing.T) {
+	data := t.TempDir()
+	var out, errb bytes.Buffer
+	if code := userAdd([]string{"bot", "--role", "operator", "--data-dir", data}, stdinWith(t, "long-enough\n"), &out, &errb); code != 0 {
+		t.Fatal(errb.String())
+	}
+	if code := cmdTokenCreate([]string{"--user", "bot", "--expires", "2d", "--data-dir", data}, &out, &errb); code != 0 {
+		t.Fatal(errb.String())
+	}
+	siteFile := filepath.Join(t.TempDir(), "site.yaml")
+	if err := os.WriteFile(siteFile, []byte("site: s1\nname: 小区\ntimezone: Asia/Shanghai\nareas: [{id: a, name: 甲}]\ndevices: []\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if code := cmdTokenList([]string{"--config", siteFile, "--data-dir", data}, &out, &errb); code != 0 {
+		t.Fatal(errb.String())
+	}
+	st, _ := auth.Open(usersFile(data))
+	tok := st.Tokens()[0]
+	sh, _ := time.LoadLocation("Asia/Shanghai")
+	for _, want := range []string{tok.Created.In(sh).Format("2006-01-02 15:04:05 CST"), tok.Expires.In(sh).Format("2006-01-02 15:04:05 CST")} {
+		if !strings.Contains(out.String(), want) {
+			t.Fatalf("token list lacks %q in the site's zone:\n%s", want, out.String())
+		}
+	}
+	if code := cmdTokenList([]string{"--config", filepath.Join(t.TempDir(), "missing.yaml"), "--data-dir", data}, &out, &errb); code != 1 {
+		t.Fatalf("missing site file: exit %d", code)
+	}
+}
