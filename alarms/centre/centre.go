@@ -49,10 +49,23 @@ type Options struct {
 	// HTTP fetches the sites' histories (a client trusting each site's CA
 	// is built if nil).
 	HTTP *http.Client
+	// Notifier takes the centre's own transitions (site-offline raised,
+	// cleared, acknowledged) once they are journaled: alarms/notify's
+	// Service, built from centre.yaml's notify section. nil: the console
+	// only.
+	Notifier Notifier
 	// User names a request's authenticated user (the console's guard).
 	User       func(*http.Request) string
 	Registerer prometheus.Registerer
 	Logger     *slog.Logger
+}
+
+// Notifier sends the centre's own alarms on (alarms/notify.Service).
+type Notifier interface {
+	alarms.Output
+	// Resume takes the alarms active at start as already notified, so
+	// that their clear sends the resolve.
+	Resume(active []alarms.Transition)
 }
 
 // Centre is the group monitoring centre.
@@ -124,6 +137,9 @@ func New(o Options) (*Centre, error) {
 	if err := c.restore(); err != nil {
 		c.j.Close()
 		return nil, err
+	}
+	if o.Notifier != nil {
+		o.Notifier.Resume(c.ownActive())
 	}
 	c.cl = o.Factory(c.clientOptions())
 	return c, nil

@@ -35,9 +35,26 @@ type Config struct {
 	GapTimeout site.Duration `yaml:"gap_timeout"`
 	// Sites are the communities the centre watches.
 	Sites []Site `yaml:"sites"`
+	// NotifySection is the `notify:` section as written: where the
+	// centre's own alarms (site-offline) go, in the shape of a site
+	// file's notify section (docs/site-file.md) — typically one
+	// alertmanager receiver whose urls list every member of the cluster.
+	NotifySection rawNode `yaml:"notify"`
 
 	// Location is Timezone loaded.
 	Location *time.Location `yaml:"-"`
+	// Notify is the notify section checked by the site file's own
+	// checker (site.ParseNotify); nil when centre.yaml has none.
+	Notify *site.Notify `yaml:"-"`
+}
+
+// rawNode keeps a section's YAML for a checker of its own.
+type rawNode struct{ node *yaml.Node }
+
+// UnmarshalYAML keeps n.
+func (r *rawNode) UnmarshalYAML(n *yaml.Node) error {
+	r.node = n
+	return nil
 }
 
 // Pos is where a value was written.
@@ -115,6 +132,9 @@ func ParseConfig(file string, data []byte, readFile func(string) ([]byte, error)
 		d = yamlpos.NewDecoder(file, errs, doc.Content[0])
 		d.Label = siteLabel
 		d.Decode(doc.Content[0], c)
+	}
+	if n := c.NotifySection.node; n != nil {
+		c.Notify = site.ParseNotify(file, n, errs, readFile)
 	}
 	if err := errs.Err(); err != nil {
 		return nil, err

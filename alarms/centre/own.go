@@ -99,7 +99,26 @@ func (c *Centre) own(ctx context.Context, t alarms.Transition) error {
 	}
 	c.setMark()
 	c.output(ctx, []alarms.Transition{t})
+	if c.o.Notifier != nil {
+		if err := c.o.Notifier.Transitions(ctx, []alarms.Transition{t}); err != nil {
+			c.log.Error("centre notify: own alarm not queued for sending", "id", t.ID, "change", t.Change, "err", err)
+		}
+	}
 	return nil
+}
+
+// ownActive returns the centre's own alarms raised and not cleared (the
+// site-offline alarms restored from the journal).
+func (c *Centre) ownActive() []alarms.Transition {
+	var out []alarms.Transition
+	for _, id := range c.siteIDs() {
+		if s := c.sites[id]; s.offline != "" {
+			if t := c.current(s.offline); t.ID != "" && t.To.Active() {
+				out = append(out, t)
+			}
+		}
+	}
+	return out
 }
 
 // record journals a system record.

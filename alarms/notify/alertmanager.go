@@ -72,7 +72,9 @@ func joinSendErrors(name string, errs []error) error {
 	return &SendError{Receiver: name, URL: "every alertmanager", Retryable: retry, Err: errors.Join(errs...)}
 }
 
-// alerts turns m into v2 alerts.
+// alerts turns m into v2 alerts. The labels are the ids routes match on,
+// and the community's name (site_name): a group centre's Alertmanager
+// receives many sites' alerts, and its duty people read the name.
 func (a *Alertmanager) alerts(m *Message) []postableAlert {
 	now := time.Now
 	if a.Now != nil {
@@ -83,7 +85,7 @@ func (a *Alertmanager) alerts(m *Message) []postableAlert {
 	for _, al := range m.Alerts {
 		p := postableAlert{
 			Labels: map[string]string{
-				"alertname": al.Rule, "site": al.Site, "area": al.Area, "device": al.Device,
+				"alertname": al.Rule, "site": al.Site, "site_name": al.SiteName, "area": al.Area, "device": al.Device,
 				"severity": al.Severity, "kind": al.Kind,
 			},
 			Annotations:  annotations(m, al),

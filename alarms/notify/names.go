@@ -17,6 +17,16 @@ type Names struct {
 	Location *time.Location
 	areas    map[string]string
 	devices  map[string]deviceNames
+	// sites names the communities of a group centre's alerts by site id.
+	sites map[string]string
+}
+
+// SiteNames are the names of a group centre's messages (facmon centre,
+// docs/centre.md): each alert names its own community, sites mapping site
+// id to name as centre.yaml writes them; centre, the centre's own name,
+// names an alert of no listed site. Times are in loc.
+func SiteNames(centre string, loc *time.Location, sites map[string]string) *Names {
+	return &Names{Site: centre, Location: loc, sites: sites}
 }
 
 // deviceNames is what a message says about one device.
@@ -82,6 +92,9 @@ func (n *Names) describe(a *Alert) {
 		return
 	}
 	a.SiteName = n.Site
+	if name, ok := n.sites[a.Site]; ok {
+		a.SiteName = name
+	}
 	a.AreaName = n.areas[a.Area]
 	var names []string
 	for _, id := range strings.Split(a.Device, "+") {

@@ -28,6 +28,8 @@ type SetupOptions struct {
 	Registerer prometheus.Registerer
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// Names are what messages name ids with; nil: NamesOf(Site).
+	Names *Names
 }
 
 // Setup is a ready notifier: Service is the alarms.Output to add to the
@@ -65,7 +67,11 @@ func NewSetup(o SetupOptions) (*Setup, error) {
 		st.AckHandler = acklink.NewHandler(acklink.HandlerOptions{Key: links.Key, Store: st.store, Acker: ackerOrNone(o.Acker),
 			Now: o.Now, Logger: o.Logger, Registerer: o.Registerer})
 	}
-	st.Service, err = New(Options{Notify: n, SiteID: o.Site.ID, Location: o.Site.Location, Names: NamesOf(o.Site), Receivers: built.Receivers,
+	names := o.Names
+	if names == nil {
+		names = NamesOf(o.Site)
+	}
+	st.Service, err = New(Options{Notify: n, SiteID: o.Site.ID, Location: o.Site.Location, Names: names, Receivers: built.Receivers,
 		Resend: built.Resend, OutboxDir: dir, Links: links, Now: o.Now, Logger: o.Logger, Registerer: o.Registerer})
 	if err != nil {
 		st.Close()

@@ -81,7 +81,21 @@ func runCentre(ctx context.Context, cfg *centre.Config, dataDir string, log *slo
 		SessionFile: filepath.Join(dataDir, "sessions.json"), Registerer: reg, Logger: log.With("part", "auth")})
 	srv.Guard(guard.Wrap)
 	guard.Mount(srv.Handle)
-	c, err := centre.New(centre.Options{Config: cfg, DataDir: dataDir, User: auth.UserOf, Registerer: reg, Logger: log})
+	var c *centre.Centre
+	ns, err := centre.NewNotify(cfg, centre.NotifyOptions{DataDir: dataDir, Registerer: reg, Logger: log.With("part", "notify"),
+		Acker: acklinkAcker(func(ctx context.Context, id, user string, at time.Time) error { return c.Ack(ctx, id, user, at) })})
+	if err != nil {
+		return err
+	}
+	var notifier centre.Notifier
+	if ns != nil {
+		defer ns.Close()
+		notifier = ns.Service
+		if ns.AckHandler != nil {
+			srv.Handle("/ack/", ns.AckHandler)
+		}
+	}
+	c, err = centre.New(centre.Options{Config: cfg, DataDir: dataDir, Notifier: notifier, User: auth.UserOf, Registerer: reg, Logger: log})
 	if err != nil {
 		return err
 	}
@@ -96,15 +110,30 @@ func runCentre(ctx context.Context, cfg *centre.Config, dataDir string, log *slo
 			errc <- err
 		}
 	})
+	// The notifier outlives the centre's loop: the loop's last own
+	// transitions still reach the outbox.
+	notifyCtx, stopNotify := context.WithCancel(context.Background())
+	if ns != nil {
+		wg.Go(func() { _ = ns.Service.Run(notifyCtx) })
+	}
 	runErr := c.Run(ctx)
 	select {
 	case err := <-errc:
 		runErr = err
 	case <-time.After(10 * time.Millisecond):
 	}
+	stopNotify()
 	stopHTTP()
 	wg.Wait()
 	return runErr
+}
+
+// acklinkAcker adapts a function to acklink.Acker.
+type acklinkAcker func(ctx context.Context, id, user string, at time.Time) error
+
+// Ack calls f.
+func (f acklinkAcker) Ack(ctx context.Context, id, user string, at time.Time) error {
+	return f(ctx, id, user, at)
 }
 
 // groupMap is the console's map at the centre: each site a tile (an area
