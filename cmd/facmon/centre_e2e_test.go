@@ -36,8 +36,9 @@ const centreRules = `rules:
 `
 
 // edgeSiteFile is a small generated site: four perimeter zones fed over
-// the site's own broker, linked to the centre.
-func edgeSiteFile(id, broker string) string {
+// the site's own broker, linked to the centre; extra is appended (more
+// top-level sections).
+func edgeSiteFile(id, broker string, extra ...string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, `site: %s
 name: 小区%s
@@ -58,7 +59,7 @@ devices:
 	for d := 1; d <= 4; d++ {
 		fmt.Fprintf(&b, "  - {id: pz-%d, name: 防区%d, kind: perimeter_zone, area: wall, mqtt: {}, signals: [{name: alarm, type: state}]}\n", d, d)
 	}
-	return b.String()
+	return b.String() + strings.Join(extra, "")
 }
 
 // edgeProc is one site: its Mosquitto bridged to the centre's, its facmon.
@@ -72,11 +73,11 @@ type edgeProc struct {
 	key    string
 }
 
-func startEdgeSite(t *testing.T, id string, central *testbed.Mosquitto) *edgeProc {
+func startEdgeSite(t *testing.T, id string, central *testbed.Mosquitto, extra ...string) *edgeProc {
 	t.Helper()
 	e := &edgeProc{id: id, dir: t.TempDir(), key: strings.Repeat(id[len(id)-1:], 40)}
 	e.broker = testbed.StartMosquitto(t, testbed.MosquittoOptions{Extra: testbed.BridgeStanza(t, id, central)})
-	for name, body := range map[string]string{"site.yaml": edgeSiteFile(id, e.broker.URL), "rules.yaml": centreRules, "centre.key": e.key} {
+	for name, body := range map[string]string{"site.yaml": edgeSiteFile(id, e.broker.URL, extra...), "rules.yaml": centreRules, "centre.key": e.key} {
 		if err := os.WriteFile(filepath.Join(e.dir, name), []byte(body), 0o600); err != nil {
 			t.Fatal(err)
 		}
@@ -200,7 +201,9 @@ func (c *centreProc) complete(site string, want []alarms.Transition) (bool, stri
 	return true, ""
 }
 
-func writeCentreConfig(t *testing.T, central *testbed.Mosquitto, edges []*edgeProc) string {
+// writeCentreConfig writes centre.yaml for the edges; extra is appended
+// (more top-level sections).
+func writeCentreConfig(t *testing.T, central *testbed.Mosquitto, edges []*edgeProc, extra ...string) string {
 	t.Helper()
 	dir := t.TempDir()
 	var b strings.Builder
@@ -213,6 +216,7 @@ func writeCentreConfig(t *testing.T, central *testbed.Mosquitto, edges []*edgePr
 		}
 		fmt.Fprintf(&b, "  - {id: %s, name: 小区%s, url: %q, token_file: %s.token, key_file: %s.key}\n", e.id, e.id, "http://"+e.facmon.addr, e.id, e.id)
 	}
+	b.WriteString(strings.Join(extra, ""))
 	p := filepath.Join(dir, "centre.yaml")
 	if err := os.WriteFile(p, []byte(b.String()), 0o600); err != nil {
 		t.Fatal(err)
