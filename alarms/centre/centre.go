@@ -7,7 +7,11 @@
 // fetches what the transport lost from the site's history by journal
 // sequence number, raises site-offline when a site's heartbeat falls
 // silent, and sends acknowledgements back to the site as signed commands
-// — the site stays the one source of truth for its alarms.
+// — the site stays the one source of truth for its alarms. It keeps each
+// site's device status from the sites' retained status topics, and
+// writes the group's view (each site's heartbeat, active alarms by
+// severity and devices down: measurement site_status) to the central
+// InfluxDB through the spooled writer.
 //
 // One goroutine (Run) owns the per-site state; MQTT messages, fetch
 // results and clock ticks reach it through a channel.
@@ -54,6 +58,11 @@ type Options struct {
 	// Service, built from centre.yaml's notify section. nil: the console
 	// only.
 	Notifier Notifier
+	// Store, if set, takes the group's view: each site's status as the
+	// measurement site_status (StatusMeasurement), written on change and
+	// every StatusEvery (DefaultStatusEvery) — the spooled InfluxDB writer.
+	Store       LineSink
+	StatusEvery time.Duration
 	// User names a request's authenticated user (the console's guard).
 	User       func(*http.Request) string
 	Registerer prometheus.Registerer
@@ -79,11 +88,17 @@ type Centre struct {
 	j     *journal.Journal
 	board *board.Board
 	hub   *sse.Hub
+	// devices is every site's device status (Run writes, HTTP reads).
+	devices *deviceTable
 
 	in    chan event
 	stop  chan struct{}         // closed when Run ends: the MQTT handler stops waiting
 	sites map[string]*siteState // owned by Run
 	batch []alarms.Transition   // applied, to be journaled and shown (Run)
+	// written is each site's view as last written to Store, at viewsAt
+	// for all of them (Run).
+	written map[string]siteView
+	viewsAt time.Time
 
 	// mark is what a snapshot of the journal covers, set by Run after
 	// each journal write: each site's position and site-offline alarm as
@@ -107,6 +122,9 @@ func New(o Options) (*Centre, error) {
 	if o.Factory == nil {
 		o.Factory = mqtt.PahoFactory
 	}
+	if o.StatusEvery <= 0 {
+		o.StatusEvery = DefaultStatusEvery
+	}
 	if o.Registerer == nil {
 		o.Registerer = prometheus.NewRegistry()
 	}
@@ -114,7 +132,7 @@ func New(o Options) (*Centre, error) {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	c := &Centre{o: o, cfg: o.Config, log: o.Logger, m: newMetrics(o.Registerer), in: make(chan event, 4096),
-		stop: make(chan struct{}), sites: map[string]*siteState{}}
+		stop: make(chan struct{}), sites: map[string]*siteState{}, devices: newDeviceTable()}
 	var err error
 	if c.http = o.HTTP; c.http == nil {
 		if c.http, err = fetchClient(o.Config); err != nil {
@@ -165,7 +183,10 @@ func (c *Centre) Run(ctx context.Context) error {
 			c.handle(ctx, &wg, ev)
 			c.drainIn(ctx, &wg)
 		case <-tick.C:
-			c.check(ctx, &wg, c.o.Clock())
+			now := c.o.Clock()
+			c.check(ctx, &wg, now)
+			c.flush(ctx)
+			c.writeViews(ctx, now)
 		}
 		c.flush(ctx)
 	}
@@ -193,6 +214,8 @@ func (c *Centre) Mount(handle func(pattern string, h http.Handler)) {
 	c.board.Mount(handle)
 	handle("GET /api/v1/events", c.hub)
 	handle("GET /api/v1/centre/sites", http.HandlerFunc(c.serveSites))
+	handle("GET /api/v1/centre/sites/{site}", http.HandlerFunc(c.serveSite))
+	handle("GET /api/v1/devices", http.HandlerFunc(c.serveDevices))
 }
 
 // Board returns the cross-site board (tests, tools).

@@ -2,6 +2,7 @@ package centre
 
 import (
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -33,6 +34,9 @@ type Config struct {
 	// answering) before the transitions after it are shown anyway and the
 	// gap is journaled (DefaultGapTimeout).
 	GapTimeout site.Duration `yaml:"gap_timeout"`
+	// Influx is the central InfluxDB the centre writes the group's view
+	// to (measurement site_status); nothing is written without it.
+	Influx *Influx `yaml:"influx"`
 	// Sites are the communities the centre watches.
 	Sites []Site `yaml:"sites"`
 	// NotifySection is the `notify:` section as written: where the
@@ -70,6 +74,28 @@ type Broker struct {
 	TLS          *site.TLS `yaml:"tls,omitempty"`
 
 	Password site.Secret `yaml:"-"`
+}
+
+// Influx is where the centre writes each site's status: through a spool
+// of its own (collectors/spool, collectors/influx), so that an InfluxDB
+// outage loses nothing.
+type Influx struct {
+	Pos `yaml:"-"`
+	// URL of InfluxDB (http:// or https://).
+	URL    string `yaml:"url"`
+	Org    string `yaml:"org"`    // 2.x organisation; empty for 1.8
+	Bucket string `yaml:"bucket"` // 2.x bucket, or "db/rp" for 1.8
+	// TokenFile holds the 2.x token, or "user:pass" for 1.8 (none: no
+	// authentication).
+	TokenFile string `yaml:"token_file"`
+	// Interval is how often every site's status is written even when
+	// nothing changed (DefaultStatusEvery); a change is written within a
+	// second.
+	Interval site.Duration `yaml:"interval"`
+	// Spool is the spool's directory (DATA_DIR/spool if empty) and cap.
+	Spool site.Spool `yaml:"spool"`
+
+	Token site.Secret `yaml:"-"`
 }
 
 // Site is one community as the centre knows it.
@@ -196,6 +222,9 @@ func (k *configChecker) check() {
 		k.errs.Add(k.at(c, "broker", c.Pos), "broker.url missing (the central broker, tcp://host:1883 or ssl://host:8883)")
 	}
 	c.Broker.Password = k.secret(&c.Broker, "password_file", c.Broker.PasswordFile, c.Broker.Pos, "broker", 0)
+	if c.Influx != nil {
+		k.checkInflux(c.Influx)
+	}
 	if len(c.Sites) == 0 {
 		k.errs.Add(k.at(c, "sites", c.Pos), "sites: no site listed")
 	}
@@ -231,6 +260,44 @@ func (k *configChecker) checkSite(s *Site, seen map[string]bool) {
 	if s.CAFile != "" {
 		s.CAFile = k.path(s.CAFile)
 	}
+}
+
+// checkInflux checks the influx section and fills its defaults.
+func (k *configChecker) checkInflux(in *Influx) {
+	const ctx = "influx"
+	u, err := url.Parse(in.URL)
+	switch {
+	case in.URL == "":
+		k.errs.Add(k.at(in, "url", in.Pos), "%s: url missing (the central InfluxDB, http://host:8086)", ctx)
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+		k.errs.Add(k.at(in, "url", in.Pos), "%s: url %s: want http://host:port or https://host:port", ctx, yamlpos.Quote(in.URL))
+	}
+	if in.Bucket == "" {
+		k.errs.Add(k.at(in, "bucket", in.Pos), "%s: bucket missing (2.x: a bucket name; 1.8: db/rp)", ctx)
+	}
+	switch {
+	case in.Interval == 0:
+		in.Interval = site.Duration(DefaultStatusEvery)
+	case in.Interval < site.Duration(time.Second):
+		k.errs.Add(k.at(in, "interval", in.Pos), "%s: interval %s: at least 1s", ctx, time.Duration(in.Interval))
+	}
+	sp := &in.Spool
+	if sp.MaxBytes == 0 {
+		sp.MaxBytes = site.DefaultSpoolMaxBytes
+	}
+	if sp.SegmentBytes == 0 {
+		sp.SegmentBytes = site.DefaultSpoolSegmentBytes
+	}
+	switch {
+	case sp.MaxBytes < 0 || sp.SegmentBytes < 0:
+		k.errs.Add(k.at(sp, "max_bytes", sp.Pos), "%s.spool: max_bytes and segment_bytes must be positive", ctx)
+	case sp.SegmentBytes > sp.MaxBytes:
+		k.errs.Add(k.at(sp, "max_bytes", sp.Pos), "%s.spool: max_bytes %s is below segment_bytes %s", ctx, sp.MaxBytes, sp.SegmentBytes)
+	}
+	if sp.Dir != "" {
+		sp.Dir = k.path(sp.Dir)
+	}
+	in.Token = k.secret(in, "token_file", in.TokenFile, in.Pos, ctx, 0)
 }
 
 // secret reads a secret file, at least min bytes.

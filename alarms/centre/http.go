@@ -20,6 +20,12 @@ type Tile struct {
 	Active  int    `json:"active"`
 	Unacked int    `json:"unacked"`
 	Offline bool   `json:"offline"`
+	// DeviceCount, DevicesOffline and DevicesFault count the site's
+	// devices whose status the centre has (from
+	// facmon/<site>/status/<device>): all, offline, faulty.
+	DeviceCount    int `json:"device_count"`
+	DevicesOffline int `json:"devices_offline"`
+	DevicesFault   int `json:"devices_fault"`
 	// URL is the site's own console, where a click on the tile leads.
 	URL string `json:"url"`
 }
@@ -31,6 +37,7 @@ func (c *Centre) Tiles() []Tile {
 	worst := make([]alarms.Severity, len(tiles))
 	for i, s := range c.cfg.Sites {
 		tiles[i] = Tile{Site: s.ID, Name: s.Name, Group: s.Group, URL: s.URL}
+		tiles[i].DeviceCount, tiles[i].DevicesOffline, tiles[i].DevicesFault = c.devices.counts(s.ID)
 		idx[s.ID] = i
 	}
 	for _, a := range c.board.Alarms(board.ListFilter{}) {
@@ -71,4 +78,24 @@ func (c *Centre) Tiles() []Tile {
 func (c *Centre) serveSites(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(map[string]any{"name": c.cfg.Name, "timezone": c.cfg.Location.String(), "sites": c.Tiles()})
+}
+
+// SiteDetail is one site's tile with its devices' status.
+type SiteDetail struct {
+	Tile
+	Devices []Device `json:"devices"`
+}
+
+// serveSite serves GET /api/v1/centre/sites/{site}: the site's tile and
+// the status of each of its devices.
+func (c *Centre) serveSite(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("site")
+	for _, t := range c.Tiles() {
+		if t.Site == id {
+			w.Header().Set("Content-Type", "application/json")
+			_ = json.NewEncoder(w).Encode(SiteDetail{Tile: t, Devices: c.devices.list(id)})
+			return
+		}
+	}
+	http.Error(w, "no such site", http.StatusNotFound)
 }

@@ -20,6 +20,7 @@ type event struct {
 	beat   *uplink.Heartbeat
 	filled *fetched
 	ack    *ackReq
+	status *statusMsg
 }
 
 // siteState is what the centre knows of one site; only Run touches it.
@@ -55,6 +56,8 @@ func (c *Centre) handle(ctx context.Context, wg *sync.WaitGroup, ev event) {
 		c.fill(ctx, s, ev.filled)
 	case ev.ack != nil:
 		ev.ack.done <- c.ackOwn(ctx, s, ev.ack)
+	case ev.status != nil:
+		c.deviceStatus(s, ev.status)
 	}
 	c.fetchIfBehind(ctx, wg, s)
 }
@@ -233,6 +236,10 @@ func (c *Centre) output(ctx context.Context, ts []alarms.Transition) {
 // decodeMessage turns a broker message into an event.
 func decodeMessage(topic string, payload []byte) (event, bool) {
 	parts := strings.Split(topic, "/")
+	if len(parts) == 4 && parts[0] == "facmon" && parts[2] == "status" {
+		m, ok := decodeStatus(parts[1], parts[3], payload)
+		return event{site: parts[1], status: m}, ok
+	}
 	if len(parts) != 3 || parts[0] != "facmon" {
 		return event{}, false
 	}

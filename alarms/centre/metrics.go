@@ -14,6 +14,9 @@ type metrics struct {
 	bad         prometheus.Counter
 	unknown     prometheus.Counter
 	acks        prometheus.Counter
+
+	deviceStatus prometheus.Counter
+	statusPoints *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -35,5 +38,9 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "Messages from sites not in centre.yaml."}),
 		acks: f.NewCounter(prometheus.CounterOpts{Name: "facmon_centre_acks_sent_total",
 			Help: "Signed acknowledgements the centre published to sites."}),
+		deviceStatus: f.NewCounter(prometheus.CounterOpts{Name: "facmon_centre_device_status_changes_total",
+			Help: "Device status changes the centre took from the sites' status topics."}),
+		statusPoints: f.NewCounterVec(prometheus.CounterOpts{Name: "facmon_centre_site_status_points_total",
+			Help: "Points of the site_status measurement handed to the InfluxDB spool, by result (written, failed: tried again)."}, []string{"result"}),
 	}
 }

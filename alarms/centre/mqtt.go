@@ -15,7 +15,8 @@ import (
 )
 
 // Subscriptions of a centre: transitions shared among the centre
-// processes (each message to one of them), heartbeats to every one.
+// processes (each message to one of them), heartbeats and device status
+// (StatusFilter) to every one.
 const (
 	AlarmFilter     = "$share/centre/facmon/+/alarm"
 	HeartbeatFilter = "facmon/+/heartbeat"
@@ -47,7 +48,7 @@ func (c *Centre) clientOptions() *paho.ClientOptions {
 
 // onConnect subscribes after every (re)connect.
 func (c *Centre) onConnect(cl paho.Client) {
-	tok := cl.SubscribeMultiple(map[string]byte{AlarmFilter: 1, HeartbeatFilter: 1}, c.onMessage)
+	tok := cl.SubscribeMultiple(map[string]byte{AlarmFilter: 1, HeartbeatFilter: 1, StatusFilter: 1}, c.onMessage)
 	if !tok.WaitTimeout(30*time.Second) || tok.Error() != nil {
 		c.log.Error("centre subscribe failed", "err", tok.Error())
 		return

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -19,6 +20,8 @@ import (
 	"facmon/alarms/auth"
 	"facmon/alarms/centre"
 	"facmon/alarms/console"
+	"facmon/collectors/influx"
+	"facmon/collectors/spool"
 	"facmon/internal/web"
 )
 
@@ -81,6 +84,13 @@ func runCentre(ctx context.Context, cfg *centre.Config, dataDir string, log *slo
 		SessionFile: filepath.Join(dataDir, "sessions.json"), Registerer: reg, Logger: log.With("part", "auth")})
 	srv.Guard(guard.Wrap)
 	guard.Mount(srv.Handle)
+	store, err := openCentreStore(cfg.Influx, dataDir, reg, log)
+	if err != nil {
+		return err
+	}
+	if store != nil {
+		defer store.close(log) // after the writer stopped (below)
+	}
 	var c *centre.Centre
 	ns, err := centre.NewNotify(cfg, centre.NotifyOptions{DataDir: dataDir, Registerer: reg, Logger: log.With("part", "notify"),
 		Acker: acklinkAcker(func(ctx context.Context, id, user string, at time.Time) error { return c.Ack(ctx, id, user, at) })})
@@ -95,13 +105,17 @@ func runCentre(ctx context.Context, cfg *centre.Config, dataDir string, log *slo
 			srv.Handle("/ack/", ns.AckHandler)
 		}
 	}
-	c, err = centre.New(centre.Options{Config: cfg, DataDir: dataDir, Notifier: notifier, User: auth.UserOf, Registerer: reg, Logger: log})
+	o := centre.Options{Config: cfg, DataDir: dataDir, Notifier: notifier, User: auth.UserOf, Registerer: reg, Logger: log}
+	if store != nil {
+		o.Store, o.StatusEvery = store.writer, time.Duration(cfg.Influx.Interval)
+	}
+	c, err = centre.New(o)
 	if err != nil {
 		return err
 	}
 	c.Mount(srv.Handle)
 	console.New(console.Options{Site: func() console.SiteMap { return groupMap(cfg, c) }}).Mount(srv.Handle)
-	log.Info("facmon centre starting", "listen", cfg.Listen, "sites", len(cfg.Sites), "broker", cfg.Broker.URL)
+	log.Info("facmon centre starting", "listen", cfg.Listen, "sites", len(cfg.Sites), "broker", cfg.Broker.URL, "influx", cfg.Influx != nil)
 	var wg sync.WaitGroup
 	httpCtx, stopHTTP := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
@@ -116,6 +130,15 @@ func runCentre(ctx context.Context, cfg *centre.Config, dataDir string, log *slo
 	if ns != nil {
 		wg.Go(func() { _ = ns.Service.Run(notifyCtx) })
 	}
+	// The writer too: the loop's last site_status points reach the spool.
+	storeCtx, stopStore := context.WithCancel(context.Background())
+	if store != nil {
+		wg.Go(func() {
+			if err := store.writer.Run(storeCtx); err != nil && !errors.Is(err, context.Canceled) {
+				log.Error("influx writer stopped", "err", err)
+			}
+		})
+	}
 	runErr := c.Run(ctx)
 	select {
 	case err := <-errc:
@@ -124,8 +147,53 @@ func runCentre(ctx context.Context, cfg *centre.Config, dataDir string, log *slo
 	}
 	stopNotify()
 	stopHTTP()
+	if store != nil {
+		flushCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		if err := store.writer.Close(flushCtx); err != nil {
+			log.Warn("site status flush incomplete; the rest stays in the spool", "err", err)
+		}
+		cancel()
+	}
+	stopStore()
 	wg.Wait()
 	return runErr
+}
+
+// centreStore is the centre's spooled InfluxDB writer of the group's view.
+type centreStore struct {
+	spool  *spool.Spool
+	writer *influx.Writer
+}
+
+// openCentreStore opens the spool and the writer of centre.yaml's influx
+// section (nil without one).
+func openCentreStore(in *centre.Influx, dataDir string, reg prometheus.Registerer, log *slog.Logger) (*centreStore, error) {
+	if in == nil {
+		return nil, nil
+	}
+	dir := in.Spool.Dir
+	if dir == "" {
+		dir = filepath.Join(dataDir, "spool")
+	}
+	sp, err := spool.Open(spool.Options{Dir: dir, MaxBytes: int64(in.Spool.MaxBytes), SegmentBytes: int64(in.Spool.SegmentBytes),
+		SyncWindow: time.Duration(in.Spool.SyncWindow), Registerer: reg, Logger: log.With("part", "spool")})
+	if err != nil {
+		return nil, fmt.Errorf("open spool: %w", err)
+	}
+	w, err := influx.New(influx.Options{URL: in.URL, Org: in.Org, Bucket: in.Bucket, Token: string(in.Token), Gzip: true,
+		Spool: sp, Registerer: reg, Logger: log.With("part", "influx")})
+	if err != nil {
+		sp.Close()
+		return nil, fmt.Errorf("influx writer: %w", err)
+	}
+	return &centreStore{spool: sp, writer: w}, nil
+}
+
+// close closes the spool once the writer has stopped.
+func (s *centreStore) close(log *slog.Logger) {
+	if err := s.spool.Close(); err != nil {
+		log.Error("close spool", "err", err)
+	}
 }
 
 // acklinkAcker adapts a function to acklink.Acker.
