@@ -62,6 +62,18 @@ next:
 	return n
 }
 
+// first is the first notified alert with status.
+func (d *dutyHook) first(status string) hookAlert {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, a := range d.alerts {
+		if a.Status == status {
+			return a
+		}
+	}
+	return hookAlert{}
+}
+
 func (d *dutyHook) String() string {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -179,6 +191,10 @@ notify:
 	testsupport.Eventually(t, 30*time.Second, "site-offline firing at the duty receiver", func() bool {
 		return duty.count("firing", offline) > 0
 	}, duty)
+	if a := duty.first("firing"); !strings.HasPrefix(a.Annotations["summary"], "东区 紧急告警：小区 东区 与监控中心失联（心跳超时） ") ||
+		!strings.Contains(a.Annotations["description"], "- 位置：东区\n") {
+		t.Errorf("site-offline's text: %q", a.Annotations)
+	}
 	n.beat(true)
 	testsupport.Eventually(t, 30*time.Second, "site-offline resolved at the duty receiver", func() bool {
 		return duty.count("resolved", offline) > 0

@@ -24,7 +24,9 @@ type Names struct {
 // SiteNames are the names of a group centre's messages (facmon centre,
 // docs/centre.md): each alert names its own community, sites mapping site
 // id to name as centre.yaml writes them; centre, the centre's own name,
-// names an alert of no listed site. Times are in loc.
+// names an alert of no listed site. The centre's alarms are about a site
+// as a whole (site-offline): their device is the site id, named by the
+// site's name too. Times are in loc.
 func SiteNames(centre string, loc *time.Location, sites map[string]string) *Names {
 	return &Names{Site: centre, Location: loc, sites: sites}
 }
@@ -108,6 +110,9 @@ func (n *Names) describe(a *Alert) {
 		a.Zone = first(a.Zone, d.zone)
 	}
 	a.DeviceName = strings.Join(names, "、")
+	if name, ok := n.sites[a.Device]; ok && a.DeviceName == "" {
+		a.DeviceName = name
+	}
 }
 
 // ended marks a as cleared at t.
