@@ -19,7 +19,9 @@ import (
 )
 
 // TestGroupConsole: the console served by `facmon centre` over a real
-// central Mosquitto shows each site as a tile coloured by its worst alarm,
+// central Mosquitto shows each site as a tile coloured by its worst alarm
+// and saying how many of its devices are offline or faulty (from the
+// sites' retained status, and live), lists each device under its site,
 // names the site in each alarm's place, and its site filter narrows the
 // list to one site.
 func TestGroupConsole(t *testing.T) {
@@ -67,8 +69,25 @@ func TestGroupConsole(t *testing.T) {
 	alarm := func(site, sev string) string {
 		return fmt.Sprintf(`{"id":"intrusion/pz-1/1","rule":"intrusion","site":%q,"area":"wall","kind":"perimeter_zone","device":"pz-1","severity":%q,"message":"pz-1 入侵","change":"raise","from":"normal","to":"active-unacknowledged","time":%q,"active_since":%q,"seq":1}`, site, sev, now, now)
 	}
+	status := func(site, dev, st string) {
+		body := fmt.Sprintf(`{"site":%q,"device":%q,"status":%q,"time":%q}`, site, dev, st, time.Now().UTC().Format(time.RFC3339Nano))
+		if tok := cl.Publish("facmon/"+site+"/status/"+dev, 1, true, body); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+			t.Fatalf("publish status: %v", tok.Error())
+		}
+	}
+	status("s1", "pump-1", "offline")
+	status("s2", "meter-1", "fault")
+	f.waitFor(20*time.Second, "centre has both devices' status", func() bool {
+		return strings.Count(get(f.url("/api/v1/devices"), "op", "op-password"), `"status"`) == 2
+	})
 	b := newBrowser(t)
 	b.login(t, f, "op")
+	until(t, b, 10*time.Second, "tiles count devices down",
+		`document.querySelector('#map g[data-area="s1"]').textContent.includes("设备离线 1 · 故障 0") && document.querySelector('#map g[data-area="s2"]').textContent.includes("设备离线 0 · 故障 1")`)
+	until(t, b, 10*time.Second, "devices listed under their site",
+		`(() => { const r = document.querySelector('#device-rows tr[data-device="s1:pump-1"]'); return !!r && r.textContent.includes("东区") && r.textContent.includes("离线"); })()`)
+	status("s1", "pump-1", "online") // a live change, through the event stream
+	until(t, b, 10*time.Second, "tile back to no devices down", `!document.querySelector('#map g[data-area="s1"]').dataset.note`)
 	send("facmon/s1/alarm", alarm("s1", "critical"))
 	send("facmon/s2/alarm", alarm("s2", "minor"))
 	f.waitFor(20*time.Second, "centre applied both", func() bool {

@@ -586,8 +586,10 @@
   let drawn = { main: "", popup: "" };
   function drawMaps() {
     if (!S.site) return;
+    if (S.site.group) tileNotes();
+    const notes = S.site.group ? S.site.areas.map((a) => a.note).join("|") : "";
     const draw = (slot, svg, hot) => {
-      const key = [...hot].sort().join(" ") + "|" + S.lang + "|" + S.site.site;
+      const key = [...hot].sort().join(" ") + "|" + S.lang + "|" + S.site.site + "|" + notes;
       if (drawn[slot] === key && svg.firstChild) return;
       drawn[slot] = key;
       SiteMap.draw(svg, S.site, hot);
@@ -638,25 +640,44 @@
   }
 
   // ---- devices and live values ---------------------------------------------
+  // devKey: a device's key; at the group centre device ids repeat across
+  // sites, so the site is part of it.
+  function devKey(d) { return S.site && S.site.group ? (d.site || "") + ":" + d.device : d.device; }
   async function loadDevices() {
     const res = await api("GET", "/api/v1/devices");
     if (!res.ok) return;
-    S.devices = new Map((res.data.devices || []).map((d) => [d.device, d]));
+    S.devices = new Map((res.data.devices || []).map((d) => [devKey(d), d]));
     renderDevices();
     scheduleRender();
   }
   function onDevice(d) {
-    const old = S.devices.get(d.device) || { device: d.device };
+    const old = S.devices.get(devKey(d)) || { device: d.device, site: d.site, area: d.area };
     old.status = d.status;
     old.since = d.time;
     if (d.error) old.last_error = d.error;
-    S.devices.set(d.device, old);
+    S.devices.set(devKey(d), old);
     if (S.tab === "devices") renderDevices();
+    if (S.site && S.site.group) drawMaps(); // the tiles count devices down
+  }
+  // tileNotes: at the group centre, each site's tile says how many of its
+  // devices are offline or faulty.
+  function tileNotes() {
+    const down = new Map();
+    for (const d of S.devices.values()) {
+      if (d.status !== "offline" && d.status !== "fault") continue;
+      const n = down.get(d.site) || { offline: 0, fault: 0 };
+      n[d.status]++;
+      down.set(d.site, n);
+    }
+    for (const a of S.site.areas) {
+      const n = down.get(a.id);
+      a.note = n ? t("tile.devices", n) : "";
+    }
   }
   function renderDevices() {
     const rows = [...S.devices.values()].map((d) => {
       const tr = document.createElement("tr");
-      tr.dataset.device = d.device;
+      tr.dataset.device = devKey(d);
       tr.className = "dev-" + d.status;
       cell(tr, d.name || d.device, "device");
       cell(tr, areaName(d.area));

@@ -132,6 +132,17 @@
       const label = el("text", { x: r.x + 8, y: r.y + 20, "dominant-baseline": "central", class: "label" });
       fit(label, a.name || a.id, r.w - 16, 32, AREA_FONT);
       g.append(label);
+      if (a.note) {
+        // at the group centre: the site's devices offline and faulty, on
+        // the tile when it has room, as its tooltip always
+        g.dataset.note = a.note;
+        g.append(el("title", {}, (a.name || a.id) + " · " + a.note));
+        if (r.h >= 56) {
+          const note = el("text", { x: r.x + 8, y: r.y + 44, "dominant-baseline": "central", class: "note" });
+          fit(note, a.note, r.w - 16, 18, MIN_FONT + 2);
+          g.append(note);
+        }
+      }
       svg.append(g);
     }
     for (const z of site.zones) {
