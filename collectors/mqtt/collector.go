@@ -22,6 +22,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/url"
 	"sync"
 	"sync/atomic"
@@ -217,7 +218,9 @@ func (c *Collector) clientOptions() (*paho.ClientOptions, error) {
 		o.SetTLSConfig(tc)
 	}
 	if buffered(s.MQTT.URL) {
-		o.SetCustomOpenConnectionFn(dialBuffered)
+		o.SetCustomOpenConnectionFn(func(u *url.URL, po paho.ClientOptions) (net.Conn, error) {
+			return dialBuffered(u, po, c.deliver)
+		})
 	}
 	return o, nil
 }
@@ -259,6 +262,9 @@ func (c *Collector) onLost(_ paho.Client, err error) {
 	c.metrics.connected.Set(0)
 	c.log.Warn("mqtt connection lost; reconnecting", "url", c.url, "err", err)
 }
+
+// deliver takes a message the connection read (see bufferedConn).
+func (c *Collector) deliver(m paho.Message) { c.onMessage(nil, m) }
 
 // onMessage is paho's handler. It only queues: the worker decodes,
 // stores and acks. It waits only when the queue is full, and gives up
