@@ -139,7 +139,8 @@ func New(o Options) (*Centre, error) {
 			return nil, err
 		}
 	}
-	c.hub = sse.New(sse.Options{Registerer: o.Registerer, Logger: c.log.With("part", "sse")})
+	c.hub = sse.New(sse.Options{ClientBuffer: StreamBuffer, History: StreamHistory, Registerer: o.Registerer,
+		Logger: c.log.With("part", "sse")})
 	c.board = board.New(board.Options{Acker: board.AckerFunc(c.Ack), Source: c, User: o.User,
 		Registerer: o.Registerer, Logger: c.log.With("part", "board")})
 	c.j, err = journal.Open(journal.Options{Dir: filepath.Join(o.DataDir, "journal"), MaxRecords: o.JournalRecords, Registerer: o.Registerer,
@@ -193,9 +194,15 @@ func (c *Centre) Run(ctx context.Context) error {
 }
 
 // drainIn handles the events already waiting, up to a batch, so that
-// their transitions share one journal write (one fsync).
+// their transitions share one journal write (one fsync). It stops once the
+// batch holds flushMax transitions: a batch reaches the event stream at
+// once, and a burst larger than a reader's buffer would disconnect every
+// console (after an outage the gap fills bring up to FetchLimit each).
 func (c *Centre) drainIn(ctx context.Context, wg *sync.WaitGroup) {
 	for range maxBatch {
+		if len(c.batch) >= flushMax {
+			return
+		}
 		select {
 		case ev := <-c.in:
 			c.handle(ctx, wg, ev)
@@ -207,6 +214,21 @@ func (c *Centre) drainIn(ctx context.Context, wg *sync.WaitGroup) {
 
 // maxBatch bounds the events handled between two journal writes.
 const maxBatch = 512
+
+// flushMax is the batch size past which drainIn gathers no more events; a
+// flush then holds fewer than flushMax + FetchLimit transitions.
+const flushMax = FetchLimit
+
+// The centre's event stream: a reader's buffer holds two of the largest
+// flushes, so a console that reads at all is not disconnected by the
+// bursts of a catch-up after an outage (sse.DefaultClientBuffer, 1,024,
+// was below one gap fill); the hub keeps about a minute of the group's
+// traffic after an outage (12,000 transitions for 20 sites at 10/s) for
+// readers that reconnect and resume.
+const (
+	StreamBuffer  = 2 * (flushMax + FetchLimit)
+	StreamHistory = 20_000
+)
 
 // Mount registers the board, the history, ack, the event stream and the
 // group map's data with handle (behind the console's guard).

@@ -333,3 +333,49 @@ func TestRestartPastTheJournalCap(t *testing.T) {
 		t.Fatalf("fetched %d times after the restart", h2.edge.calls)
 	}
 }
+
+// TestCatchUpReachesTheStreamInBurstsAReaderHolds: after an outage, the
+// answers of gap fetches (up to FetchLimit transitions each) wait for Run
+// together. Gathered into one flush they reached the event stream at once,
+// more than a reader's buffer (sse.DefaultClientBuffer, 1,024, was the
+// centre's): the hub disconnected every console — in a 20-site must-show
+// run the test's stream reader, which did not reconnect, so one site
+// looked stuck at that centre. Run now flushes in batches a reader's
+// buffer holds twice over, each site still in seq order, each once.
+func TestCatchUpReachesTheStreamInBurstsAReaderHolds(t *testing.T) {
+	h := newHarness(t, t.TempDir())
+	ctx := context.Background()
+	const pages = 3
+	for p := range pages {
+		f := &fetched{after: uint64(p * FetchLimit), target: uint64((p + 1) * FetchLimit), more: p < pages-1}
+		for i := range FetchLimit {
+			x := tr(uint64(p*FetchLimit+i+1), fmt.Sprintf("pz-%d", i%4), alarms.Raise)
+			x.ID = fmt.Sprintf("intrusion/pz-%d/%d", i%4, p*FetchLimit+i)
+			f.ts = append(f.ts, x)
+		}
+		h.c.in <- event{site: "s1", filled: f}
+	}
+	flushes := 0
+	for len(h.c.in) > 0 { // as Run: one event, what else waits, one flush
+		before := h.c.hub.LastID()
+		h.c.handle(ctx, &h.wg, <-h.c.in)
+		h.c.drainIn(ctx, &h.wg)
+		h.c.flush(ctx)
+		if n := h.c.hub.LastID() - before; n > StreamBuffer/2 {
+			t.Fatalf("one flush put %d transitions on the event stream; a reader's buffer is %d", n, StreamBuffer)
+		}
+		flushes++
+	}
+	got := journaled(t, h.c)
+	if len(got) != pages*FetchLimit || flushes < 2 {
+		t.Fatalf("%d transitions journaled in %d flushes, want %d in more than one", len(got), flushes, pages*FetchLimit)
+	}
+	for i, seq := range got {
+		if seq != uint64(i+1) {
+			t.Fatalf("journal position %d has seq %d", i, seq)
+		}
+	}
+	if h.c.sites["s1"].covered != pages*FetchLimit {
+		t.Fatalf("covered %d", h.c.sites["s1"].covered)
+	}
+}
