@@ -103,6 +103,19 @@ func (r *Runner) Publish(_ context.Context, batch []collectors.Point) error {
 	return nil
 }
 
+// Evaluate evaluates batch on the caller's goroutine and returns once its
+// transitions are handed to the output (journaled, with the alarm
+// service's output). The collectors' fan-out calls it from its own queue's
+// goroutine, so that its Settled means "evaluated": the spool then
+// fsyncs a point only after the journal's fsync of the alarm it raised.
+func (r *Runner) Evaluate(ctx context.Context, batch []collectors.Point) {
+	if len(batch) == 0 {
+		return
+	}
+	r.m.points.Add(float64(len(batch)))
+	r.deliver(ctx, func(e *Engine) []alarms.Transition { return e.Process(batch) })
+}
+
 // Run evaluates queued batches and advances timers every Tick until ctx
 // ends.
 func (r *Runner) Run(ctx context.Context) error {

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -67,4 +68,23 @@ func TestRunner(t *testing.T) {
 			t.Fatalf("reload of an unchanged rule changed alarms: %v", got)
 		}
 	})
+}
+
+// TestEvaluateHandsOnBeforeReturning: Evaluate runs the engine on the
+// caller's goroutine, so the fan-out's Settled means evaluated and
+// journaled (the spool fsyncs a point after its alarm's journal fsync).
+func TestEvaluateHandsOnBeforeReturning(t *testing.T) {
+	rec := &testsupport.Transitions{}
+	r, err := NewRunner(RunnerOptions{Engine: New(Options{Rules: ruleSet(t, strings.Replace(tankLow, "on_delay: 30s", "on_delay: 0s", 1))}),
+		Output: rec, Clock: time.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Evaluate(t.Context(), []collectors.Point{level("tank-1", 0.5, 0)}) // no Run: nothing else evaluates
+	if got := rec.Changes(); len(got) != 1 || got[0] != alarms.Raise {
+		t.Fatalf("when Evaluate returned: %v, want the raise", got)
+	}
+	if n := testutil.ToFloat64(r.m.points); n != 1 {
+		t.Fatalf("facmon_alarm_points_total = %v, want 1", n)
+	}
 }

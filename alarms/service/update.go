@@ -145,13 +145,14 @@ func (s *Service) publisher() linkage.Publisher {
 }
 
 // Consume takes a batch of the collectors' points (a fan-out consumer):
-// the engine evaluates them, device status goes to the event stream and,
-// with an MQTT connection, is published retained.
+// the engine evaluates them before Consume returns (an alarm they raise is
+// journaled by then), device status goes to the event stream and, with an
+// MQTT connection, is published retained.
 func (s *Service) Consume(ctx context.Context, batch []collectors.Point) error {
-	err := s.runner.Publish(ctx, batch)
+	s.runner.Evaluate(ctx, batch)
 	_ = s.hub.StatusSink().Publish(ctx, batch)
 	if g := s.current(); g != nil && g.status != nil {
 		_ = g.status.Publish(ctx, batch)
 	}
-	return err
+	return nil
 }

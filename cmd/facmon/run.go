@@ -148,6 +148,7 @@ func (svc *service) buildParts(s *site.Site) error {
 	svc.reports = svc.mountReports()
 	consumers := []fanout.Consumer{{Name: "latest", Handle: svc.table.Handle}, {Name: "alarms", Handle: svc.consumeAlarms}}
 	svc.fan = fanout.New(fanout.Options{Store: svc.writer, Consumers: consumers, Registerer: svc.reg, Logger: svc.log.With("part", "fanout")})
+	svc.spool.SettleWith(svc.fan.Settled)
 	svc.web.Handle("GET /api/v1/signals", svc.table.Handler())
 	svc.web.Handle("GET /api/v1/devices", svc.devices.Handler())
 	svc.web.AddCheck("storage", svc.writer.Ready)

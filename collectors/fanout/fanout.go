@@ -4,7 +4,10 @@
 // accepted — and, as soon as it is written, before that fsync, offered to
 // each consumer (the alarm engine, the latest-value table) through a
 // bounded queue. A full queue drops the batch for that
-// consumer and counts it; it never blocks collection.
+// consumer and counts it; it never blocks collection. Settled tells the
+// store when the consumers have handled what was staged (the spool waits
+// for it before it fsyncs a sparse append, so that an alarm's journal
+// fsync does not queue behind the spool's).
 package fanout
 
 import (
@@ -44,6 +47,10 @@ type Fanout struct {
 	queues   []queue
 	accepted prometheus.Counter
 	log      *slog.Logger
+
+	mu      sync.Mutex
+	busy    int           // batches being staged or waiting in, or being handled by, a consumer
+	settled chan struct{} // closed when busy drops to 0; nil while it is 0
 }
 
 type queue struct {
@@ -107,16 +114,21 @@ func (f *Fanout) Stage(ctx context.Context, batch []collectors.Point) (collector
 	if len(batch) == 0 {
 		return collectors.Accepted, nil
 	}
+	// Busy before the store sees the batch: its syncer may ask Settled
+	// as soon as the batch is written.
+	f.begin(len(f.queues))
 	p := collectors.Accepted
 	switch st := f.store.(type) {
 	case nil:
 	case collectors.Stager:
 		var err error
 		if p, err = st.Stage(ctx, batch); err != nil {
+			f.end(len(f.queues))
 			return nil, fmt.Errorf("store: %w", err)
 		}
 	default:
 		if err := st.Publish(ctx, batch); err != nil {
+			f.end(len(f.queues))
 			return nil, fmt.Errorf("store: %w", err)
 		}
 	}
@@ -127,9 +139,45 @@ func (f *Fanout) Stage(ctx context.Context, batch []collectors.Point) (collector
 		case q.ch <- batch:
 		default:
 			q.dropped.Add(float64(len(batch)))
+			f.end(1)
 		}
 	}
 	return p, nil
+}
+
+// Settled returns a channel that is closed once no batch is being staged
+// or waits for or is handled by a consumer (at once if none is). The
+// spool's syncer waits on it (durable.Syncer.SetSettle).
+func (f *Fanout) Settled() <-chan struct{} {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.busy == 0 {
+		return closed
+	}
+	if f.settled == nil {
+		f.settled = make(chan struct{})
+	}
+	return f.settled
+}
+
+var closed = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+
+// begin counts n consumers' handling of a batch as busy.
+func (f *Fanout) begin(n int) {
+	f.mu.Lock()
+	f.busy += n
+	f.mu.Unlock()
+}
+
+// end counts n of them done.
+func (f *Fanout) end(n int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.busy -= n
+	if f.busy == 0 && f.settled != nil {
+		close(f.settled)
+		f.settled = nil
+	}
 }
 
 // Run drains every consumer's queue until ctx ends, then returns once every
@@ -138,18 +186,19 @@ func (f *Fanout) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	for i := range f.queues {
 		q := &f.queues[i]
-		wg.Go(func() { q.drain(ctx, f.log) })
+		wg.Go(func() { q.drain(ctx, f.log, f.end) })
 	}
 	wg.Wait()
 }
 
-func (q *queue) drain(ctx context.Context, log *slog.Logger) {
+func (q *queue) drain(ctx context.Context, log *slog.Logger, end func(int)) {
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case b := <-q.ch:
 			q.handle(ctx, b, log)
+			end(1)
 		}
 	}
 }

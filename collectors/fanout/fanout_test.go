@@ -191,3 +191,88 @@ func TestPublishReportsAFailedFsync(t *testing.T) {
 		t.Fatal("Publish returned nil for a batch whose fsync failed")
 	}
 }
+
+// probeStore is a staging store that asks Settled while it writes, as
+// the spool's syncer does when the write wakes it.
+type probeStore struct {
+	f       *Fanout
+	settled <-chan struct{}
+}
+
+func (s *probeStore) Publish(context.Context, []collectors.Point) error { return nil }
+
+func (s *probeStore) Stage(context.Context, []collectors.Point) (collectors.Pending, error) {
+	s.settled = s.f.Settled()
+	return collectors.Accepted, nil
+}
+
+func isClosed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}
+
+// TestSettledWhenTheConsumersHandledTheBatch: Settled, asked while the
+// store writes a batch, closes only once every consumer has handled it
+// (the spool fsyncs a sparse append after the alarm engine evaluated it).
+func TestSettledWhenTheConsumersHandledTheBatch(t *testing.T) {
+	store := &probeStore{}
+	gate := make(chan struct{})
+	handled := make(chan struct{}, 1)
+	f := New(Options{Store: store, Consumers: []Consumer{
+		{Name: "latest", Handle: func(context.Context, []collectors.Point) {}},
+		{Name: "engine", Handle: func(context.Context, []collectors.Point) { <-gate; handled <- struct{}{} }},
+	}})
+	store.f = f
+	if !isClosed(f.Settled()) {
+		t.Fatal("Settled not closed with nothing staged")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go f.Run(ctx)
+	if _, err := f.Stage(ctx, pts(2)); err != nil {
+		t.Fatal(err)
+	}
+	if isClosed(store.settled) {
+		t.Fatal("Settled, asked while the batch was written, is already closed")
+	}
+	close(gate)
+	<-handled
+	select {
+	case <-store.settled:
+	case <-time.After(30 * time.Second):
+		t.Fatal("Settled not closed after the consumers handled the batch")
+	}
+	if !isClosed(f.Settled()) {
+		t.Fatal("Settled not closed once idle")
+	}
+}
+
+// A batch a full queue drops, or the store refuses, does not hold Settled.
+func TestSettledNotHeldByDroppedOrRefusedBatches(t *testing.T) {
+	f := New(Options{Consumers: []Consumer{{Name: "slow", Queue: 1, Handle: func(context.Context, []collectors.Point) {}}}})
+	_ = f.Publish(context.Background(), pts(1)) // queued (not running)
+	_ = f.Publish(context.Background(), pts(1)) // dropped
+	if isClosed(f.Settled()) {
+		t.Fatal("Settled closed with a batch queued")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go f.Run(ctx)
+	select {
+	case <-f.Settled():
+	case <-time.After(30 * time.Second):
+		t.Fatal("Settled not closed: the dropped batch is still counted")
+	}
+	refusing := New(Options{Store: collectors.SinkFunc(func(context.Context, []collectors.Point) error { return errors.New("disk full") }),
+		Consumers: []Consumer{{Name: "c", Handle: func(context.Context, []collectors.Point) {}}}})
+	if err := refusing.Publish(context.Background(), pts(1)); err == nil {
+		t.Fatal("a refused batch was accepted")
+	}
+	if !isClosed(refusing.Settled()) {
+		t.Fatal("Settled held by a batch the store refused")
+	}
+}

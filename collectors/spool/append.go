@@ -41,6 +41,12 @@ func (s *Spool) Stage(records [][]byte) (*durable.Group, error) { return s.stage
 // the syncer stops gathering the pending group.
 func (s *Spool) Hurry() { s.syncer.Hurry() }
 
+// SettleWith makes the syncer wait for settled before it fsyncs sparse
+// staged appends (durable.Syncer.SetSettle): facmon passes the fan-out's
+// Settled, so that a point is fsync'd after the alarm engine evaluated it
+// and journaled what it raised.
+func (s *Spool) SettleWith(settled func() <-chan struct{}) { s.syncer.SetSettle(settled) }
+
 // stage writes records and kicks the syncer, telling it whether the
 // writer waits for the fsync.
 func (s *Spool) stage(records [][]byte, waits bool) (*durable.Group, error) {

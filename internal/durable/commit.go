@@ -67,6 +67,10 @@ func (b *Batch) Take() *Group {
 // the broker's in-flight limit) cannot stall its stream: when the broker
 // has sent its whole window the arrivals stop, and a gap later the group
 // is flushed. The window is so learnt from the stream, not configured.
+//
+// Sparse staged appends wait for Settle, if set: the spool's are first
+// read by the alarm engine, whose journal fsync for an alarm they raise
+// must not queue behind the spool's own (see SetSettle).
 type Syncer struct {
 	window time.Duration
 	flush  func()
@@ -74,10 +78,12 @@ type Syncer struct {
 	hurry  chan struct{} // a writer now waits: end the gathering
 
 	mu      sync.Mutex
+	settle  func() <-chan struct{}
 	first   time.Time     // the oldest arrival not yet flushed; zero if none
 	last    time.Time     // the newest arrival
 	gap     time.Duration // moving average of the time between arrivals
 	waiting bool          // a writer of the pending group waits for the fsync
+	settled bool          // the pending group waited for settle
 }
 
 // Adaptive group commit bounds.
@@ -105,6 +111,23 @@ const (
 func NewSyncer(window time.Duration, flush func()) *Syncer {
 	return &Syncer{window: window, flush: flush, kick: make(chan struct{}, 1),
 		hurry: make(chan struct{}, 1), gap: MaxGather}
+}
+
+// SetSettle makes the syncer wait, before it flushes a group of sparse
+// staged appends, until settled() is closed, for at most MaxGather after
+// the group's first append. The spool waits so for the alarm engine to
+// have evaluated what it staged (fanout.Settled): an alarm raised by a
+// point is journaled, and its journal fsync would otherwise start while
+// the spool's fsync of that very point runs, and wait for it (on one file
+// system the two commit one after the other), a few milliseconds more on
+// every raise. Only sparse appends wait: they fsync at once otherwise,
+// just as the engine reads them; the extra wait delays only their
+// acknowledgement, and at a rate that low the broker's in-flight window
+// cannot fill.
+func (s *Syncer) SetSettle(settled func() <-chan struct{}) {
+	s.mu.Lock()
+	s.settle = settled
+	s.mu.Unlock()
 }
 
 // Kick records an append whose writer waits for the fsync, and wakes the
@@ -162,7 +185,7 @@ func (s *Syncer) Run(ctx context.Context) {
 		case <-s.kick:
 		}
 		for {
-			d := s.wait(time.Now())
+			d, settled := s.wait(time.Now())
 			if d <= 0 {
 				break
 			}
@@ -173,35 +196,46 @@ func (s *Syncer) Run(ctx context.Context) {
 				return
 			case <-s.hurry:
 				t.Stop()
+			case <-settled:
+				t.Stop()
+				s.mu.Lock()
+				s.settled = true
+				s.mu.Unlock()
 			case <-t.C:
 			}
 		}
 		s.mu.Lock()
-		s.first, s.waiting = time.Time{}, false // later arrivals start the next group
+		s.first, s.waiting, s.settled = time.Time{}, false, false // later arrivals start the next group
 		s.mu.Unlock()
 		s.flush()
 	}
 }
 
 // wait returns how much longer the pending group should gather (<= 0:
-// flush now).
-func (s *Syncer) wait(now time.Time) time.Duration {
+// flush now) and a signal that ends the wait early (nil: none).
+func (s *Syncer) wait(now time.Time) (time.Duration, <-chan struct{}) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.first.IsZero() {
-		return 0 // a kick left over from the last group: its flush is harmless
+		return 0, nil // a kick left over from the last group: its flush is harmless
 	}
 	switch {
 	case s.window > 0:
-		return s.first.Add(s.window).Sub(now)
+		return s.first.Add(s.window).Sub(now), nil
 	case s.window < 0:
-		return 0
+		return 0, nil
 	}
-	if s.waiting || s.gap >= sparse {
-		return 0
+	if s.waiting {
+		return 0, nil
+	}
+	if s.gap >= sparse {
+		if s.settle == nil || s.settled {
+			return 0, nil
+		}
+		return s.first.Add(MaxGather).Sub(now), s.settle()
 	}
 	more := s.last.Add(max(gapFactor*s.gap, minGap)).Sub(now)
-	return min(more, s.first.Add(MaxGather).Sub(now))
+	return min(more, s.first.Add(MaxGather).Sub(now)), nil
 }
 
 // Notify sends on a signal channel of capacity 1 without blocking.
