@@ -48,6 +48,10 @@ var (
 func facmonBinary(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
+		if bin := os.Getenv("FACMON_BIN"); bin != "" {
+			binPath = bin
+			return
+		}
 		dir, err := os.MkdirTemp("", "facmon-console-bin")
 		if err != nil {
 			buildErr = err
