@@ -4,6 +4,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync"
 
 	"facmon/collectors"
 	"facmon/internal/lineproto"
@@ -30,7 +31,7 @@ type line struct {
 	tags   [6][2]string // sorted by key; ntags used
 	ntags  int
 	fields []field
-	inline [2]field // fields' first backing array: no allocation for most lines
+	inline [6]field // fields' first backing array: no allocation for most lines
 	ns     int64
 	points int
 }
@@ -70,9 +71,13 @@ type encoded struct {
 // timestamp in ns. Points of one device at one time are merged into one
 // line. Points that cannot be written are counted by reason.
 func encodePoints(points []collectors.Point, names map[string]DeviceNames) encoded {
+	sc := scratchPool.Get().(*scratch)
+	defer sc.put()
 	// lines never grows past len(points), so &lines[i] stays put.
-	lines := make([]line, 0, len(points))
-	index := make(map[seriesKey]int, len(points))
+	if cap(sc.lines) < len(points) {
+		sc.lines = make([]line, 0, len(points))
+	}
+	lines, index := sc.lines[:0], sc.index
 	var out encoded
 	for i := range points {
 		k, f, reason := prepare(&points[i], names)
@@ -103,6 +108,29 @@ func encodePoints(points []collectors.Point, names map[string]DeviceNames) encod
 		out.counts = append(out.counts, lines[i].points)
 	}
 	return out
+}
+
+// scratch is encodePoints' working memory, reused: a line is a few
+// hundred bytes, and at a steady rate each message is encoded on its own,
+// so allocating them per call made most of the collector's garbage.
+type scratch struct {
+	lines []line
+	index map[seriesKey]int
+}
+
+var scratchPool = sync.Pool{New: func() any { return &scratch{index: map[seriesKey]int{}} }}
+
+// maxScratchLines: larger scratch (a backlog's batch) is not kept.
+const maxScratchLines = 4096
+
+// put clears the scratch (no strings kept alive) and returns it to the pool.
+func (sc *scratch) put() {
+	if cap(sc.lines) > maxScratchLines {
+		return
+	}
+	clear(sc.lines[:cap(sc.lines)])
+	clear(sc.index)
+	scratchPool.Put(sc)
 }
 
 // prepare validates p and returns its series, its field, or why it is

@@ -92,11 +92,12 @@ type Collector struct {
 	done    chan struct{} // closed when Run's context ends: handlers stop waiting
 	once    sync.Once
 
-	stager   collectors.Stager // the sink, if it stages: acks are pipelined
-	acks     chan staged       // staged batches for ack, in order
-	url      string            // the broker URL for logs, password redacted
-	lastFill int               // the worker's: batch length before its last yield
-	attempts atomic.Int64      // connection attempts so far
+	stager     collectors.Stager // the sink, if it stages: acks are pipelined
+	acks       chan staged       // staged batches for ack, in order
+	url        string            // the broker URL for logs, password redacted
+	lastFill   int               // the worker's: batch length before its last yield
+	perMessage int               // the worker's: points per message in the last batch
+	attempts   atomic.Int64      // connection attempts so far
 }
 
 // inbound is a message and when it arrived.
@@ -120,7 +121,7 @@ func New(o Options) (*Collector, error) {
 		return nil, err
 	}
 	c := &Collector{opt: o, log: o.Logger, m: m, metrics: newMetrics(o.Registerer),
-		queue: make(chan inbound, o.QueueSize), done: make(chan struct{})}
+		queue: make(chan inbound, o.QueueSize), done: make(chan struct{}), perMessage: 4}
 	c.lim = newLogLimiter(o.Logger, o.LogEvery, o.Now)
 	c.url = redact(o.Site.MQTT.URL)
 	c.status = newStatusTable(m, mqttDevices(o.Site), o.DefaultTimeout, o.Now())

@@ -123,10 +123,11 @@ func (c *Collector) linger(ctx context.Context, batch []inbound) []inbound {
 // in order. A message that yields no point (malformed, unknown device) is
 // acked too: redelivering it would not make it better.
 func (c *Collector) process(ctx context.Context, batch []inbound) error {
-	points := make([]collectors.Point, 0, len(batch)*4)
+	points := make([]collectors.Point, 0, len(batch)*c.perMessage)
 	for _, in := range batch {
 		points = c.decodeOne(in, points)
 	}
+	c.perMessage = max(1, (len(points)+len(batch)-1)/len(batch)) // the next batch's guess: no regrowth
 	if c.stager != nil {
 		return c.stage(ctx, batch, points)
 	}
