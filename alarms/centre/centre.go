@@ -97,7 +97,7 @@ type Centre struct {
 	batch []alarms.Transition   // applied, to be journaled and shown (Run)
 	// written is each site's view as last written to Store, at viewsAt
 	// for all of them (Run).
-	written map[string]siteView
+	written map[string]SiteView
 	viewsAt time.Time
 
 	// mark is what a snapshot of the journal covers, set by Run after

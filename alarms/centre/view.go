@@ -29,46 +29,54 @@ type LineSink interface {
 // alarms.Severity(i+1).
 var severities = [...]alarms.Severity{alarms.Critical, alarms.Major, alarms.Minor, alarms.Warning}
 
-// siteView is one site's status as the centre writes it.
-type siteView struct {
-	online bool
-	// worst is the worst severity of the site's active alarms (0: none).
-	worst alarms.Severity
-	// active and unacked count the site's alarms by severity (index
+// SiteView is one site's status as the centre writes it (a point of
+// StatusMeasurement).
+type SiteView struct {
+	// Online is false while the site's site-offline alarm is raised.
+	Online bool
+	// Worst is the worst severity of the site's active alarms (0: none).
+	Worst alarms.Severity
+	// Active and Unacked count the site's alarms by severity (index
 	// severity-1): active = raised and not cleared, unacked = waiting for
 	// an acknowledgement (active or cleared).
-	active, unacked [len(severities)]int
-	devices         int
-	devicesOffline  int
-	devicesFault    int
+	Active, Unacked [len(severities)]int
+	// Devices, DevicesOffline and DevicesFault count the site's devices
+	// whose status is known, and those offline, faulty.
+	Devices, DevicesOffline, DevicesFault int
+}
+
+// Count adds one of the site's alarms, as the board holds it, to v. The
+// centre's own site-offline alarm is not counted: it is Online.
+func (v *SiteView) Count(a *board.Alarm) {
+	i := int(a.Severity) - 1
+	if a.Rule == SiteOfflineRule || i < 0 || i >= len(severities) {
+		return
+	}
+	if a.State.Active() {
+		v.Active[i]++
+		if v.Worst == 0 || a.Severity < v.Worst {
+			v.Worst = a.Severity
+		}
+	}
+	if a.Unacked() {
+		v.Unacked[i]++
+	}
 }
 
 // views computes every site's view from the board, the heartbeats and the
-// device table. The centre's own site-offline alarm is not counted: it is
-// the online field.
-func (c *Centre) views() map[string]siteView {
-	out := make(map[string]siteView, len(c.sites))
+// device table.
+func (c *Centre) views() map[string]SiteView {
+	out := make(map[string]SiteView, len(c.sites))
 	for id, s := range c.sites {
-		v := siteView{online: s.offline == ""}
-		v.devices, v.devicesOffline, v.devicesFault = c.devices.counts(id)
+		v := SiteView{Online: s.offline == ""}
+		v.Devices, v.DevicesOffline, v.DevicesFault = c.devices.counts(id)
 		out[id] = v
 	}
 	for _, a := range c.board.Alarms(board.ListFilter{}) {
-		v, ok := out[a.Site]
-		i := int(a.Severity) - 1
-		if !ok || a.Rule == SiteOfflineRule || i < 0 || i >= len(severities) {
-			continue
+		if v, ok := out[a.Site]; ok {
+			v.Count(&a)
+			out[a.Site] = v
 		}
-		if a.State.Active() {
-			v.active[i]++
-			if v.worst == 0 || a.Severity < v.worst {
-				v.worst = a.Severity
-			}
-		}
-		if a.Unacked() {
-			v.unacked[i]++
-		}
-		out[a.Site] = v
 	}
 	return out
 }
@@ -88,7 +96,7 @@ func (c *Centre) writeViews(ctx context.Context, now time.Time) {
 		if w, ok := c.written[id]; ok && w == v && !all {
 			continue
 		}
-		lines = append(lines, c.viewLine(c.sites[id].cfg, &v, now))
+		lines = append(lines, v.Line(c.sites[id].cfg, now))
 	}
 	if len(lines) == 0 {
 		return
@@ -105,8 +113,8 @@ func (c *Centre) writeViews(ctx context.Context, now time.Time) {
 	}
 }
 
-// viewLine encodes one site's view as a point of StatusMeasurement.
-func (c *Centre) viewLine(s *Site, v *siteView, now time.Time) []byte {
+// Line encodes v as the point of StatusMeasurement of site s at now.
+func (v *SiteView) Line(s *Site, now time.Time) []byte {
 	b := lineproto.AppendMeasurement(make([]byte, 0, 512), StatusMeasurement)
 	for _, tag := range [...]struct{ k, v string }{{"group", s.Group}, {"name", s.Name}, {"site", s.ID}} {
 		if val := lineproto.Clean(tag.v); val != "" {
@@ -114,16 +122,16 @@ func (c *Centre) viewLine(s *Site, v *siteView, now time.Time) []byte {
 		}
 	}
 	online, worst := 0.0, 0.0
-	if v.online {
+	if v.Online {
 		online = 1
 	}
-	if v.worst != 0 {
-		worst = float64(len(severities) + 1 - int(v.worst)) // critical 4 … warning 1
+	if v.Worst != 0 {
+		worst = float64(len(severities) + 1 - int(v.Worst)) // critical 4 … warning 1
 	}
 	active, unacked := 0, 0
 	for i := range severities {
-		active += v.active[i]
-		unacked += v.unacked[i]
+		active += v.Active[i]
+		unacked += v.Unacked[i]
 	}
 	n := 0
 	field := func(k string, x float64) {
@@ -136,11 +144,11 @@ func (c *Centre) viewLine(s *Site, v *siteView, now time.Time) []byte {
 	field("active", float64(active))
 	field("unacked", float64(unacked))
 	for i, sev := range severities {
-		field("active_"+sev.String(), float64(v.active[i]))
-		field("unacked_"+sev.String(), float64(v.unacked[i]))
+		field("active_"+sev.String(), float64(v.Active[i]))
+		field("unacked_"+sev.String(), float64(v.Unacked[i]))
 	}
-	field("devices", float64(v.devices))
-	field("devices_offline", float64(v.devicesOffline))
-	field("devices_fault", float64(v.devicesFault))
+	field("devices", float64(v.Devices))
+	field("devices_offline", float64(v.DevicesOffline))
+	field("devices_fault", float64(v.DevicesFault))
 	return lineproto.AppendTime(b, now.UnixNano())
 }

@@ -81,7 +81,7 @@ func noisiestTable() *g.Panel {
 
 func standingTable() *g.Panel {
 	q := `SELECT last("state") AS "state", last("message") AS "message", last("id") AS "id" FROM "alarm" WHERE ` + alarmFilter +
-		` AND time > now() - 30d GROUP BY "severity", "rule", "device"`
+		` AND time > now() - 30d GROUP BY "severity", "rule", "site", "device"`
 	p := table("Standing alarms", "Alarms active now (raised, not cleared), with their last transition. Raised more than 24 h ago makes an alarm stale (ISA-18.2).",
 		g.InfluxTable(q))
 	p.Transformations = []g.Transformation{merge(), filterActive("state", activePattern)}

@@ -100,7 +100,7 @@ func newInfluxBoard(uid, title, description string, kinds []string) *g.Dashboard
 // series is a time-series query: agg(field) of a kind per device, on the
 // dashboard's interval.
 func series(agg, field, kind, fill string) string {
-	return fmt.Sprintf(`SELECT %s("%s") FROM "%s" WHERE %s AND $timeFilter GROUP BY time($__interval), "device", "name" fill(%s)`,
+	return fmt.Sprintf(`SELECT %s("%s") FROM "%s" WHERE %s AND $timeFilter GROUP BY time($__interval), "site", "device", "name" fill(%s)`,
 		agg, field, kind, deviceFilter, fill)
 }
 
@@ -111,12 +111,12 @@ func state(field, kind string) string { return series("last", field, kind, "prev
 
 // current is the latest value of a field per device within the range.
 func current(field, kind string) string {
-	return fmt.Sprintf(`SELECT last("%s") FROM "%s" WHERE %s AND $timeFilter GROUP BY "device", "name"`, field, kind, deviceFilter)
+	return fmt.Sprintf(`SELECT last("%s") FROM "%s" WHERE %s AND $timeFilter GROUP BY "site", "device", "name"`, field, kind, deviceFilter)
 }
 
 // perDay is the increase of a counter per device and local day.
 func perDay(field, kind, extra string) string {
-	return fmt.Sprintf(`SELECT spread("%s") FROM "%s" WHERE %s%s AND $timeFilter GROUP BY time(1d), "device", "name" fill(none) tz('${tz:raw}')`,
+	return fmt.Sprintf(`SELECT spread("%s") FROM "%s" WHERE %s%s AND $timeFilter GROUP BY time(1d), "site", "device", "name" fill(none) tz('${tz:raw}')`,
 		field, kind, deviceFilter, extra)
 }
 

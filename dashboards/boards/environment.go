@@ -47,6 +47,6 @@ func elevatorTimeline() *g.Panel {
 // timeOver is the seconds each bin spent at or above the bound: the
 // minutes whose last reading was there, times 60.
 func timeOver(bound float64) string {
-	return fmt.Sprintf(`SELECT count("fill") * 60 FROM (SELECT last("fill_level") AS "fill" FROM "bin" WHERE %s AND $timeFilter GROUP BY time(1m), "device", "name" fill(previous)) WHERE "fill" >= %g AND $timeFilter GROUP BY "device", "name"`,
+	return fmt.Sprintf(`SELECT count("fill") * 60 FROM (SELECT last("fill_level") AS "fill" FROM "bin" WHERE %s AND $timeFilter GROUP BY time(1m), "site", "device", "name" fill(previous)) WHERE "fill" >= %g AND $timeFilter GROUP BY "site", "device", "name"`,
 		deviceFilter, bound)
 }

@@ -25,6 +25,7 @@ var builders = []struct {
 	{"security-fire.json", Security},
 	{"environment-service.json", Environment},
 	{"alarm-analytics.json", AlarmAnalytics},
+	{"group.json", Group},
 	{"facmon.json", Facmon},
 }
 

@@ -38,7 +38,12 @@ go test ./dashboards/...       # fails if the JSON or this page drifted from the
   Chinese of every text, and generating fails on a text without it.
 - **Names, not ids**: every point carries the tags ` + "`name`" + ` and ` + "`area_name`" + `
   (the site file's names, [storage.md](storage.md)); per-device queries
-  group by ` + "`\"device\", \"name\"`" + ` and their legends are ` + "`$tag_name`" + `.
+  group by ` + "`\"site\", \"device\", \"name\"`" + ` and their legends are ` + "`$tag_name`" + `.
+  The site is in every per-device GROUP BY because the sites of a group
+  write to one central InfluxDB and share device ids (generated sites
+  all have a ` + "`pump-1`" + `): on All, grouping by device alone would merge
+  their devices into one series (a mean of two sites' tanks, the last
+  state of one site's alarm hiding another's).
 - **Datasources are variables**: ` + "`DS_INFLUX`" + ` (type influxdb) and ` + "`DS_PROMETHEUS`" + `
   (type prometheus). No panel names a datasource uid.
 - **Template variables** ` + "`site`, `area`, `device`" + ` (multi-value, with All) come
@@ -61,6 +66,14 @@ go test ./dashboards/...       # fails if the JSON or this page drifted from the
 - **Current state** panels (active alarms, standing alarms, devices offline)
   look back 30 days (` + "`time > now() - 30d`" + `) instead of the time range: an alarm
   raised or a device lost before the range may still stand.
+- **Group overview** (` + "`group.json`" + `, the group monitoring centre,
+  [centre.md](centre.md)): reads ` + "`site_status`" + `, which ` + "`facmon centre`" + ` writes per site
+  on change and every minute (heartbeat, worst active severity 4 critical …
+  0 none, active and unacknowledged alarms, devices offline and faulty),
+  and the ` + "`alarm`" + ` measurement the sites write (alarms per day, mean time to
+  acknowledge per site). Its ` + "`site`" + ` variable lists the sites the centre
+  writes; legends are the site's name in centre.yaml (` + "`$tag_name`" + ` of
+  ` + "`site_status`" + `) or its id for the alarm measurement, which has no site name.
 - **Arming**: facmon does not store the arming of perimeter zones in InfluxDB
   (yet); "Arming state" shows the ` + "`armed`" + ` signal of the in-home alarm panels.
 - **PV**: the variable ` + "`pv_meter`" + ` picks the power meters whose id contains ` + "`pv`" + `
@@ -72,15 +85,21 @@ go test ./dashboards/...       # fails if the JSON or this page drifted from the
 - ` + "`TestCommittedJSONMatchesSource`" + ` (dashboards/boards): the JSON files and this
   page are what the Go generates.
 - ` + "`TestEveryPanelHasData`" + ` (dashboards/check): a real InfluxDB 1.8.10 is filled with
-  a simulated day of the demo community (the simulator's world stepped on a
+  a simulated day of a group of two communities — the demo site and a copy
+  of it under another id, its scenarios an hour later and its heartbeat
+  silent for an hour — (the simulator's world stepped on a
   fake clock with its scenarios — two mains outages, a tank draining, an
   intrusion, a fire alarm, unplugged devices, bins filling, a flood — plus a
   fire-panel fault, a door held open, an elevator fault, a hot room; the real alarm
   engine on those points with an operator acknowledging; everything written
-  through the spooled writer and the alarm output). Every variable, panel and
+  through the spooled writer and the alarm output; ` + "`site_status`" + ` computed and
+  encoded by alarms/centre's own code from each site's alarms as the
+  centre's board holds them, through the same writer). Every variable, panel and
   annotation query then runs with the variables resolved and ` + "`$timeFilter`" + `,
   ` + "`$__interval`" + ` substituted as Grafana does, once with every variable on All and
-  once with one site selected; each must answer rows. It also checks the
+  once with one site selected; each must answer rows. On All, a query that
+  groups by device must group by site too, and one that groups by site
+  must answer for both sites. It also checks the
   power timeline shows the generator running 3 minutes after the mains
   return, at the step Grafana uses for a whole day.
 - ` + "`TestDashboardMetricsExist`" + ` (dashboards/check): builds and runs ` + "`facmon run`" + ` on a

@@ -11,7 +11,7 @@ import (
 // 30 days rather than the time range: an alarm raised before the range
 // may still stand.
 const activeAlarms = `SELECT last("state") AS "state", last("message") AS "message" FROM "alarm" WHERE ` + siteFilter +
-	` AND time > now() - 30d GROUP BY "severity", "rule", "device"`
+	` AND time > now() - 30d GROUP BY "severity", "rule", "site", "device"`
 
 // activePattern matches the alarm states that are still active;
 // offlinePattern the device states that are not online.
@@ -23,7 +23,7 @@ const (
 // deviceStatus is the latest status of every device (device_status
 // measurement), as a table.
 const deviceStatus = `SELECT last("status") AS "status" FROM "device_status" WHERE ` + deviceFilter +
-	` AND time > now() - 30d GROUP BY "device", "name", "kind"`
+	` AND time > now() - 30d GROUP BY "site", "device", "name", "kind"`
 
 // Overview is site status at a glance: active alarms by severity, devices
 // offline, mains and generator, tank levels, the last alarm.

@@ -28,26 +28,26 @@ func Power(Limits) *g.Dashboard {
 	lay.Add(24, 8, powerTimeline("Mains / generator / transfer switch"))
 	lay.Add(12, 8, timeseries("Mains voltage", "Phase voltages of the mains incomer.", "volt", nil,
 		g.InfluxTarget(`SELECT mean("voltage_a") AS "A", mean("voltage_b") AS "B", mean("voltage_c") AS "C" FROM "mains" WHERE `+deviceFilter+
-			` AND $timeFilter GROUP BY time($__interval), "device", "name" fill(none)`, "$tag_name $col")))
+			` AND $timeFilter GROUP BY time($__interval), "site", "device", "name" fill(none)`, "$tag_name $col")))
 	lay.Add(12, 8, timeseries("Generator output and fuel", "Generator power (kW) and fuel level (%).", "kwatt", nil,
 		g.InfluxTarget(series("mean", "power", "generator", "none"), "$tag_name kW"),
 		g.InfluxTarget(series("mean", "fuel_level", "generator", "none"), "$tag_name fuel %")))
 	lay.Row("Circuits")
 	lay.Add(12, 8, timeseries("Power per circuit", "Active power of every sub-meter but the PV meter.", "kwatt", nil,
-		g.InfluxTarget(circuits(`SELECT mean("power") FROM "power_meter" WHERE %s AND $timeFilter GROUP BY time($__interval), "device", "name" fill(none)`), "$tag_name")))
+		g.InfluxTarget(circuits(`SELECT mean("power") FROM "power_meter" WHERE %s AND $timeFilter GROUP BY time($__interval), "site", "device", "name" fill(none)`), "$tag_name")))
 	lay.Add(12, 8, bars("Energy per circuit per day", "kWh per local day of every sub-meter but the PV meter.", "kwatth", nil,
-		g.InfluxTarget(circuits(`SELECT spread("energy") FROM "power_meter" WHERE %s AND $timeFilter GROUP BY time(1d), "device", "name" fill(none) tz('${tz:raw}')`), "$tag_name")))
+		g.InfluxTarget(circuits(`SELECT spread("energy") FROM "power_meter" WHERE %s AND $timeFilter GROUP BY time(1d), "site", "device", "name" fill(none) tz('${tz:raw}')`), "$tag_name")))
 	lay.Add(24, 7, timeline("Lighting circuits", "Contactor state of the lighting circuits (篇3·十五·4).", onOff("off", "on", "transparent", "yellow"),
 		g.InfluxTarget(state("on", "lighting_circuit"), "$tag_name")))
 	lay.Row("PV")
 	lay.Add(12, 8, timeseries("PV generation", "Output of the PV meter.", "kwatt", nil,
-		g.InfluxTarget(pv(`SELECT mean("power") FROM "power_meter" WHERE %s AND $timeFilter GROUP BY time($__interval), "device", "name" fill(none)`), "$tag_name")))
+		g.InfluxTarget(pv(`SELECT mean("power") FROM "power_meter" WHERE %s AND $timeFilter GROUP BY time($__interval), "site", "device", "name" fill(none)`), "$tag_name")))
 	lay.Add(6, 8, stat("PV energy", "kWh the PV meter counted in the time range.", "kwatth", nil,
-		g.InfluxTarget(pv(`SELECT spread("energy") FROM "power_meter" WHERE %s AND $timeFilter GROUP BY "device", "name"`), "$tag_name")))
+		g.InfluxTarget(pv(`SELECT spread("energy") FROM "power_meter" WHERE %s AND $timeFilter GROUP BY "site", "device", "name"`), "$tag_name")))
 	lay.Add(6, 8, stat("PV export value", "PV energy in the time range at the export price (default 0.43 yuan/kWh).", "currencyCNY", nil,
-		g.InfluxTarget(pv(`SELECT spread("energy") * ${export_price:raw} FROM "power_meter" WHERE %s AND $timeFilter GROUP BY "device", "name"`), "$tag_name")))
+		g.InfluxTarget(pv(`SELECT spread("energy") * ${export_price:raw} FROM "power_meter" WHERE %s AND $timeFilter GROUP BY "site", "device", "name"`), "$tag_name")))
 	lay.Add(24, 8, bars("PV export value per day", "Yuan per local day: kWh generated × export price.", "currencyCNY", nil,
-		g.InfluxTarget(pv(`SELECT spread("energy") * ${export_price:raw} FROM "power_meter" WHERE %s AND $timeFilter GROUP BY time(1d), "device", "name" fill(none) tz('${tz:raw}')`), "$tag_name")))
+		g.InfluxTarget(pv(`SELECT spread("energy") * ${export_price:raw} FROM "power_meter" WHERE %s AND $timeFilter GROUP BY time(1d), "site", "device", "name" fill(none) tz('${tz:raw}')`), "$tag_name")))
 	lay.Row("UPS")
 	lay.Add(12, 8, upsTimeline())
 	lay.Add(12, 8, timeseries("UPS battery", "Battery charge and load (%).", "percent", nil,

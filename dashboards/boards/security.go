@@ -78,6 +78,6 @@ func firePanelTimeline() *g.Panel {
 func offlineTimeline() *g.Panel {
 	p := timeline("Device offline periods", "Online, offline or faulty, as the collectors reported each device.",
 		[]g.Mapping{g.ValueMap([3]string{"online", "online", "green"}, [3]string{"offline", "offline", "red"}, [3]string{"fault", "fault", "orange"})},
-		g.InfluxTarget(`SELECT last("status") FROM "device_status" WHERE `+deviceFilter+` AND $timeFilter GROUP BY time($__interval), "device", "name" fill(previous)`, "$tag_name"))
+		g.InfluxTarget(`SELECT last("status") FROM "device_status" WHERE `+deviceFilter+` AND $timeFilter GROUP BY time($__interval), "site", "device", "name" fill(previous)`, "$tag_name"))
 	return p
 }

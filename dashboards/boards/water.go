@@ -24,12 +24,12 @@ func Water(l Limits) *g.Dashboard {
 	lay.Add(12, 8, timeseries("Pump current", "Motor current of every pump.", "amp", nil,
 		g.InfluxTarget(series("mean", "current", "pump", "none"), "$tag_name")))
 	lay.Add(12, 8, timeseries("Supply pressure", "Outlet pressure of the booster pumps.", "pressurekpa", nil,
-		g.InfluxTarget(`SELECT mean("pressure") * 1000 FROM "pump" WHERE `+deviceFilter+` AND $timeFilter GROUP BY time($__interval), "device", "name" fill(none)`, "$tag_name")))
+		g.InfluxTarget(`SELECT mean("pressure") * 1000 FROM "pump" WHERE `+deviceFilter+` AND $timeFilter GROUP BY time($__interval), "site", "device", "name" fill(none)`, "$tag_name")))
 	lay.Row("Sumps and pits")
 	lay.Add(12, 8, timeseries("Sump levels", "Water level of the sump pits.", "lengthm", nil,
 		g.InfluxTarget(series("mean", "level", "sump", "none"), "$tag_name")))
 	lay.Add(12, 8, timeseries("Elevator-pit water level", "Water level in the elevator pits (篇3·二十四·1).", "lengthmm", nil,
-		g.InfluxTarget(`SELECT mean("water_level") * 10 FROM "elevator_pit" WHERE `+deviceFilter+` AND $timeFilter GROUP BY time($__interval), "device", "name" fill(none)`, "$tag_name")))
+		g.InfluxTarget(`SELECT mean("water_level") * 10 FROM "elevator_pit" WHERE `+deviceFilter+` AND $timeFilter GROUP BY time($__interval), "site", "device", "name" fill(none)`, "$tag_name")))
 	lay.Row("Water meters")
 	lay.Add(12, 8, bars("Consumption per branch per day", "m³ through each water sub-meter per local day (increase of its volume counter).", "m3", nil,
 		g.InfluxTarget(perDay("volume", "water_meter", ""), "$tag_name")))
@@ -53,5 +53,5 @@ func pumpTimeline() *g.Panel {
 // nightFlow is the lowest hourly mean flow per device and local day.
 func nightFlow() string {
 	return `SELECT min("hourly") FROM (SELECT mean("flow") AS "hourly" FROM "water_meter" WHERE ` + deviceFilter +
-		` AND $timeFilter GROUP BY time(1h), "device", "name" tz('${tz:raw}')) WHERE $timeFilter GROUP BY time(1d), "device", "name" fill(none) tz('${tz:raw}')`
+		` AND $timeFilter GROUP BY time(1h), "site", "device", "name" tz('${tz:raw}')) WHERE $timeFilter GROUP BY time(1d), "site", "device", "name" fill(none) tz('${tz:raw}')`
 }

@@ -26,12 +26,16 @@ var columnWords = map[string]string{
 	"Time": "Time", "time": "Time", "severity": "Severity", "device": "Device id", "name": "Device",
 	"area": "Area id", "area_name": "Area", "rule": "Rule", "message": "Message", "state": "State",
 	"change": "Change", "status": "Status", "kind": "Kind", "alarms": "Alarms", "id": "Alarm id", "by": "By",
+	"site": "Site",
 }
 
 // nameValues gives every table its column names and value words, and
 // every per-severity or per-kind legend its words.
 func nameValues(d *g.Dashboard) {
 	for _, p := range allPanels(d.Panels) {
+		if p.Type == "table" && readsSiteStatus(p) {
+			continue // the group's tables name their columns themselves (sitesTable)
+		}
 		if p.Type == "table" {
 			p.FieldConfig.Defaults.Mappings = append(p.FieldConfig.Defaults.Mappings, valueMap())
 			p.Transformations = append(p.Transformations, g.Transformation{ID: "organize",
@@ -47,6 +51,11 @@ func nameValues(d *g.Dashboard) {
 			}
 		}
 	}
+}
+
+// readsSiteStatus reports whether a panel reads the centre's site_status.
+func readsSiteStatus(p *g.Panel) bool {
+	return slices.ContainsFunc(p.Targets, func(t *g.Target) bool { return strings.Contains(t.Query, `"site_status"`) })
 }
 
 // valueMap maps the codes to their words.

@@ -12,11 +12,16 @@ import (
 )
 
 // TestEveryPanelHasData fills a real InfluxDB 1.8.10 with a simulated day
-// of the demo community and runs every InfluxQL query of every dashboard
-// file — variables, panels, annotations — with the variables resolved and
+// of a group of two communities — each site's points, device status,
+// alarms and KPIs as a site writes them, site_status as the group centre
+// writes it — and runs every InfluxQL query of every dashboard file —
+// variables, panels, annotations — with the variables resolved and
 // substituted as Grafana would; each must succeed and return rows. It
-// runs twice: with every variable on "All" (Grafana's (a|b|c) form) and
-// with single values (the plain escaped form).
+// runs twice: with every variable on "All" (Grafana's (a|b|c) form, here
+// over both sites) and with single values (the plain escaped form). On
+// All, a query that groups by device must group by site too (the sites
+// share device ids: without it their devices would merge into one
+// series), and one that groups by site must answer for every site.
 func TestEveryPanelHasData(t *testing.T) {
 	if testing.Short() {
 		t.Skip("needs InfluxDB and a simulated day")
@@ -74,34 +79,68 @@ func runQuery(t *testing.T, in *testbed.Influx, q Query, vars map[string][]strin
 		t.Errorf("%s %s (%s): variable left unsubstituted: %s", q.File, q.Where, mode, text)
 		return
 	}
-	rows, err := queryRows(in, text)
+	rows, sites, err := queryRows(in, text)
 	switch {
 	case err != nil:
 		t.Errorf("%s %s (%s): %v", q.File, q.Where, mode, err)
 	case rows == 0:
 		t.Errorf("%s %s (%s): no rows: %s", q.File, q.Where, mode, text)
+	case mode != "all" || q.Kind != PanelInflux:
+	case groupsByDevice.MatchString(q.Text) && !groupsBySite.MatchString(q.Text):
+		t.Errorf("%s %s: groups by device, not by site: on All the sites' devices of one id merge: %s", q.File, q.Where, q.Text)
+	case outerGroupsBySite(q.Text) && len(sites) < len(group):
+		t.Errorf("%s %s (%s): answered for sites %v, want all %d: %s", q.File, q.Where, mode, sites, len(group), text)
 	}
+}
+
+// groupsBySite matches a GROUP BY with the site tag.
+var groupsBySite = regexp.MustCompile(`GROUP BY (time\([^)]*\), )?("[a-z_]+", )*"site"`)
+
+// outerGroupsBySite reports whether the query's outermost GROUP BY (the
+// last one, not inside a subquery's parentheses) has the site tag.
+func outerGroupsBySite(q string) bool {
+	i := strings.LastIndex(q, "GROUP BY")
+	if i < 0 {
+		return false
+	}
+	depth := 0
+	for _, c := range q[i:] {
+		switch c {
+		case '(':
+			depth++
+		case ')':
+			if depth--; depth < 0 {
+				return false // the subquery's
+			}
+		}
+	}
+	return groupsBySite.MatchString(q[i:])
 }
 
 // queryRows counts the rows of every series a query returned that hold
 // a value (a row of nulls, as fill(previous) gives before the first
-// point, is not data).
-func queryRows(in *testbed.Influx, q string) (int, error) {
+// point, is not data), and lists the sites (tag site) of those series.
+func queryRows(in *testbed.Influx, q string) (int, []string, error) {
 	res, err := in.Query(q)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	n := 0
+	var sites []string
 	for _, r := range res.Results {
 		for _, s := range r.Series {
 			for _, row := range s.Values {
 				if slices.ContainsFunc(row[1:], func(v any) bool { return v != nil }) {
 					n++
+					if site, ok := s.Tags["site"]; ok && !slices.Contains(sites, site) {
+						sites = append(sites, site)
+					}
 				}
 			}
 		}
 	}
-	return n, nil
+	slices.Sort(sites)
+	return n, sites, nil
 }
 
 // resolveVariables gives each variable the values Grafana would: query
@@ -174,4 +213,19 @@ func variableRegex(s string) (*regexp.Regexp, error) {
 func minInterval(s string) time.Duration {
 	d, _ := time.ParseDuration(s)
 	return d
+}
+
+// TestOuterGroupsBySite: the outermost GROUP BY decides whether a query
+// answers per site; a subquery's does not.
+func TestOuterGroupsBySite(t *testing.T) {
+	for q, want := range map[string]bool{
+		`SELECT last("x") FROM "m" WHERE $timeFilter GROUP BY "site", "name"`:                                                                       true,
+		`SELECT sum("n") FROM (SELECT last("x") AS "n" FROM "m" WHERE $timeFilter GROUP BY "site")`:                                                 false,
+		`SELECT min("h") FROM (SELECT mean("f") AS "h" FROM "w" GROUP BY time(1h), "site" tz('UTC')) GROUP BY time(1d), "site", "device" tz('UTC')`: true,
+		`SELECT count("change") FROM "alarm" WHERE $timeFilter GROUP BY "severity"`:                                                                 false,
+	} {
+		if got := outerGroupsBySite(q); got != want {
+			t.Errorf("%s: %v, want %v", q, got, want)
+		}
+	}
 }

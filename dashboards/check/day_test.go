@@ -11,6 +11,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"facmon/alarms"
+	"facmon/alarms/board"
+	"facmon/alarms/centre"
 	"facmon/alarms/engine"
 	"facmon/alarms/influxout"
 	"facmon/alarms/lifecycle"
@@ -25,6 +27,20 @@ import (
 
 // demoSite is the demo community the simulated day runs.
 const demoSite = "../../seeds/sites/demo.yaml"
+
+// Group is the simulated day's group centre: the demo community and a
+// second one built from the same site file under another id (generated
+// sites share device ids, as here), its scenarios an hour later, its
+// heartbeat silent for an hour — each writing its own points as a site
+// does, the centre writing site_status for both.
+var group = []struct {
+	id, name string
+	shift    time.Duration // scenarios this much later
+	silent   [2]time.Duration
+}{
+	{"", "示范小区", 0, [2]time.Duration{}},
+	{"demo-west", "西区示范小区", time.Hour, [2]time.Duration{6 * time.Hour, 7 * time.Hour}},
+}
 
 // Sampling of the simulated day: the power devices (mains, generator,
 // transfer switch) every 10 s so the 3-minute run-on is resolved, the
@@ -78,8 +94,11 @@ var overrides = []override{
 // those points, operators acknowledging, and everything written through
 // the real spooled writer and alarm output.
 type day struct {
-	t      *testing.T
-	site   *site.Site
+	t     *testing.T
+	site  *site.Site
+	shift time.Duration
+	// board is the site's alarms as the centre holds them.
+	board  *board.Board
 	world  *sim.World
 	eng    *engine.Engine
 	writer *influx.Writer
@@ -99,35 +118,59 @@ type pendingAck struct {
 
 type dayStats struct{ points, transitions, acks int }
 
-// fillDay writes the day ending now into in and returns its range.
+// fillDay writes the day ending now into in, for every site of the
+// group, and returns its range.
 func fillDay(t *testing.T, in *testbed.Influx) Range {
-	s, err := site.Load(demoSite)
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := rules.ForSite(demoSite, s)
-	if err != nil {
-		t.Fatal(err)
-	}
 	end := time.Now().Truncate(time.Minute)
 	start := end.Add(-24 * time.Hour)
-	d := &day{t: t, site: s, start: start, status: map[string]collectors.DeviceStatus{},
-		world: sim.NewWorld(s, start), eng: engine.New(engine.Options{Rules: set})}
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	d.openWriter(ctx, in)
-	d.run(ctx, end)
+	var days []*day
+	var writer *influx.Writer
+	for _, g := range group {
+		s, err := site.Load(demoSite)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g.id != "" {
+			s.ID = g.id
+		}
+		set, err := rules.ForSite(demoSite, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := &day{t: t, site: s, shift: g.shift, start: start, status: map[string]collectors.DeviceStatus{},
+			world: sim.NewWorld(s, start), eng: engine.New(engine.Options{Rules: set}), board: board.New(board.Options{})}
+		if writer == nil {
+			writer = d.openWriter(ctx, in)
+		}
+		d.attach(writer)
+		days = append(days, d)
+	}
+	c := &centreView{days: days, writer: writer, written: map[string]centre.SiteView{}}
+	next := make([]int, len(days))
+	for now := start; !now.After(end); now = now.Add(fastStep) {
+		for i, d := range days {
+			d.step(ctx, now, &next[i])
+		}
+		c.write(ctx, now)
+	}
 	flush, cancelFlush := context.WithTimeout(ctx, 45*time.Second)
 	defer cancelFlush()
-	if err := d.writer.Close(flush); err != nil {
+	if err := writer.Close(flush); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("simulated day %s … %s: %d points, %d alarm transitions (%d acks)",
-		start.Format(time.RFC3339), end.Format(time.RFC3339), d.stats.points, d.stats.transitions, d.stats.acks)
+	for _, d := range days {
+		t.Logf("simulated day of %s %s … %s: %d points, %d alarm transitions (%d acks)", d.site.ID,
+			start.Format(time.RFC3339), end.Format(time.RFC3339), d.stats.points, d.stats.transitions, d.stats.acks)
+	}
+	t.Logf("the centre wrote %d site_status points", c.points)
 	return Range{From: start, To: end}
 }
 
-func (d *day) openWriter(ctx context.Context, in *testbed.Influx) {
+// openWriter starts the spooled writer the group's points go through, as
+// each site's and the centre's do (one here: they meet in one InfluxDB).
+func (d *day) openWriter(ctx context.Context, in *testbed.Influx) *influx.Writer {
 	reg := prometheus.NewRegistry()
 	log := slog.New(slog.DiscardHandler)
 	sp, err := spool.Open(spool.Options{Dir: filepath.Join(d.t.TempDir(), "spool"), Registerer: reg, Logger: log})
@@ -135,7 +178,7 @@ func (d *day) openWriter(ctx context.Context, in *testbed.Influx) {
 		d.t.Fatal(err)
 	}
 	d.t.Cleanup(func() { sp.Close() })
-	d.writer, err = influx.New(influx.Options{URL: in.URL, Bucket: in.Bucket(), Gzip: true, Spool: sp, Registerer: reg, Logger: log,
+	w, err := influx.New(influx.Options{URL: in.URL, Bucket: in.Bucket(), Gzip: true, Spool: sp, Registerer: reg, Logger: log,
 		Names: influx.NamesOf(d.site)})
 	if err != nil {
 		d.t.Fatal(err)
@@ -144,9 +187,18 @@ func (d *day) openWriter(ctx context.Context, in *testbed.Influx) {
 	runCtx, stop := context.WithCancel(ctx)
 	go func() {
 		defer close(done)
-		_ = d.writer.Run(runCtx)
+		_ = w.Run(runCtx)
 	}()
 	d.t.Cleanup(func() { stop(); <-done })
+	return w
+}
+
+// attach gives the day its alarm output and KPI writer on w.
+func (d *day) attach(w *influx.Writer) {
+	reg := prometheus.NewRegistry()
+	log := slog.New(slog.DiscardHandler)
+	var err error
+	d.writer = w
 	d.out, err = influxout.New(influxout.Options{Sink: d.writer, Registerer: reg, Logger: log})
 	if err != nil {
 		d.t.Fatal(err)
@@ -155,32 +207,75 @@ func (d *day) openWriter(ctx context.Context, in *testbed.Influx) {
 		Registerer: reg, Logger: log})
 }
 
-// run steps the day in fastStep steps, publishing each step's points.
-func (d *day) run(ctx context.Context, end time.Time) {
-	next := 0
-	for now := d.start; !now.After(end); now = now.Add(fastStep) {
-		for next < len(scenarioAt) && !d.start.Add(scenarioAt[next].after).After(now) {
-			if err := d.world.Trigger(scenarioAt[next].name); err != nil {
-				d.t.Fatalf("scenario %s: %v", scenarioAt[next].name, err)
-			}
-			next++
+// step runs the site's fastStep at now, publishing its points; next is
+// the index of its next scenario.
+func (d *day) step(ctx context.Context, now time.Time, next *int) {
+	for *next < len(scenarioAt) && !d.start.Add(d.shift+scenarioAt[*next].after).After(now) {
+		if err := d.world.Trigger(scenarioAt[*next].name); err != nil {
+			d.t.Fatalf("scenario %s: %v", scenarioAt[*next].name, err)
 		}
-		d.now = now
-		d.world.Step(now)
-		pts := d.points(now)
-		if err := d.writer.Publish(ctx, pts); err != nil {
+		*next++
+	}
+	d.now = now
+	d.world.Step(now)
+	pts := d.points(now)
+	if err := d.writer.Publish(ctx, pts); err != nil {
+		d.t.Fatal(err)
+	}
+	d.stats.points += len(pts)
+	d.alarms(ctx, now, d.eng.Process(pts))
+	d.alarms(ctx, now, d.eng.Advance(now))
+	d.acknowledge(ctx, now)
+	if now.Sub(d.start)%time.Minute == 0 {
+		if err := d.kpi.Write(ctx, now); err != nil {
 			d.t.Fatal(err)
 		}
-		d.stats.points += len(pts)
-		d.alarms(ctx, now, d.eng.Process(pts))
-		d.alarms(ctx, now, d.eng.Advance(now))
-		d.acknowledge(ctx, now)
-		if now.Sub(d.start)%time.Minute == 0 {
-			if err := d.kpi.Write(ctx, now); err != nil {
-				d.t.Fatal(err)
+	}
+}
+
+// centreView writes site_status for the group's sites as facmon centre
+// does (centre.SiteView, its Count and Line): a site's point when its
+// view changed, every site's every minute, through the spooled writer.
+// Its board takes each site's transitions as the centre's does; the
+// heartbeat is silent over the site's silent hours.
+type centreView struct {
+	days    []*day
+	writer  *influx.Writer
+	written map[string]centre.SiteView
+	points  int
+}
+
+func (c *centreView) write(ctx context.Context, now time.Time) {
+	all := now.Sub(c.days[0].start)%time.Minute == 0
+	var lines [][]byte
+	for i, d := range c.days {
+		off := now.Sub(d.start)
+		v := centre.SiteView{Online: !(off >= group[i].silent[0] && off < group[i].silent[1])}
+		for _, st := range d.status {
+			v.Devices++
+			switch st {
+			case collectors.Offline:
+				v.DevicesOffline++
+			case collectors.Fault:
+				v.DevicesFault++
 			}
 		}
+		for _, a := range d.board.Alarms(board.ListFilter{}) {
+			v.Count(&a)
+		}
+		if w, ok := c.written[d.site.ID]; ok && w == v && !all {
+			continue
+		}
+		c.written[d.site.ID] = v
+		lines = append(lines, v.Line(&centre.Site{ID: d.site.ID, Name: group[i].name, Group: "华东区"}, now))
 	}
+	if len(lines) == 0 {
+		return
+	}
+	if err := c.writer.PublishLines(ctx, lines); err != nil {
+		c.days[0].t.Fatal(err)
+	}
+	c.points += len(lines)
 }
 
 // points are the readings due at now, and a status point whenever a
@@ -248,6 +343,7 @@ func (d *day) alarms(ctx context.Context, now time.Time, ts []alarms.Transition)
 	if err := d.out.Transitions(ctx, ts); err != nil {
 		d.t.Fatal(err)
 	}
+	_ = d.board.Transitions(ctx, ts) // on to the centre
 	_ = d.kpi.Transitions(ctx, ts)
 	d.stats.transitions += len(ts)
 	for _, tr := range ts {

@@ -35,8 +35,8 @@ func loadLang(t *testing.T, dir string) []*Dashboard {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(dashes) != 7 {
-		t.Fatalf("%d dashboards in %s, want 7", len(dashes), dir)
+	if len(dashes) != 8 {
+		t.Fatalf("%d dashboards in %s, want 8", len(dashes), dir)
 	}
 	return dashes
 }
