@@ -101,7 +101,7 @@ const (
 	// when the broker's in-flight window is full.
 	gapFactor = 4
 	// sparse: appends further apart than this on average are not gathered.
-	sparse = MaxGather / 4
+	sparse = MaxGather / 2
 )
 
 // NewSyncer makes a syncer that calls flush after kicks: window later if
