@@ -97,6 +97,7 @@ type Collector struct {
 	url        string            // the broker URL for logs, password redacted
 	lastFill   int               // the worker's: batch length before its last yield
 	perMessage int               // the worker's: points per message in the last batch
+	window     inflight          // messages staged and not yet acked
 	attempts   atomic.Int64      // connection attempts so far
 }
 

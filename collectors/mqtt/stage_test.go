@@ -3,6 +3,7 @@ package mqtt
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -130,4 +131,35 @@ func TestStagedMessagesStayUnackedOnStop(t *testing.T) {
 			t.Fatal("acked although the batch was never durable before the stop")
 		}
 	})
+}
+
+// TestInflightLearnsTheBrokersWindow: the count of unacked messages that
+// stops at the same highest value again and again is the broker's window
+// (Mosquitto's stock 20); a count that passes it raises the plateau.
+func TestInflightLearnsTheBrokersWindow(t *testing.T) {
+	var w inflight
+	full := func(staged, acked int) bool {
+		f := w.staged(staged)
+		w.acked(acked)
+		return f
+	}
+	// A stream capped at 20 in flight: batches of 5, a group of 20 acked.
+	var fulls []bool
+	for range 4 {
+		for i := range 4 {
+			fulls = append(fulls, full(5, map[bool]int{true: 20}[i == 3]))
+		}
+	}
+	want := []bool{false, false, false, false, false, false, false, false, false, false, false, true, false, false, false, true}
+	if !slices.Equal(fulls, want) {
+		t.Fatalf("window full after each batch: %v, want %v", fulls, want)
+	}
+	// The broker now allows more: the count passes 20 and is no longer
+	// taken for full until it stops at its new highest three times.
+	if full(10, 0) || full(15, 25) || full(20, 20) || full(20, 20) || full(20, 20) {
+		t.Fatal("a count past the old plateau was taken for a full window")
+	}
+	if w.n.Load() != 0 {
+		t.Fatalf("in flight %d after every message was acked", w.n.Load())
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"facmon/collectors"
@@ -173,6 +174,11 @@ func (c *Collector) stage(ctx context.Context, batch []inbound, points []collect
 			p = collectors.Accepted
 		}
 	}
+	if c.window.staged(len(batch)) {
+		if h, ok := p.(interface{ Hurry() }); ok {
+			h.Hurry()
+		}
+	}
 	select {
 	case c.acks <- staged{p: p, msgs: slices.Clone(batch), points: points}:
 		return nil
@@ -180,6 +186,42 @@ func (c *Collector) stage(ctx context.Context, batch []inbound, points []collect
 		return ctx.Err()
 	}
 }
+
+// inflight follows the messages staged and not yet acknowledged, to learn
+// the broker's in-flight window (Mosquitto's stock max_inflight_messages
+// is 20; MQTT 3.1.1 does not announce it). The broker sends no more once
+// the window is full, so the count stops at the window again and again:
+// when it reaches the highest count seen, for the third time or more
+// without ever passing it, the window is full and the group commit should
+// not wait for more messages that cannot come. Gathering in a steady
+// stream stops at about the same count anyway (durable.MaxGather), so a
+// plateau that is not the broker's costs little; a count that passes the
+// plateau raises it.
+type inflight struct {
+	n    atomic.Int64 // staged, not yet acked; the ack goroutine decrements
+	max  int64        // the worker's: the highest n seen
+	hits int          // the worker's: how often n reached max since it rose
+}
+
+// plateauHits is how often the count must stop at its highest before
+// that is taken for the broker's window.
+const plateauHits = 3
+
+// staged counts n messages staged and reports whether the window is now
+// full.
+func (w *inflight) staged(n int) bool {
+	u := w.n.Add(int64(n))
+	switch {
+	case u > w.max:
+		w.max, w.hits = u, 1
+	case u == w.max:
+		w.hits++
+	}
+	return u == w.max && w.hits >= plateauHits
+}
+
+// acked counts n messages acknowledged.
+func (w *inflight) acked(n int) { w.n.Add(-int64(n)) }
 
 // ack acknowledges staged batches in order as they are accepted. A batch
 // whose fsync failed is stored again (store retries) before its messages
@@ -208,6 +250,7 @@ func (c *Collector) ack(ctx context.Context) {
 			c.metrics.points.Add(float64(len(s.points)))
 		}
 		c.ackAll(s.msgs)
+		c.window.acked(len(s.msgs))
 	}
 }
 
