@@ -49,11 +49,11 @@ devices:
 // publisher publishes QoS 1 messages and retries each one until the broker
 // acknowledges it, across broker restarts.
 type publisher struct {
-	t  *testing.T
+	t  testing.TB
 	cl paho.Client
 }
 
-func newPublisher(t *testing.T, url string) *publisher {
+func newPublisher(t testing.TB, url string) *publisher {
 	o := paho.NewClientOptions().AddBroker(url).SetClientID("e2e-publisher").SetCleanSession(false).
 		SetAutoReconnect(true).SetConnectRetry(true).SetConnectRetryInterval(100 * time.Millisecond).
 		SetMaxReconnectInterval(200 * time.Millisecond).SetWriteTimeout(2 * time.Second)

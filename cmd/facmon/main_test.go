@@ -159,7 +159,7 @@ const (
 )
 
 // addTestUser creates testUser in the data dir named by args' --data-dir.
-func addTestUser(t *testing.T, args []string) {
+func addTestUser(t testing.TB, args []string) {
 	t.Helper()
 	for i, a := range args {
 		if a == "--data-dir" && i+1 < len(args) {
@@ -173,13 +173,13 @@ func addTestUser(t *testing.T, args []string) {
 	}
 }
 
-func startFacmon(t *testing.T, args ...string) *proc {
+func startFacmon(t testing.TB, args ...string) *proc {
 	t.Helper()
 	return startFacmonAt(t, fmt.Sprintf("127.0.0.1:%d", testbed.FreePort(t)), args...)
 }
 
 // startFacmonAt runs facmon listening on addr.
-func startFacmonAt(t *testing.T, addr string, args ...string) *proc {
+func startFacmonAt(t testing.TB, addr string, args ...string) *proc {
 	t.Helper()
 	addTestUser(t, args)
 	p := &proc{log: &testsupport.LockedBuffer{}, addr: addr}

@@ -15,7 +15,7 @@ import (
 )
 
 // cli runs the facmon binary with stdin and returns its output.
-func cli(t *testing.T, stdin string, args ...string) string {
+func cli(t testing.TB, stdin string, args ...string) string {
 	t.Helper()
 	cmd := exec.Command(facmonBin, args...)
 	cmd.Stdin = strings.NewReader(stdin)
