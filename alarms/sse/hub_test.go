@@ -185,7 +185,10 @@ func TestDeviceEvents(t *testing.T) {
 // its buffer is full; the hub keeps publishing at full speed and a client
 // that reads gets every event.
 func TestSlowClientDropped(t *testing.T) {
-	h := startHub(t, Options{History: 64, ClientBuffer: 64, WriteTimeout: 200 * time.Millisecond})
+	// The good client reads after every 8 events (64 KiB, within a
+	// loopback socket's buffer), so a write to it blocks only while the
+	// test goroutine is not scheduled; 2 s covers a loaded -race run.
+	h := startHub(t, Options{History: 64, ClientBuffer: 64, WriteTimeout: 2 * time.Second})
 	good := open(t, h.srv.URL, "")
 	slow := stuckClient(t, h.srv.URL)
 	pad := strings.Repeat("x", 8<<10)
@@ -194,13 +197,13 @@ func TestSlowClientDropped(t *testing.T) {
 		if sent > 50_000 {
 			t.Fatal("slow client never dropped")
 		}
-		for range 16 {
+		for range 8 {
 			big := tr(fmt.Sprint(sent))
 			big.Message = pad
 			_ = h.Transitions(context.Background(), []alarms.Transition{big})
 			sent++
 		}
-		for range 16 { // pace to the good client, which must never fall behind
+		for range 8 { // pace to the good client, which must never fall behind
 			good.next(t, false)
 		}
 	}
