@@ -72,7 +72,6 @@ type encoded struct {
 // line. Points that cannot be written are counted by reason.
 func encodePoints(points []collectors.Point, names map[string]DeviceNames) encoded {
 	sc := scratchPool.Get().(*scratch)
-	defer sc.put()
 	// lines never grows past len(points), so &lines[i] stays put.
 	if cap(sc.lines) < len(points) {
 		sc.lines = make([]line, 0, len(points))
@@ -107,6 +106,8 @@ func encodePoints(points []collectors.Point, names map[string]DeviceNames) encod
 		out.lines = append(out.lines, buf[start:len(buf):len(buf)])
 		out.counts = append(out.counts, lines[i].points)
 	}
+	sc.lines = lines
+	sc.put()
 	return out
 }
 
@@ -123,12 +124,14 @@ var scratchPool = sync.Pool{New: func() any { return &scratch{index: map[seriesK
 // maxScratchLines: larger scratch (a backlog's batch) is not kept.
 const maxScratchLines = 4096
 
-// put clears the scratch (no strings kept alive) and returns it to the pool.
+// put clears the lines used (no strings kept alive) and returns the
+// scratch to the pool.
 func (sc *scratch) put() {
 	if cap(sc.lines) > maxScratchLines {
 		return
 	}
-	clear(sc.lines[:cap(sc.lines)])
+	clear(sc.lines)
+	sc.lines = sc.lines[:0]
 	clear(sc.index)
 	scratchPool.Put(sc)
 }
