@@ -23,6 +23,10 @@ const (
 	VarTZ = "tz"
 )
 
+// allAny is the tag variables' All: any value (the filters anchor it,
+// /^.*$/).
+const allAny = ".*"
+
 // siteFilter matches the selected sites.
 const siteFilter = `"site" =~ /^$site$/`
 
@@ -36,9 +40,12 @@ func dsVar(name, label, typ string) *g.Variable {
 }
 
 // tagVar is a multi-value variable over the values of a tag, with "All".
+// All stands for the regex .* (allAny), not Grafana's (a|b|c) of every
+// value: at a group centre's InfluxDB that list is every site's, area's
+// and device's id, a regex growing with the group; .* stays the same.
 func tagVar(name, label, query string) *g.Variable {
 	return &g.Variable{Name: name, Label: label, Type: "query", Datasource: g.Influx, Query: query, Definition: query,
-		Refresh: 1, IncludeAll: true, Multi: true, Sort: 1,
+		Refresh: 1, IncludeAll: true, AllValue: allAny, Multi: true, Sort: 1,
 		Current: &g.Current{Selected: true, Text: []string{"All"}, Value: []string{"$__all"}}, Options: []g.VariableValue{}}
 }
 

@@ -48,7 +48,11 @@ go test ./dashboards/...       # fails if the JSON or this page drifted from the
   (type prometheus). No panel names a datasource uid.
 - **Template variables** ` + "`site`, `area`, `device`" + ` (multi-value, with All) come
   from ` + "`SHOW TAG VALUES`" + `; every query filters with ` + "`=~ /^$var$/`" + `, so no site, area or
-  device name is written into a dashboard. Alarm queries also accept alarms
+  device name is written into a dashboard. All stands for ` + "`.*`" + ` (the variable's
+  allValue), not Grafana's default ` + "`(a|b|c)`" + ` of every value: at a group's
+  central InfluxDB that list holds every site's, area's and device's id and
+  grows with the group; ` + "`.*`" + ` stays one short regex. Picking several values
+  gives ` + "`(a|b|c)`" + `. Alarm queries also accept alarms
   without an area (alarms over a whole selection, such as both domestic tanks).
 - **Alarm annotations**: every dashboard has the annotation "Alarms" — each
   raise, acknowledgement and clear from the ` + "`alarm`" + ` measurement, with severity,
@@ -96,8 +100,9 @@ go test ./dashboards/...       # fails if the JSON or this page drifted from the
   encoded by alarms/centre's own code from each site's alarms as the
   centre's board holds them, through the same writer). Every variable, panel and
   annotation query then runs with the variables resolved and ` + "`$timeFilter`" + `,
-  ` + "`$__interval`" + ` substituted as Grafana does, once with every variable on All and
-  once with one site selected; each must answer rows. On All, a query that
+  ` + "`$__interval`" + ` substituted as Grafana does: with every variable on All (` + "`.*`" + `),
+  with every value picked (` + "`(a|b)`" + `) and with one site selected; each must
+  answer rows. Over both sites, a query that
   groups by device must group by site too, and one that groups by site
   must answer for both sites. It also checks the
   power timeline shows the generator running 3 minutes after the mains

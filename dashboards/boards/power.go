@@ -60,6 +60,9 @@ func Power(Limits) *g.Dashboard {
 func pvVar() *g.Variable {
 	v := tagVar(VarPV, "PV meter", `SHOW TAG VALUES FROM "power_meter" WITH KEY = "device" WHERE `+siteFilter)
 	v.Regex = "/pv|solar/i"
+	// All is the PV meters listed, (a|b): the circuits are the meters not
+	// among them, so .* would leave no circuit.
+	v.AllValue = ""
 	v.Description = "The power meters of the PV plant (ids containing pv or solar)."
 	return v
 }

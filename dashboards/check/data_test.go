@@ -17,10 +17,11 @@ import (
 // writes it — and runs every InfluxQL query of every dashboard file —
 // variables, panels, annotations — with the variables resolved and
 // substituted as Grafana would; each must succeed and return rows. It
-// runs twice: with every variable on "All" (Grafana's (a|b|c) form, here
-// over both sites) and with single values (the plain escaped form). On
-// All, a query that groups by device must group by site too (the sites
-// share device ids: without it their devices would merge into one
+// runs three times: with every variable on All (the tag variables'
+// allValue .*), with every value picked (Grafana's (a|b|c) form, here
+// over both sites) and with one site (the plain escaped form). Over
+// both sites, a query that groups by device must group by site too (the
+// sites share device ids: without it their devices would merge into one
 // series), and one that groups by site must answer for every site.
 func TestEveryPanelHasData(t *testing.T) {
 	if testing.Short() {
@@ -35,8 +36,8 @@ func TestEveryPanelHasData(t *testing.T) {
 	ran := 0
 	for _, d := range dashes {
 		t.Run(d.File, func(t *testing.T) {
-			for _, mode := range []string{"all", "single"} {
-				vars := resolveVariables(t, in, d, r, mode == "single")
+			for _, mode := range []string{"all", "multi", "single"} {
+				vars := resolveVariables(t, in, d, r, mode)
 				for _, q := range d.Queries {
 					if q.Kind == PanelProm || q.Kind == VariableProm {
 						continue
@@ -85,7 +86,7 @@ func runQuery(t *testing.T, in *testbed.Influx, q Query, vars map[string][]strin
 		t.Errorf("%s %s (%s): %v", q.File, q.Where, mode, err)
 	case rows == 0:
 		t.Errorf("%s %s (%s): no rows: %s", q.File, q.Where, mode, text)
-	case mode != "all" || q.Kind != PanelInflux:
+	case mode == "single" || q.Kind != PanelInflux:
 	case groupsByDevice.MatchString(q.Text) && !groupsBySite.MatchString(q.Text):
 		t.Errorf("%s %s: groups by device, not by site: on All the sites' devices of one id merge: %s", q.File, q.Where, q.Text)
 	case outerGroupsBySite(q.Text) && len(sites) < len(group):
@@ -146,9 +147,11 @@ func queryRows(in *testbed.Influx, q string) (int, []string, error) {
 // resolveVariables gives each variable the values Grafana would: query
 // variables in order (each may use the ones before), filtered by their
 // regex, without repeats (SHOW TAG VALUES answers per measurement); text
-// boxes their default. With single, the site variable takes only its
-// first value (one site selected: the plain form), the others stay "All".
-func resolveVariables(t *testing.T, in *testbed.Influx, d *Dashboard, r Range, single bool) map[string][]string {
+// boxes their default. Modes: "all", every variable on All (its
+// allValue, or every value); "multi", every value picked one by one
+// (Grafana's (a|b|c)); "single", the site variable on its first value
+// (the plain form), the others on All.
+func resolveVariables(t *testing.T, in *testbed.Influx, d *Dashboard, r Range, mode string) map[string][]string {
 	t.Helper()
 	vars := map[string][]string{}
 	for _, v := range d.Variables {
@@ -157,8 +160,11 @@ func resolveVariables(t *testing.T, in *testbed.Influx, d *Dashboard, r Range, s
 			vars[v.Name] = []string{v.Query}
 		case v.Type == "query" && v.Datasource == "influxdb":
 			vals := tagValues(t, in, d, v, vars, r)
-			if single && v.Name == "site" {
+			switch {
+			case mode == "single" && v.Name == "site":
 				vals = vals[:1]
+			case mode != "multi" && v.IncludeAll && v.AllValue != "":
+				vals = All(v.AllValue)
 			}
 			vars[v.Name] = vals
 		}
@@ -226,6 +232,23 @@ func TestOuterGroupsBySite(t *testing.T) {
 	} {
 		if got := outerGroupsBySite(q); got != want {
 			t.Errorf("%s: %v, want %v", q, got, want)
+		}
+	}
+}
+
+// TestInterpolateAll: a variable at All with an allValue puts the
+// allValue in as written; picked values are escaped, several as (a|b).
+func TestInterpolateAll(t *testing.T) {
+	q := `SELECT 1 FROM "m" WHERE "site" =~ /^$site$/ AND "x" = '${site:raw}'`
+	for _, tc := range []struct {
+		vals []string
+		want string
+	}{
+		{All(".*"), `SELECT 1 FROM "m" WHERE "site" =~ /^.*$/ AND "x" = '.*'`},
+		{[]string{"a.b", "c/d"}, `SELECT 1 FROM "m" WHERE "site" =~ /^(a\.b|c\/d)$/ AND "x" = 'a.b,c/d'`},
+	} {
+		if got := Interpolate(q, map[string][]string{"site": tc.vals}, Range{}, 0); got != tc.want {
+			t.Errorf("%q: %s, want %s", tc.vals, got, tc.want)
 		}
 	}
 }

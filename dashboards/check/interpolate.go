@@ -24,7 +24,8 @@ var varRef = regexp.MustCompile(`\$\{(\w+)(?::(\w+))?\}|\[\[(\w+)\]\]|\$(\w+)`)
 // Grafana rounds), $__interval_ms, and template variables. A variable with
 // one value gives the value, with several Grafana's regex form
 // (a|b|c), values regex-escaped — the query's /^$var$/ then matches any.
-// ${name:raw} gives the values as they are, joined by commas. Unknown
+// ${name:raw} gives the values as they are, joined by commas. A variable
+// at All with an allValue (All) gives the allValue as written. Unknown
 // $names are left as they are, as Grafana leaves them.
 func Interpolate(q string, vars map[string][]string, r Range, minInterval time.Duration) string {
 	iv := Interval(r, minInterval)
@@ -44,14 +45,27 @@ func Interpolate(q string, vars map[string][]string, r Range, minInterval time.D
 			return m
 		}
 		if format == "raw" {
+			if len(vals) == 1 && strings.HasPrefix(vals[0], allMark) {
+				return strings.TrimPrefix(vals[0], allMark)
+			}
 			return strings.Join(vals, ",")
 		}
 		return formatValues(vals)
 	})
 }
 
+// All is a variable's value when All is selected and the variable has an
+// allValue: Grafana puts the allValue into the query as it is written.
+func All(allValue string) []string { return []string{allMark + allValue} }
+
+// allMark marks an allValue among a variable's values.
+const allMark = "\x00all:"
+
 // formatValues is Grafana's InfluxDB format of a variable's values.
 func formatValues(vals []string) string {
+	if len(vals) == 1 && strings.HasPrefix(vals[0], allMark) {
+		return strings.TrimPrefix(vals[0], allMark)
+	}
 	if len(vals) == 1 {
 		return escapeRegex(vals[0])
 	}

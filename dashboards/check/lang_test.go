@@ -71,7 +71,7 @@ func checkLegendsShowNames(t *testing.T, in *testbed.Influx, dashes []*Dashboard
 	}
 	legends := 0
 	for _, d := range dashes {
-		vars := resolveVariables(t, in, d, r, false)
+		vars := resolveVariables(t, in, d, r, "all")
 		for _, q := range d.Queries {
 			if q.Kind != PanelInflux || q.Table || !groupsByDevice.MatchString(q.Text) {
 				continue

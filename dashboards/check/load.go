@@ -80,6 +80,8 @@ type Variable struct {
 	Name, Type, Query, Regex string
 	Datasource               string // datasource type of query variables
 	Multi, IncludeAll        bool
+	// AllValue is what All stands for (as written), "" for every value.
+	AllValue string
 }
 
 type fileJSON struct {
@@ -93,6 +95,7 @@ type fileJSON struct {
 			Regex      string  `json:"regex"`
 			Multi      bool    `json:"multi"`
 			IncludeAll bool    `json:"includeAll"`
+			AllValue   string  `json:"allValue"`
 			Datasource *dsJSON `json:"datasource"`
 		} `json:"list"`
 	} `json:"templating"`
@@ -176,7 +179,7 @@ func Load(path string) (*Dashboard, error) {
 func (d *Dashboard) addVariables(f *fileJSON) {
 	for _, v := range f.Templating.List {
 		q, _ := v.Query.(string)
-		vr := Variable{Name: v.Name, Type: v.Type, Query: q, Regex: v.Regex, Multi: v.Multi, IncludeAll: v.IncludeAll}
+		vr := Variable{Name: v.Name, Type: v.Type, Query: q, Regex: v.Regex, Multi: v.Multi, IncludeAll: v.IncludeAll, AllValue: v.AllValue}
 		if v.Datasource != nil {
 			vr.Datasource = v.Datasource.Type
 		}

@@ -26,7 +26,7 @@ func checkRunOnVisible(t *testing.T, in *testbed.Influx, d *Dashboard, day Range
 	// the rows of the outage are then picked out of it.
 	whole := Range{From: day.From, To: day.To, MaxDataPoints: qs[0].MaxDataPoints}
 	step := Interval(whole, minInterval(qs[0].Interval))
-	vars := resolveVariables(t, in, d, day, true)
+	vars := resolveVariables(t, in, d, day, "single")
 	outage := day.From.Add(scenarioAt[0].after)
 	mains := stateChanges(t, in, Interpolate(qs[0].Text, vars, whole, step), outage)
 	gen := stateChanges(t, in, Interpolate(qs[1].Text, vars, whole, step), outage)

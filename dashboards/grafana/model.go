@@ -68,21 +68,24 @@ type Annotations struct {
 // Variable is a template variable: a datasource picker, a query over tag
 // values, or a text box.
 type Variable struct {
-	Name        string          `json:"name"`
-	Label       string          `json:"label,omitempty"`
-	Description string          `json:"description,omitempty"`
-	Type        string          `json:"type"`
-	Datasource  *DSRef          `json:"datasource,omitempty"`
-	Query       string          `json:"query"`
-	Definition  string          `json:"definition,omitempty"`
-	Regex       string          `json:"regex"`
-	Refresh     int             `json:"refresh"`
-	IncludeAll  bool            `json:"includeAll"`
-	Multi       bool            `json:"multi"`
-	Sort        int             `json:"sort"`
-	Hide        int             `json:"hide"`
-	Current     *Current        `json:"current"`
-	Options     []VariableValue `json:"options"`
+	Name        string `json:"name"`
+	Label       string `json:"label,omitempty"`
+	Description string `json:"description,omitempty"`
+	Type        string `json:"type"`
+	Datasource  *DSRef `json:"datasource,omitempty"`
+	Query       string `json:"query"`
+	Definition  string `json:"definition,omitempty"`
+	Regex       string `json:"regex"`
+	Refresh     int    `json:"refresh"`
+	IncludeAll  bool   `json:"includeAll"`
+	// AllValue is what All stands for in a query, as written (Grafana
+	// does not escape it); empty: every value, as (a|b|c).
+	AllValue string          `json:"allValue,omitempty"`
+	Multi    bool            `json:"multi"`
+	Sort     int             `json:"sort"`
+	Hide     int             `json:"hide"`
+	Current  *Current        `json:"current"`
+	Options  []VariableValue `json:"options"`
 }
 
 // Current is a variable's selected value.
