@@ -2,7 +2,7 @@
 // (docs/centre.md). On its own connection to the site's broker, which
 // Mosquitto bridges to the centre, it publishes a retained heartbeat on
 // facmon/<site>/heartbeat (the site, its name, the time and the journal's
-// head seq) with a retained last-will saying the site is offline, and it
+// head seq; early when the head moved) with a retained last-will saying the site is offline, and it
 // takes the centre's signed acknowledgements from
 // facmon/<site>/command/ack: a valid one is applied by the alarm service
 // as centre:<user> (the transition then goes out on the alarm topic like
@@ -76,7 +76,17 @@ type Uplink struct {
 
 	commands *prometheus.CounterVec
 	dropped  prometheus.Counter
+
+	sent uint64 // the journal head in the last heartbeat (Run)
 }
+
+// HeadEvery is how often the uplink looks at the journal's head between
+// heartbeats: when it moved, a heartbeat goes out at once. Two centres
+// share the alarm topic (the broker gives each transition to one); the
+// other learns of it from the next message of the site it gets, which at
+// a site's usual rate is the next heartbeat. The head in an early
+// heartbeat makes it fetch the transition within HeadEvery instead.
+const HeadEvery = 200 * time.Millisecond
 
 // Heartbeat is the retained message on facmon/<site>/heartbeat.
 type Heartbeat struct {
@@ -184,11 +194,17 @@ func (u *Uplink) Run(ctx context.Context) error {
 	every := time.Duration(u.s.Centre.Heartbeat)
 	tick := time.NewTicker(every)
 	defer tick.Stop()
+	head := time.NewTicker(HeadEvery)
+	defer head.Stop()
 	for {
 		select {
 		case <-connected: // connected and the session resumed: the first heartbeat now
 			connected = nil
 			u.heartbeat(true)
+		case <-head.C:
+			if connected == nil && u.o.Journal.Last() != u.sent {
+				u.heartbeat(true)
+			}
 		case <-ctx.Done():
 			u.heartbeat(false)
 			u.cl.Disconnect(250)
@@ -211,4 +227,5 @@ func (u *Uplink) heartbeat(online bool) {
 		Every: time.Duration(u.s.Centre.Heartbeat).String()}
 	b, _ := json.Marshal(hb)
 	u.cl.Publish(HeartbeatTopic(u.s.ID), QoS, true, b).WaitTimeout(time.Second)
+	u.sent = hb.Seq
 }

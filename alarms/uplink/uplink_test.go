@@ -79,7 +79,11 @@ type edge struct {
 
 func startEdge(t *testing.T, url string) *edge {
 	t.Helper()
-	st := testSite(url)
+	return startEdgeOf(t, testSite(url))
+}
+
+func startEdgeOf(t *testing.T, st *site.Site) *edge {
+	t.Helper()
 	f, err := rules.Parse("test.yaml", []byte(testRules))
 	if err != nil {
 		t.Fatal(err)
@@ -94,7 +98,7 @@ func startEdge(t *testing.T, url string) *edge {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	pub := mqtt.NewPublisher(mqtt.PublisherOptions{Client: connect(t, url, "edge-alarms", nil), Site: st.ID})
+	pub := mqtt.NewPublisher(mqtt.PublisherOptions{Client: connect(t, st.MQTT.URL, "edge-alarms", nil), Site: st.ID})
 	svc.Update(ctx, st, nil, service.Links{MQTT: pub})
 	var wg sync.WaitGroup
 	wg.Go(func() { _ = svc.Run(ctx) })
@@ -284,4 +288,27 @@ func seqs(ts []alarms.Transition) []uint64 {
 		out = append(out, t.Seq)
 	}
 	return out
+}
+
+// TestHeartbeatWhenTheHeadMoves: with two centres sharing the alarm topic,
+// the one the broker did not give a transition learns of it from the
+// heartbeat's head. The head is published when it moves (within
+// HeadEvery), not only every centre.heartbeat — here an hour, so only the
+// moved head explains a second heartbeat.
+func TestHeartbeatWhenTheHeadMoves(t *testing.T) {
+	broker := testbed.StartMosquitto(t, testbed.MosquittoOptions{})
+	var box inbox
+	connect(t, broker.URL, "centre", box.handle)
+	st := testSite(broker.URL)
+	st.Centre.Heartbeat = site.Duration(time.Hour)
+	e := startEdgeOf(t, st)
+	testsupport.Eventually(t, 20*time.Second, "the first heartbeat", func() bool { _, ok := box.heartbeat(); return ok })
+	if err := e.svc.Consume(context.Background(), []collectors.Point{{Site: "s1", Device: "pz-1", Signal: "alarm", Value: 1, Time: e.clock.Now()}}); err != nil {
+		t.Fatal(err)
+	}
+	r := box.find(t, "the raise on the alarm topic", func(tr alarms.Transition) bool { return tr.Device == "pz-1" && tr.Change == alarms.Raise })
+	testsupport.Eventually(t, 20*time.Second, "a heartbeat with the raise's seq, before the hourly one", func() bool {
+		hb, ok := box.heartbeat()
+		return ok && hb.Online && hb.Seq >= r.Seq
+	})
 }
