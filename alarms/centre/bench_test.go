@@ -29,10 +29,19 @@ import (
 // the centre's CPU time per 1,000 transitions, its heap after the run and
 // the p50/p99 from publishing a transition to its arrival on the centre's
 // event stream. One centre process (in-process here), no gap fetches
-// (every site's seq runs on without a gap).
+// (every site's seq runs on without a gap). Run twice in one go: without
+// device status, and with it — a device's status changing with every
+// tenth transition (20/s over the group) and, in the flood, five devices
+// of each of the 50 sites going offline — where the run also waits until
+// the tiles count every device offline the sites last published.
 //
 //	go test -run - -bench Centre500 -benchtime 1x ./alarms/centre
 func BenchmarkCentre500Sites(b *testing.B) {
+	b.Run("transitions", func(b *testing.B) { centreBench(b, false) })
+	b.Run("transitions+status", func(b *testing.B) { centreBench(b, true) })
+}
+
+func centreBench(b *testing.B, withStatus bool) {
 	const sites, steady, perSec = 500, 4000, 200
 	broker := testbed.StartMosquitto(b, testbed.MosquittoOptions{})
 	empty := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
@@ -74,6 +83,17 @@ func BenchmarkCentre500Sites(b *testing.B) {
 			cl.Publish("facmon/"+cfg.Sites[i].ID+"/heartbeat", 1, true, hb)
 		}
 	}
+	statuses, lastStatus := 0, map[string]bool{} // site/device → offline
+	status := func(i int, dev string, offline bool) paho.Token {
+		st := "online"
+		if offline {
+			st = "offline"
+		}
+		statuses++
+		lastStatus[cfg.Sites[i].ID+"/"+dev] = offline
+		body := fmt.Sprintf(`{"site":%q,"device":%q,"status":%q,"time":%q}`, cfg.Sites[i].ID, dev, st, time.Now().UTC().Format(time.RFC3339Nano))
+		return cl.Publish("facmon/"+cfg.Sites[i].ID+"/status/"+dev, 1, true, body)
+	}
 	time.Sleep(2 * time.Second) // subscribed
 	beats()
 	cpu0, t0 := cpuTime(), time.Now()
@@ -88,6 +108,9 @@ func BenchmarkCentre500Sites(b *testing.B) {
 		publish(i, alarms.Transition{ID: alarms.AlarmID("intrusion", dev, time.Now()), Rule: "intrusion", Device: dev,
 			Severity: alarms.Critical, Change: alarms.Raise, To: alarms.ActiveUnacked})
 		sent++
+		if withStatus && n%10 == 0 {
+			status((n*13)%sites, fmt.Sprintf("dev-%d", n%7), n%20 == 0)
+		}
 		if time.Since(lastBeat) > 5*time.Second {
 			beats()
 			lastBeat = time.Now()
@@ -102,6 +125,11 @@ func BenchmarkCentre500Sites(b *testing.B) {
 				Severity: alarms.Major, Change: alarms.Raise, To: alarms.ActiveUnacked}))
 			sent++
 		}
+		if withStatus {
+			for _, dev := range []string{"pump-1", "lift-1", "meter-1", "fan-1", "gate-1"} {
+				toks = append(toks, status(i, dev, true))
+			}
+		}
 	}
 	for _, tok := range toks {
 		tok.WaitTimeout(30 * time.Second)
@@ -109,6 +137,25 @@ func BenchmarkCentre500Sites(b *testing.B) {
 	deadline := time.Now().Add(60 * time.Second)
 	for lat.count() < sent && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
+	}
+	wantOffline := 0
+	for _, off := range lastStatus {
+		if off {
+			wantOffline++
+		}
+	}
+	offline := func() int {
+		n := 0
+		for _, t := range c.Tiles() {
+			n += t.DevicesOffline
+		}
+		return n
+	}
+	for offline() != wantOffline && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if got := offline(); got != wantOffline {
+		b.Errorf("tiles count %d devices offline, the sites last published %d", got, wantOffline)
 	}
 	b.StopTimer()
 	cpu := cpuTime() - cpu0
@@ -121,8 +168,8 @@ func BenchmarkCentre500Sites(b *testing.B) {
 	b.ReportMetric(float64(ms.HeapAlloc)/(1<<20), "heap-MiB")
 	b.ReportMetric(float64(p50.Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(p99.Microseconds())/1000, "p99-ms")
-	b.Logf("%d sites, %d transitions sent (%d steady at %d/s, 300 in a flood), %d on the event stream in %s; process CPU %s (the load generator and SSE reader included)",
-		sites, sent, steady, perSec, got, wall.Round(time.Millisecond), cpu.Round(time.Millisecond))
+	b.Logf("%d sites, %d transitions sent (%d steady at %d/s, 300 in a flood), %d on the event stream in %s; %d device statuses (%d offline at the end, as on the tiles); process CPU %s (the load generator and SSE reader included)",
+		sites, sent, steady, perSec, got, wall.Round(time.Millisecond), statuses, wantOffline, cpu.Round(time.Millisecond))
 	cl.Disconnect(100)
 	cancel()
 	wg.Wait()
