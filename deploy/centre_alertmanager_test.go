@@ -75,17 +75,28 @@ receivers:
 			}
 		}
 	}
-	check := func(ids []string) {
+	groups := func(ids []string) []map[string]string {
+		var gs []map[string]string
+		for _, id := range ids {
+			gs = append(gs, map[string]string{"alarm_id": id})
+		}
+		return gs
+	}
+	// arrive waits for each alert at the duty receiver, then until
+	// survivor's notification log holds its entry, as new as other's
+	// (other nil: just survivor's own, logged once delivered).
+	arrive := func(ids []string, survivor, other *testbed.Alertmanager) {
 		t.Helper()
 		for _, id := range ids {
 			testsupport.Eventually(t, 60*time.Second, "alert "+id+" at the duty receiver", func() bool { return duty.count(id) > 0 })
 		}
-		time.Sleep(5 * time.Second) // past the peer timeout: a second member would have sent by now
-		for _, id := range ids {
-			if n := duty.count(id); n != 1 {
-				t.Errorf("alert %s reached the duty receiver %d times, want once", id, n)
+		testsupport.Eventually(t, 30*time.Second, "the alerts' notification log entries at the surviving member", func() bool {
+			ok, err := survivor.HoldsEntries(other, groups(ids))
+			if err != nil {
+				t.Fatal(err)
 			}
-		}
+			return ok
+		}, testbed.NotificationLogs(ams))
 	}
 	var first []string
 	for i := range 5 {
@@ -93,8 +104,9 @@ receivers:
 		first = append(first, id)
 		send(id, ams)
 	}
-	check(first)
-
+	// Killed once Alertmanager 1 knows what 0 notified: it will not send
+	// those again.
+	arrive(first, ams[1], ams[0])
 	ams[0].Kill()
 	var second []string
 	for i := range 5 {
@@ -102,5 +114,13 @@ receivers:
 		second = append(second, id)
 		send(id, ams) // the dead member refuses; the other takes it
 	}
-	check(second)
+	arrive(second, ams[1], nil)
+	// Every alert once. A copy of a first alert from Alertmanager 1 (had
+	// 0's entry reached it only after its peer-timeout wait) left before
+	// the kill, a group_wait (500 ms) at least ahead of the second alerts.
+	for _, id := range append(first, second...) {
+		if n := duty.count(id); n != 1 {
+			t.Errorf("alert %s reached the duty receiver %d times, want once", id, n)
+		}
+	}
 }

@@ -172,10 +172,13 @@ receivers:
 	// signal: it skips entries merged from a message over 700 bytes, as
 	// the push-pull of six entries is, and those it merged from gossip
 	// after the push-pull brought them.)
-	logs := nflogView{ams}
 	testsupport.Eventually(t, 30*time.Second, "the first alerts' notification log entries at Alertmanager 1", func() bool {
-		return holdsEntries(t, ams[1], ams[0], first)
-	}, duty, logs)
+		ok, err := ams[1].HoldsEntries(ams[0], dutyGroups(first))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}, duty, testbed.NotificationLogs(ams))
 	ams[0].Kill()
 	second := raise(3, 4)
 	arrive("raised with one Alertmanager killed", second)
@@ -218,52 +221,13 @@ receivers:
 	}
 }
 
-// holdsEntries reports whether survivor's notification log holds, for
-// each duty key, an entry as new as other's: survivor will not notify
-// again what other notified (or merged), and other's log has them all.
-func holdsEntries(t *testing.T, survivor, other *testbed.Alertmanager, keys []string) bool {
-	t.Helper()
-	have, err := survivor.NotificationLog()
-	if err != nil {
-		t.Fatal(err)
-	}
-	sent, err := other.NotificationLog()
-	if err != nil {
-		t.Fatal(err)
-	}
+// dutyGroups are the Alertmanager groups of duty keys
+// ("firing|intrusion|s0|pz-1"): each alert is a group of its own.
+func dutyGroups(keys []string) []map[string]string {
+	var gs []map[string]string
 	for _, k := range keys {
-		h, okh := nflogEntryOf(have, k)
-		s, oks := nflogEntryOf(sent, k)
-		if !okh || !oks || h.Firing == 0 || h.Timestamp.Before(s.Timestamp) {
-			return false
-		}
+		f := strings.Split(k, "|")
+		gs = append(gs, map[string]string{"alertname": f[1], "site": f[2], "device": f[3]})
 	}
-	return true
-}
-
-// nflogEntryOf is the notification log entry of the group of duty key k
-// ("firing|intrusion|s0|pz-1").
-func nflogEntryOf(log []testbed.NflogEntry, k string) (testbed.NflogEntry, bool) {
-	f := strings.Split(k, "|")
-	for _, e := range log {
-		if e.HasLabel("alertname", f[1]) && e.HasLabel("site", f[2]) && e.HasLabel("device", f[3]) {
-			return e, true
-		}
-	}
-	return testbed.NflogEntry{}, false
-}
-
-// nflogView shows the Alertmanagers' notification logs in a failure.
-type nflogView struct{ ams []*testbed.Alertmanager }
-
-func (v nflogView) String() string {
-	var b strings.Builder
-	for i, am := range v.ams {
-		log, err := am.NotificationLog()
-		fmt.Fprintf(&b, "alertmanager %d notification log (err %v):\n", i, err)
-		for _, e := range log {
-			fmt.Fprintf(&b, "  %s\n", e)
-		}
-	}
-	return b.String()
+	return gs
 }

@@ -33,6 +33,16 @@ func (e NflogEntry) HasLabel(name, value string) bool {
 	return strings.Contains(e.GroupKey, "{"+l) || strings.Contains(e.GroupKey, " "+l)
 }
 
+// Matches reports whether the entry's group has every label of labels.
+func (e NflogEntry) Matches(labels map[string]string) bool {
+	for name, value := range labels {
+		if !e.HasLabel(name, value) {
+			return false
+		}
+	}
+	return true
+}
+
 func (e NflogEntry) String() string {
 	return fmt.Sprintf("%s %s firing=%d resolved=%d at %s", e.Receiver, e.GroupKey, e.Firing, e.Resolved,
 		e.Timestamp.UTC().Format("15:04:05.000000"))
@@ -51,6 +61,66 @@ func (am *Alertmanager) NotificationLog() ([]NflogEntry, error) {
 		return nil, err
 	}
 	return decodeNflog(b)
+}
+
+// HoldsEntries reports whether am's notification log holds an entry of
+// each group (an entry Matches its labels) and, with other not nil, one
+// as new as other's, which must hold one too: am will not notify again
+// what other notified or merged. Alertmanager logs a notification after
+// it was delivered, so by then any copy am sent has arrived.
+func (am *Alertmanager) HoldsEntries(other *Alertmanager, groups []map[string]string) (bool, error) {
+	have, err := am.NotificationLog()
+	if err != nil {
+		return false, err
+	}
+	var sent []NflogEntry
+	if other != nil {
+		if sent, err = other.NotificationLog(); err != nil {
+			return false, err
+		}
+	}
+	for _, g := range groups {
+		h, ok := entryOf(have, g)
+		if !ok || h.Firing+h.Resolved == 0 {
+			return false, nil
+		}
+		if other == nil {
+			continue
+		}
+		if s, ok := entryOf(sent, g); !ok || h.Timestamp.Before(s.Timestamp) {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+func entryOf(log []NflogEntry, labels map[string]string) (NflogEntry, bool) {
+	for _, e := range log {
+		if e.Matches(labels) {
+			return e, true
+		}
+	}
+	return NflogEntry{}, false
+}
+
+// NotificationLogs shows Alertmanagers' notification logs, for a failure
+// message.
+type NotificationLogs []*Alertmanager
+
+func (ams NotificationLogs) String() string {
+	var b strings.Builder
+	for i, am := range ams {
+		log, err := am.NotificationLog()
+		fmt.Fprintf(&b, "alertmanager %d notification log", i)
+		if err != nil {
+			fmt.Fprintf(&b, " (%v)", err)
+		}
+		b.WriteString(":\n")
+		for _, e := range log {
+			fmt.Fprintf(&b, "  %s\n", e)
+		}
+	}
+	return b.String()
 }
 
 // decodeNflog decodes an nflog snapshot (Alertmanager nflog/nflogpb): a
