@@ -27,6 +27,10 @@ const StatusFilter = "facmon/+/status/+"
 type Device struct {
 	Site   string `json:"site"`
 	Device string `json:"device"`
+	// Name and Kind are the device's as its site file writes them (empty
+	// from a site that does not send them).
+	Name string `json:"name,omitempty"`
+	Kind string `json:"kind,omitempty"`
 	// Area is the site id, so that the console at the centre (whose map
 	// areas are the sites) places the device under its site's name.
 	Area string `json:"area"`
@@ -71,8 +75,8 @@ func (t *deviceTable) set(site string, m *statusMsg) (Device, bool) {
 		delete(devs, m.device)
 		return old, had
 	}
-	d := Device{Site: site, Device: m.device, Area: site, Status: m.msg.Status, Since: m.msg.Time, LastError: m.msg.Error}
-	if had && (d.Since.Before(old.Since) || (d.Status == old.Status && d.Since.Equal(old.Since) && d.LastError == old.LastError)) {
+	d := Device{Site: site, Device: m.device, Name: m.msg.Name, Kind: m.msg.Kind, Area: site, Status: m.msg.Status, Since: m.msg.Time, LastError: m.msg.Error}
+	if had && (d.Since.Before(old.Since) || (d.Status == old.Status && d.Since.Equal(old.Since) && d.LastError == old.LastError && d.Name == old.Name)) {
 		return old, false
 	}
 	devs[m.device] = d
@@ -150,7 +154,7 @@ func (c *Centre) deviceStatus(s *siteState, m *statusMsg) {
 	if m.gone {
 		return
 	}
-	c.hub.Device(sse.DeviceEvent{Site: d.Site, Area: d.Area, Device: d.Device, Status: d.Status, Time: d.Since, Error: d.LastError})
+	c.hub.Device(sse.DeviceEvent{Site: d.Site, Area: d.Area, Kind: d.Kind, Device: d.Device, Name: d.Name, Status: d.Status, Time: d.Since, Error: d.LastError})
 }
 
 // Devices returns the device status of site ("" for every site).

@@ -70,7 +70,7 @@ func TestDeviceStatus(t *testing.T) {
 		h.send(t, statusEvent(t, "facmon/s1/status/"+dev, fmt.Sprintf(`{"site":"s1","device":%q,"status":%q,"time":%q}`, dev, status, at(d))))
 	}
 	send("pump-1", "offline", 0)
-	send("pump-2", "fault", 0)
+	h.send(t, statusEvent(t, "facmon/s1/status/pump-2", fmt.Sprintf(`{"site":"s1","device":"pump-2","name":"2号生活泵","kind":"pump","area":"b1","area_name":"地下泵房","status":"fault","time":%q}`, at(0))))
 	send("meter-1", "online", 0)
 	tile := h.c.Tiles()[0]
 	if tile.DeviceCount != 3 || tile.DevicesOffline != 1 || tile.DevicesFault != 1 {
@@ -107,7 +107,8 @@ func TestDeviceStatus(t *testing.T) {
 	}
 	var list struct{ Devices []Device }
 	getJSON(t, srv.URL+"/api/v1/devices?status=fault", &list)
-	if len(list.Devices) != 1 || list.Devices[0].Site != "s1" || list.Devices[0].Area != "s1" {
+	if len(list.Devices) != 1 || list.Devices[0].Site != "s1" || list.Devices[0].Area != "s1" ||
+		list.Devices[0].Name != "2号生活泵" || list.Devices[0].Kind != "pump" {
 		t.Fatalf("devices %+v", list)
 	}
 	if resp, err := http.Get(srv.URL + "/api/v1/centre/sites/nosuch"); err != nil || resp.StatusCode != http.StatusNotFound {

@@ -32,6 +32,8 @@ type DeviceEvent struct {
 	Area   string `json:"area,omitempty"`
 	Kind   string `json:"kind,omitempty"`
 	Device string `json:"device"`
+	// Name is the device's name where the sender knows it (the centre).
+	Name string `json:"name,omitempty"`
 	// Status is online, offline or fault.
 	Status string    `json:"status"`
 	Time   time.Time `json:"time"`

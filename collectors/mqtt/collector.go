@@ -313,5 +313,5 @@ func (c *Collector) Status() []DeviceState { return c.status.snapshot() }
 
 // Publisher returns a Publisher on the collector's connection.
 func (c *Collector) Publisher() *Publisher {
-	return NewPublisher(PublisherOptions{Client: c.client, Site: c.opt.Site.ID, Logger: c.log, metrics: c.metrics})
+	return NewPublisher(PublisherOptions{Client: c.client, Site: c.opt.Site.ID, Names: SiteNames(c.opt.Site), Logger: c.log, metrics: c.metrics})
 }

@@ -131,7 +131,7 @@ func ptr[T any](v T) *T { return &v }
 // testSite is a small community with one device per payload style.
 func testSite(url string) *site.Site {
 	minute := site.Duration(time.Minute)
-	return &site.Site{ID: "demo", MQTT: site.MQTT{URL: url, Subscriptions: []site.Subscription{
+	return &site.Site{ID: "demo", Areas: []site.Area{{ID: "east", Name: "东区"}}, MQTT: site.MQTT{URL: url, Subscriptions: []site.Subscription{
 		{Topic: "estate/{area}/tank/{device}/level", QoS: 1, Format: "plain", Signal: "level"},
 		{Topic: "estate/bins/{device}", QoS: 1, Format: "json", Time: "ts"},
 		{Topic: "estate/rooms/{device}/{signal}", QoS: 1, Format: "plain"},
@@ -141,7 +141,7 @@ func testSite(url string) *site.Site {
 		Devices: []site.Device{
 			{ID: "tank-1", Kind: "water_tank", Area: "pump-room", MQTT: &site.DeviceMQTT{Timeout: minute},
 				Signals: []site.Signal{{Name: "level", Type: site.Analog, Unit: "m", Scale: ptr(0.01)}}},
-			{ID: "bin-1", Kind: "bin", Area: "east", MQTT: &site.DeviceMQTT{Timeout: minute}, Signals: []site.Signal{
+			{ID: "bin-1", Name: "东区垃圾桶1", Kind: "bin", Area: "east", MQTT: &site.DeviceMQTT{Timeout: minute}, Signals: []site.Signal{
 				{Name: "fill", Type: site.Analog, Unit: "%", MQTT: &site.SignalMQTT{Path: "data.fill"}},
 				{Name: "lid", Type: site.State, States: map[int]string{0: "closed", 1: "open"}},
 				{Name: "tilt", Type: site.State}}},

@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"math/big"
@@ -138,7 +139,16 @@ func checkRetainedStatus(t *testing.T, c *Collector, url string) {
 	})
 	select {
 	case b := <-got:
-		t.Logf("retained status: %s", b)
+		var m StatusMessage
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatalf("retained status %s: %v", b, err)
+		}
+		// the group centre shows the names the site file writes
+		want := StatusMessage{Site: "demo", Device: "bin-1", Status: "offline", Error: "timeout", Time: m.Time,
+			DeviceNames: DeviceNames{Name: "东区垃圾桶1", Kind: "bin", Area: "east", AreaName: "东区"}}
+		if m != want {
+			t.Fatalf("retained status %s, want %+v", b, want)
+		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("no retained status message")
 	}

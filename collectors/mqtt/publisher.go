@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promauto"
 
 	"facmon/collectors"
+	"facmon/internal/site"
 )
 
 // PublisherOptions configure a Publisher.
@@ -24,6 +25,9 @@ type PublisherOptions struct {
 	Registerer prometheus.Registerer
 	// Timeout bounds the wait for the broker's PUBACK (default 10 s).
 	Timeout time.Duration
+	// Names gives a device's name, kind and area (id and name) as the
+	// site file writes them, for status messages; nil sends ids only.
+	Names func(device string) DeviceNames
 
 	metrics *metrics
 }
@@ -34,6 +38,7 @@ type PublisherOptions struct {
 type Publisher struct {
 	cl        Client
 	site      string
+	names     func(string) DeviceNames
 	log       *slog.Logger
 	timeout   time.Duration
 	published *prometheus.CounterVec
@@ -41,7 +46,7 @@ type Publisher struct {
 
 // NewPublisher builds a Publisher on o.Client.
 func NewPublisher(o PublisherOptions) *Publisher {
-	p := &Publisher{cl: o.Client, site: o.Site, log: o.Logger, timeout: orDefault(o.Timeout, 10*time.Second)}
+	p := &Publisher{cl: o.Client, site: o.Site, names: o.Names, log: o.Logger, timeout: orDefault(o.Timeout, 10*time.Second)}
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)
 	}
@@ -67,10 +72,35 @@ func (p *Publisher) StatusTopic(device string) string {
 // AlarmTopic is facmon/<site>/alarm.
 func (p *Publisher) AlarmTopic() string { return fmt.Sprintf("facmon/%s/alarm", p.site) }
 
+// DeviceNames is how the site file names a device: what a reader at the
+// group centre sees instead of ids.
+type DeviceNames struct {
+	Name     string `json:"name,omitempty"`
+	Kind     string `json:"kind,omitempty"`
+	Area     string `json:"area,omitempty"`
+	AreaName string `json:"area_name,omitempty"`
+}
+
+// SiteNames looks a device up in s for PublisherOptions.Names.
+func SiteNames(s *site.Site) func(string) DeviceNames {
+	return func(device string) DeviceNames {
+		d, ok := s.Device(device)
+		if !ok {
+			return DeviceNames{}
+		}
+		n := DeviceNames{Name: d.Name, Kind: d.Kind, Area: d.Area}
+		if a, ok := s.Area(d.Area); ok {
+			n.AreaName = a.Name
+		}
+		return n
+	}
+}
+
 // StatusMessage is the JSON body of a device-status message.
 type StatusMessage struct {
-	Site   string    `json:"site"`
-	Device string    `json:"device"`
+	Site   string `json:"site"`
+	Device string `json:"device"`
+	DeviceNames
 	Status string    `json:"status"`
 	Time   time.Time `json:"time"`
 	Error  string    `json:"error,omitempty"`
@@ -79,8 +109,11 @@ type StatusMessage struct {
 // PublishStatus publishes a device's status, retained at QoS 1, so a
 // client that subscribes later sees the current status at once.
 func (p *Publisher) PublishStatus(ctx context.Context, device string, s collectors.DeviceStatus, at time.Time, lastErr string) error {
-	return p.PublishJSON(ctx, p.StatusTopic(device), 1, true,
-		StatusMessage{Site: p.site, Device: device, Status: s.String(), Time: at.UTC(), Error: lastErr})
+	m := StatusMessage{Site: p.site, Device: device, Status: s.String(), Time: at.UTC(), Error: lastErr}
+	if p.names != nil {
+		m.DeviceNames = p.names(device)
+	}
+	return p.PublishJSON(ctx, p.StatusTopic(device), 1, true, m)
 }
 
 // PublishJSON marshals v and publishes it, waiting for the broker's

@@ -654,6 +654,7 @@
     const old = S.devices.get(devKey(d)) || { device: d.device, site: d.site, area: d.area };
     old.status = d.status;
     old.since = d.time;
+    if (d.name) old.name = d.name;
     if (d.error) old.last_error = d.error;
     S.devices.set(devKey(d), old);
     if (S.tab === "devices") renderDevices();
