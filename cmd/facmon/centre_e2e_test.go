@@ -406,10 +406,21 @@ func influxPoints(t testing.TB, in *testbed.Influx, site string) int64 {
 	return n
 }
 
+// logWarnings are the last n warning and error lines of a log.
+func logWarnings(log string, n int) string {
+	var ws []string
+	for _, l := range strings.Split(log, "\n") {
+		if strings.Contains(l, "level=WARN") || strings.Contains(l, "level=ERROR") {
+			ws = append(ws, l)
+		}
+	}
+	return strings.Join(ws[max(0, len(ws)-n):], "\n")
+}
+
 // mustShowSize is the size of TestCentreMustShow: the 20 sites and
 // 60 s outage; FACMON_CENTRE_SITES and FACMON_CENTRE_OUTAGE (a duration)
 // change them.
-func mustShowSize(t *testing.T) (sites int, outage time.Duration) {
+func mustShowSize() (sites int, outage time.Duration) {
 	sites, outage = 20, 60*time.Second
 	if n, err := strconv.Atoi(os.Getenv("FACMON_CENTRE_SITES")); err == nil && n >= 3 {
 		sites = n
@@ -439,7 +450,7 @@ func TestCentreMustShow(t *testing.T) {
 	}
 	const perSec = 10 // transitions a second at each site
 	began := time.Now()
-	n, outageLen := mustShowSize(t)
+	n, outageLen := mustShowSize()
 	central := testbed.StartMosquitto(t, testbed.MosquittoOptions{})
 	influx := testbed.StartInflux(t)
 	edges := startEdgeSites(t, n, central, influx)
@@ -449,13 +460,7 @@ func TestCentreMustShow(t *testing.T) {
 	t.Cleanup(func() {
 		if t.Failed() {
 			for _, c := range []*centreProc{a, b} {
-				var ws []string
-				for _, l := range strings.Split(c.log.String(), "\n") {
-					if strings.Contains(l, "level=WARN") || strings.Contains(l, "level=ERROR") {
-						ws = append(ws, l)
-					}
-				}
-				t.Logf("%s log (warnings, last 30):\n%s", c.addr, strings.Join(ws[max(0, len(ws)-30):], "\n"))
+				t.Logf("%s log (warnings, last 30):\n%s", c.addr, logWarnings(c.log.String(), 30))
 			}
 		}
 	})
@@ -571,7 +576,7 @@ func TestCentreMustShow(t *testing.T) {
 				b, _ := json.Marshal(r)
 				why = fmt.Sprintf("accepted %s then %s, in InfluxDB %d\n%s\n%s\n%s", before, after, n, b,
 					grepLines(httpGet(e.facmon.url("/metrics")), "facmon_points", "facmon_write_errors"),
-					grepLines(e.facmon.log.String(), "time="))
+					logWarnings(e.facmon.log.String(), 20))
 				return false
 			}
 			total += n
