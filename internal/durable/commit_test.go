@@ -35,7 +35,7 @@ func TestAdaptiveFlushesASparseAppendAtOnce(t *testing.T) {
 
 func TestAdaptiveGathersWhileAppendsKeepArriving(t *testing.T) {
 	s := NewSyncer(0, func() {})
-	last := arrivals(s, 40, 500*time.Microsecond) // 2,000/s
+	last := arrivals(s, 80, 500*time.Microsecond) // 2,000/s for 40 ms
 	d, _ := s.wait(last)
 	if d <= 0 || d > 2*time.Millisecond {
 		t.Fatalf("at 2,000/s: waits %v, want a few inter-arrival times", d)
