@@ -95,6 +95,10 @@ type Centre struct {
 	stop  chan struct{}         // closed when Run ends: the MQTT handler stops waiting
 	sites map[string]*siteState // owned by Run
 	batch []alarms.Transition   // applied, to be journaled and shown (Run)
+	// linkUp and linkSince: the centre's own link to the central broker
+	// and when it last changed (Run).
+	linkUp    bool
+	linkSince time.Time
 	// written is each site's view as last written to Store, at viewsAt
 	// for all of them (Run).
 	written map[string]SiteView

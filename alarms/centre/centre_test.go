@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"facmon/alarms"
 	"facmon/alarms/board"
 	"facmon/alarms/uplink"
@@ -83,6 +85,7 @@ func newHarnessCap(t *testing.T, dir string, records int) *harness {
 	}
 	h := &harness{c: c, clock: clock, edge: edge}
 	t.Cleanup(func() { h.wg.Wait(); c.j.Close() })
+	h.link(t, true)
 	return h
 }
 
@@ -94,6 +97,13 @@ func (h *harness) send(t *testing.T, ev event) {
 	h.c.handle(ctx, &h.wg, ev)
 	h.c.flush(ctx)
 	h.settle(t)
+}
+
+// link tells the centre its link to the central broker came up or went
+// down, as paho's handlers do.
+func (h *harness) link(t *testing.T, up bool) {
+	t.Helper()
+	h.send(t, event{link: &up})
 }
 
 func (h *harness) settle(t *testing.T) {
@@ -236,6 +246,44 @@ func TestSiteOffline(t *testing.T) {
 	ts, _, err := h.c.History(ctx, board.HistoryQuery{Rule: []string{SiteOfflineRule}, Limit: 10})
 	if err != nil || len(ts) != 4 || ts[0].Change != alarms.Ack || ts[0].By != "zhang" {
 		t.Fatalf("history: %v %+v", err, ts)
+	}
+}
+
+// TestCentreLinkDownRaisesNoSiteOffline: while the centre's own link to
+// the central broker is down (every site falls silent at once) no site is
+// judged offline by silence; after the link's return a site has a whole
+// offline_after to be heard from before it is; a last-will still raises
+// site-offline at once.
+func TestCentreLinkDownRaisesNoSiteOffline(t *testing.T) {
+	h := newHarness(t, t.TempDir())
+	ctx := context.Background()
+	h.send(t, event{site: "s1", beat: &uplink.Heartbeat{Site: "s1", Online: true}})
+	h.clock.Add(5 * time.Second)
+	h.link(t, false)
+	if got := testutil.ToFloat64(h.c.m.linkUp); got != 0 {
+		t.Fatalf("facmon_centre_broker_connected %v while down", got)
+	}
+	h.clock.Add(2 * time.Minute)
+	h.c.check(ctx, &h.wg, h.clock.Now())
+	if h.c.sites["s1"].offline != "" {
+		t.Fatal("site-offline raised while the centre itself was cut off")
+	}
+	h.link(t, true)
+	h.clock.Add(29 * time.Second)
+	h.c.check(ctx, &h.wg, h.clock.Now())
+	if h.c.sites["s1"].offline != "" {
+		t.Fatal("site-offline within offline_after of the link's return")
+	}
+	h.clock.Add(2 * time.Second)
+	h.c.check(ctx, &h.wg, h.clock.Now())
+	if h.c.sites["s1"].offline == "" {
+		t.Fatal("a site silent for offline_after after the link's return is not offline")
+	}
+	h.send(t, event{site: "s1", beat: &uplink.Heartbeat{Site: "s1", Online: true}})
+	h.link(t, false)
+	h.send(t, event{site: "s1", beat: &uplink.Heartbeat{Site: "s1", Online: false}})
+	if h.c.sites["s1"].offline == "" {
+		t.Fatal("a last-will did not raise site-offline")
 	}
 }
 

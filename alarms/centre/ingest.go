@@ -21,6 +21,9 @@ type event struct {
 	filled *fetched
 	ack    *ackReq
 	status *statusMsg
+	// link is the centre's own connection to the central broker coming
+	// up (true, subscribed) or going down (false); site is empty.
+	link *bool
 }
 
 // siteState is what the centre knows of one site; only Run touches it.
@@ -42,6 +45,10 @@ type siteState struct {
 
 // handle applies one event.
 func (c *Centre) handle(ctx context.Context, wg *sync.WaitGroup, ev event) {
+	if ev.link != nil {
+		c.linkChanged(*ev.link)
+		return
+	}
 	s := c.sites[ev.site]
 	if s == nil {
 		c.m.unknown.Inc()
@@ -157,12 +164,43 @@ func (c *Centre) fill(ctx context.Context, s *siteState, f *fetched) {
 	c.drain(ctx, s)
 }
 
+// linkChanged records the centre's own link to the central broker. While
+// it is down every site falls silent at once, which says nothing of the
+// sites: no site-offline is raised for silence then, and a site's silence
+// counts from the link's return at the earliest (the retained heartbeats
+// arrive with the subscription; a last-will still raises at once).
+func (c *Centre) linkChanged(up bool) {
+	if up == c.linkUp {
+		return
+	}
+	c.linkUp, c.linkSince = up, c.o.Clock()
+	if up {
+		c.m.linkUp.Set(1)
+		return
+	}
+	c.m.linkUp.Set(0)
+	c.log.Warn("centre lost the central broker: site-offline by silence is held until it is back", "url", c.cfg.Broker.URL)
+}
+
+// silent reports whether s has sent no heartbeat for its offline_after,
+// counted from the centre's own link's return at the earliest.
+func (c *Centre) silent(s *siteState, now time.Time) bool {
+	if !c.linkUp {
+		return false
+	}
+	since := s.lastBeat
+	if c.linkSince.After(since) {
+		since = c.linkSince
+	}
+	return now.Sub(since) > c.cfg.offlineAfter(s.cfg)
+}
+
 // check raises site-offline for silent sites and, after GapTimeout, shows
 // the transitions held behind a gap that could not be filled.
 func (c *Centre) check(ctx context.Context, wg *sync.WaitGroup, now time.Time) {
 	for _, id := range c.siteIDs() {
 		s := c.sites[id]
-		if now.Sub(s.lastBeat) > c.cfg.offlineAfter(s.cfg) {
+		if c.silent(s, now) {
 			c.raiseOffline(ctx, s, now, "silent")
 		}
 		if len(s.pending) > 0 && !s.fetching && now.Sub(s.gapSince) > time.Duration(c.cfg.GapTimeout) {

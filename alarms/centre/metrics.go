@@ -11,6 +11,7 @@ type metrics struct {
 	filled      prometheus.Counter
 	gapsSkipped prometheus.Counter
 	offline     prometheus.Gauge
+	linkUp      prometheus.Gauge
 	bad         prometheus.Counter
 	unknown     prometheus.Counter
 	acks        prometheus.Counter
@@ -32,6 +33,8 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "Gaps given up after gap_timeout (journaled)."}),
 		offline: f.NewGauge(prometheus.GaugeOpts{Name: "facmon_centre_sites_offline",
 			Help: "Sites whose site-offline alarm is raised."}),
+		linkUp: f.NewGauge(prometheus.GaugeOpts{Name: "facmon_centre_broker_connected",
+			Help: "1 while the centre is connected and subscribed to the central broker; while 0 no site is judged offline by silence."}),
 		bad: f.NewCounter(prometheus.CounterOpts{Name: "facmon_centre_bad_messages_total",
 			Help: "Broker messages the centre could not decode."}),
 		unknown: f.NewCounter(prometheus.CounterOpts{Name: "facmon_centre_unknown_site_messages_total",

@@ -34,7 +34,8 @@ func (c *Centre) clientOptions() *paho.ClientOptions {
 		SetOrderMatters(true).SetAutoReconnect(true).SetConnectRetry(true).
 		SetConnectRetryInterval(time.Second).SetMaxReconnectInterval(10 * time.Second).
 		SetKeepAlive(15 * time.Second).SetWriteTimeout(10 * time.Second).
-		SetDefaultPublishHandler(c.onMessage).SetOnConnectHandler(c.onConnect)
+		SetDefaultPublishHandler(c.onMessage).SetOnConnectHandler(c.onConnect).
+		SetConnectionLostHandler(func(paho.Client, error) { c.link(false) })
 	if b.Username != "" {
 		o.SetUsername(b.Username).SetPassword(b.Password.Reveal())
 	}
@@ -54,6 +55,15 @@ func (c *Centre) onConnect(cl paho.Client) {
 		return
 	}
 	c.log.Info("centre connected and subscribed", "url", c.cfg.Broker.URL)
+	c.link(true)
+}
+
+// link hands Run a change of the centre's own link to the broker.
+func (c *Centre) link(up bool) {
+	select {
+	case c.in <- event{link: &up}:
+	case <-c.stop:
+	}
 }
 
 // onMessage decodes and hands a message to Run; it blocks paho while the

@@ -103,6 +103,8 @@ func startNotifyCentre(t *testing.T, cfg *Config, dir string, clock *testsupport
 	ctx, cancel := context.WithCancel(context.Background())
 	n := &notifyCentre{c: c, cancel: cancel, done: make(chan struct{})}
 	go func() { _ = ns.Service.Run(ctx); _ = ns.Close(); close(n.done) }()
+	up := true // connected to the central broker, as onConnect says
+	c.handle(ctx, &n.wg, event{link: &up})
 	return n
 }
 
