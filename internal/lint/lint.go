@@ -120,33 +120,12 @@ func nearMiss(d *site.Device, sel *rules.Selector) bool {
 			continue
 		}
 		for dk, dv := range d.Labels {
-			if dk != k && (dv == v || editDistance(dk, k) <= 2) {
+			if dk != k && (dv == v || site.EditDistance(dk, k) <= 2) {
 				return true
 			}
 		}
 	}
 	return false
-}
-
-// editDistance is the Levenshtein distance of two short keys.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }
 
 func containsKind(ks []string, k string) bool {

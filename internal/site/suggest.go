@@ -15,7 +15,7 @@ func didYouMean(word string, candidates []string) string {
 	sort.Strings(sorted) // the same suggestion every run
 	best, bestDist := "", 3
 	for _, c := range sorted {
-		if d := editDistance(word, c); d < bestDist {
+		if d := EditDistance(word, c); d < bestDist {
 			best, bestDist = c, d
 		}
 	}
@@ -25,10 +25,12 @@ func didYouMean(word string, candidates []string) string {
 	return fmt.Sprintf(" (did you mean %q?)", best)
 }
 
-// editDistance is the optimal-string-alignment distance between a and b,
+// EditDistance is the optimal-string-alignment distance between a and b,
 // in bytes: Levenshtein plus swaps of two neighbours, the commonest typo
-// ("nmae" is one edit from "name", two from "map").
-func editDistance(a, b string) int {
+// ("nmae" is one edit from "name", two from "map"). It is facmon's one
+// measure of a typo: the site file's "did you mean" and the check's
+// warnings (internal/lint) both use it.
+func EditDistance(a, b string) int {
 	rows := [3][]int{make([]int, len(b)+1), make([]int, len(b)+1), make([]int, len(b)+1)}
 	for j := range rows[1] {
 		rows[1][j] = j
