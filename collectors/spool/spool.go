@@ -81,6 +81,8 @@ type Spool struct {
 	active   *os.File
 	total    int64
 	pending  durable.Batch // the appends waiting for the next fsync
+	wbuf     []byte        // their frames not yet written to the active segment
+	werr     error         // a failed write of wbuf, for the pending group
 	unsynced []*os.File    // rolled segments the syncer must fsync and close
 	broken   bool          // an fsync failed: roll before the next write
 	cursor   Cursor        // committed

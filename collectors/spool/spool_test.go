@@ -347,3 +347,90 @@ func TestSyncWindowGroupsAppends(t *testing.T) {
 		}
 	})
 }
+
+// TestStagedAppendsWrittenOncePerGroup: staged appends reach the file
+// with their group's fsync, in order, across segment rolls, and a Reader
+// sees none of them before.
+func TestStagedAppendsWrittenOncePerGroup(t *testing.T) {
+	dir := t.TempDir()
+	synctest.Test(t, func(t *testing.T) {
+		s, err := Open(Options{Dir: dir, SyncWindow: time.Hour, SegmentBytes: 4096})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		const n = 600 // ~14 KB of frames: rolls three times within the group
+		var g interface{ Done() <-chan struct{} }
+		for i := range n {
+			grp, err := s.Stage([][]byte{rec(i)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			g = grp
+		}
+		r := s.NewReader()
+		defer r.Close()
+		synctest.Wait()
+		select {
+		case <-g.Done():
+			t.Fatal("the group was released before its window")
+		default:
+		}
+		active := s.segPath(s.segs[len(s.segs)-1].id)
+		if st, err := os.Stat(active); err != nil || st.Size() != headerSize {
+			t.Fatalf("active segment before the group's fsync: %v, %v bytes; want only its header", err, st.Size())
+		}
+		early := readAll(t, r) // the rolled segments were written at their roll
+		time.Sleep(time.Hour)
+		<-g.Done()
+		wantRecords(t, append(early, readAll(t, r)...), 0, n)
+		if len(s.segs) < 4 {
+			t.Errorf("%d segments, want the appends spread over at least 4", len(s.segs))
+		}
+	})
+}
+
+// TestFailedWriteFailsTheGroup: when the group's write fails, its appends
+// are not accepted, and the next append goes to a new segment.
+func TestFailedWriteFailsTheGroup(t *testing.T) {
+	s := open(t, Options{Dir: t.TempDir(), SyncWindow: time.Hour})
+	g, err := s.Stage([][]byte{rec(0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.mu.Lock()
+	first := s.segs[len(s.segs)-1].id
+	ro, err := os.Open(s.segPath(first)) // read-only: the next write fails
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = s.active.Close()
+	s.active = ro
+	s.mu.Unlock()
+	if err := s.syncOnce(); err == nil {
+		t.Fatal("syncOnce: no error from a failed write")
+	}
+	<-g.Done()
+	if g.Err() == nil {
+		t.Fatal("the group of a failed write was accepted")
+	}
+	if s.Err() == nil {
+		t.Fatal("Err is nil after a failed write")
+	}
+	g, err = s.Stage([][]byte{rec(1)})
+	if err != nil {
+		t.Fatalf("append after a failed write: %v", err)
+	}
+	if err := s.syncOnce(); err != nil {
+		t.Fatalf("syncOnce after a failed write: %v", err)
+	}
+	if <-g.Done(); g.Err() != nil {
+		t.Fatalf("append after a failed write: %v", g.Err())
+	}
+	if id := s.segs[len(s.segs)-1].id; id == first {
+		t.Fatal("the append after a failed write went to the broken segment")
+	}
+	r := s.NewReader()
+	defer r.Close()
+	wantRecords(t, readAll(t, r), 1, 1)
+}
