@@ -2,6 +2,7 @@ package mqtt
 
 import (
 	"bufio"
+	"context"
 	"crypto/tls"
 	"encoding/binary"
 	"errors"
@@ -358,17 +359,49 @@ func dialBuffered(uri *url.URL, o paho.ClientOptions, deliver func(paho.Message)
 		d = &net.Dialer{Timeout: o.ConnectTimeout}
 	}
 	var conn net.Conn
-	var err error
 	switch uri.Scheme {
 	case "tcp", "mqtt":
-		conn, err = d.Dial("tcp", uri.Host)
+		tcp, err := d.Dial("tcp", uri.Host)
+		if err != nil {
+			return nil, err
+		}
+		conn = newRawReadConn(tcp)
 	case "ssl", "tls", "mqtts", "tcps":
-		conn, err = tls.DialWithDialer(d, "tcp", uri.Host, o.TLSConfig)
+		tcp, err := d.Dial("tcp", uri.Host)
+		if err != nil {
+			return nil, err
+		}
+		if conn, err = handshake(newRawReadConn(tcp), uri, o); err != nil {
+			return nil, err
+		}
 	default:
 		return nil, fmt.Errorf("mqtt: scheme %q is not dialled here", uri.Scheme)
 	}
-	if err != nil {
+	return newBufferedConn(conn, deliver), nil
+}
+
+// handshake runs the TLS client handshake on conn as tls.DialWithDialer
+// would (server name from the URL unless configured, the dialer's
+// timeout); conn is closed if it fails.
+func handshake(conn net.Conn, uri *url.URL, o paho.ClientOptions) (net.Conn, error) {
+	cfg := o.TLSConfig
+	if cfg == nil {
+		cfg = &tls.Config{}
+	}
+	if cfg.ServerName == "" {
+		cfg = cfg.Clone()
+		cfg.ServerName = uri.Hostname()
+	}
+	ctx := context.Background()
+	if o.ConnectTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.ConnectTimeout)
+		defer cancel()
+	}
+	tc := tls.Client(conn, cfg)
+	if err := tc.HandshakeContext(ctx); err != nil {
+		_ = conn.Close()
 		return nil, err
 	}
-	return newBufferedConn(conn, deliver), nil
+	return tc, nil
 }
