@@ -96,6 +96,7 @@ type Collector struct {
 	acks       chan staged       // staged batches for ack, in order
 	url        string            // the broker URL for logs, password redacted
 	lastFill   int               // the worker's: batch length before its last yield
+	lastBatch  int               // the worker's: length of the last batch
 	perMessage int               // the worker's: points per message in the last batch
 	window     inflight          // messages staged and not yet acked
 	attempts   atomic.Int64      // connection attempts so far

@@ -87,7 +87,7 @@ func (c *Collector) fill(ctx context.Context, batch []inbound) []inbound {
 			continue
 		default:
 		}
-		if yields == maxYields || (yields > 0 && len(batch) == c.lastFill) {
+		if yields == maxYields || (yields > 0 && len(batch) == c.lastFill) || c.lastBatch < yieldFrom {
 			break
 		}
 		c.lastFill = len(batch)
@@ -97,11 +97,18 @@ func (c *Collector) fill(ctx context.Context, batch []inbound) []inbound {
 	if c.opt.Linger > 0 && len(batch) < c.opt.MaxBatch {
 		batch = c.linger(ctx, batch)
 	}
+	c.lastBatch = len(batch)
 	return batch
 }
 
 // maxYields bounds fill's yields per batch.
 const maxYields = 4
+
+// yieldFrom: fill yields only after a batch this large. Each yield
+// (runtime.Gosched) also wakes an idle thread to look for work; at a
+// steady rate, where a batch is the few messages of one read and the
+// reader has nothing more, that wake-up was all a yield did.
+const yieldFrom = 32
 
 // linger waits up to Linger for more messages.
 func (c *Collector) linger(ctx context.Context, batch []inbound) []inbound {
