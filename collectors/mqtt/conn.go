@@ -358,24 +358,23 @@ func dialBuffered(uri *url.URL, o paho.ClientOptions, deliver func(paho.Message)
 	if d == nil {
 		d = &net.Dialer{Timeout: o.ConnectTimeout}
 	}
-	var conn net.Conn
+	var secure bool
 	switch uri.Scheme {
 	case "tcp", "mqtt":
-		tcp, err := d.Dial("tcp", uri.Host)
-		if err != nil {
-			return nil, err
-		}
-		conn = newRawReadConn(tcp)
 	case "ssl", "tls", "mqtts", "tcps":
-		tcp, err := d.Dial("tcp", uri.Host)
-		if err != nil {
-			return nil, err
-		}
-		if conn, err = handshake(newRawReadConn(tcp), uri, o); err != nil {
-			return nil, err
-		}
+		secure = true
 	default:
 		return nil, fmt.Errorf("mqtt: scheme %q is not dialled here", uri.Scheme)
+	}
+	tcp, err := d.Dial("tcp", uri.Host)
+	if err != nil {
+		return nil, err
+	}
+	conn := newRawReadConn(tcp)
+	if secure {
+		if conn, err = handshake(conn, uri, o); err != nil {
+			return nil, err
+		}
 	}
 	return newBufferedConn(conn, deliver), nil
 }

@@ -73,8 +73,9 @@ func (c *Collector) checkEvery() time.Duration {
 	return max(m/4, 100*time.Millisecond)
 }
 
-// fill adds what is already queued, up to MaxBatch. While messages keep
-// arriving it yields the processor a few times to let paho queue more:
+// fill adds what is already queued, up to MaxBatch. After a large batch
+// (yieldFrom), while messages keep arriving, it yields the processor a
+// few times to let the reader queue more:
 // at high rates that makes batches (and their fsyncs and ack writes)
 // bigger, and it never waits once the stream pauses — so a broker with a
 // small in-flight window (Mosquitto's default is 20) is not throttled by
