@@ -25,6 +25,7 @@ import (
 	"facmon/collectors/influx"
 	"facmon/collectors/latest"
 	"facmon/collectors/spool"
+	"facmon/internal/procs"
 	"facmon/internal/site"
 	"facmon/internal/web"
 )
@@ -72,6 +73,7 @@ type service struct {
 	alarms *alarmsvc.Service
 	fan    *fanout.Fanout
 	web    *web.Server
+	procs  *procs.Governor
 
 	devices *devstatus.View
 	console *consoleParts
@@ -123,6 +125,7 @@ func newService(s *site.Site, f *runFlags, log *slog.Logger) (*service, error) {
 		return nil, fmt.Errorf("influx writer: %w", err)
 	}
 	svc.web = web.New(web.Options{Listen: s.HTTP.Listen, Gatherer: reg, Logger: log.With("part", "http")})
+	svc.procs = procs.New(procs.Options{Registerer: reg, Logger: log.With("part", "procs")})
 	if err := svc.buildParts(s); err != nil {
 		sp.Close()
 		return nil, err
@@ -207,6 +210,9 @@ func (svc *service) run(ctx context.Context) error {
 	reportCtx, stopReports := context.WithCancel(context.Background())
 	defer stopReports()
 	wg.Go(func() { svc.logExit("report schedule", svc.reports.Run(reportCtx)) })
+	procsCtx, stopProcs := context.WithCancel(context.Background())
+	defer stopProcs()
+	wg.Go(func() { svc.logExit("processor governor", svc.procs.Run(procsCtx)) })
 	changed := watchFiles(ctx, svc.watchedFiles, 2*time.Second)
 	usersChanged := watchFiles(ctx, func() []string { return []string{usersFile(svc.flags.dataDir)} }, time.Second)
 
@@ -246,6 +252,7 @@ loop:
 	cancel()
 	stopWriter()
 	stopHTTP()
+	stopProcs()
 	wg.Wait()
 	if err := svc.spool.Close(); err != nil {
 		svc.log.Error("close spool", "err", err)

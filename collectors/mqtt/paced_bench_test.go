@@ -26,6 +26,7 @@ import (
 	"facmon/collectors/influx"
 	"facmon/collectors/spool"
 	"facmon/deploy/testbed"
+	"facmon/internal/procs"
 	"facmon/internal/site"
 	"facmon/internal/testsupport"
 )
@@ -66,8 +67,10 @@ func pacedDevice(i int) string { return fmt.Sprintf("dev-%04d", i) }
 // publish time in µs). Mode "facmon" is the defaults; "facmon-before"
 // is the policy before issue 18: the collector waits for each fsync
 // before the next batch, the fsync goes at once, and consumers get a
-// batch only after its fsync. It runs until SIGTERM, then writes the
-// latencies.
+// batch only after its fsync. Like facmon run, it runs the processor
+// governor (package procs) unless FACMON_PACED_GOVERNOR=off (for the
+// side-by-side figure of docs/storage.md). It runs until SIGTERM, then
+// writes the latencies.
 func TestPacedChild(t *testing.T) {
 	mode := os.Getenv(benchEnv)
 	if !strings.HasPrefix(mode, "paced-") {
@@ -122,6 +125,10 @@ func TestPacedChild(t *testing.T) {
 	defer stop()
 	var wg sync.WaitGroup
 	wg.Go(func() { _ = w.Run(ctx) })
+	if os.Getenv("FACMON_PACED_GOVERNOR") != "off" {
+		gov := procs.New(procs.Options{Registerer: reg}) // as facmon run wires it
+		wg.Go(func() { _ = gov.Run(ctx) })
+	}
 	_ = c.Run(ctx)
 	wg.Wait()
 	out := lat.snapshot()
