@@ -100,6 +100,9 @@ func TestBenchChild(t *testing.T) {
 		_ = pprof.StartCPUProfile(f)
 		defer pprof.StopCPUProfile()
 	}
+	if mode != "bare-paho" {
+		defer runGovernor()()
+	}
 	cpu0 := cpuSeconds()
 	first := &firstSeen{}
 	var err error

@@ -68,8 +68,7 @@ func pacedDevice(i int) string { return fmt.Sprintf("dev-%04d", i) }
 // is the policy before issue 18: the collector waits for each fsync
 // before the next batch, the fsync goes at once, and consumers get a
 // batch only after its fsync. Like facmon run, it runs the processor
-// governor (package procs) unless FACMON_PACED_GOVERNOR=off (for the
-// side-by-side figure of docs/storage.md). It runs until SIGTERM, then
+// governor (runGovernor). It runs until SIGTERM, then
 // writes the latencies.
 func TestPacedChild(t *testing.T) {
 	mode := os.Getenv(benchEnv)
@@ -125,10 +124,7 @@ func TestPacedChild(t *testing.T) {
 	defer stop()
 	var wg sync.WaitGroup
 	wg.Go(func() { _ = w.Run(ctx) })
-	if os.Getenv("FACMON_PACED_GOVERNOR") != "off" {
-		gov := procs.New(procs.Options{Registerer: reg}) // as facmon run wires it
-		wg.Go(func() { _ = gov.Run(ctx) })
-	}
+	defer runGovernor()()
 	_ = c.Run(ctx)
 	wg.Wait()
 	out := lat.snapshot()
@@ -147,6 +143,21 @@ func TestPacedChild(t *testing.T) {
 	if err := os.WriteFile(os.Getenv(pacedLatEnv), b, 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// runGovernor runs the processor governor (package procs) in a
+// benchmark's facmon child, as facmon run does, unless
+// FACMON_BENCH_GOVERNOR=off (for the side-by-side figures of
+// docs/storage.md).
+func runGovernor() (stop func()) {
+	if os.Getenv("FACMON_BENCH_GOVERNOR") == "off" {
+		return func() {}
+	}
+	g := procs.New(procs.Options{})
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = g.Run(ctx) })
+	return func() { cancel(); wg.Wait() }
 }
 
 func runFanout(f *fanout.Fanout) (stop func()) {

@@ -39,8 +39,10 @@ import (
 // Defaults of Options.
 const (
 	// DefaultEvery is the sampling period: how long a burst may run on
-	// one processor before the others are added.
-	DefaultEvery = 250 * time.Millisecond
+	// one processor before the others are added (up to two periods when
+	// it starts within one). Each sample is a timer, and each timer also
+	// wakes the runtime's sysmon thread: twice a second is cheap.
+	DefaultEvery = 500 * time.Millisecond
 	// DefaultHigh: above half a core, one processor is busy half the
 	// time and a goroutine readied (an alarm's evaluation) may queue
 	// behind another's work; use them all.
@@ -50,7 +52,7 @@ const (
 	DefaultLow = 0.25
 	// DefaultCalm samples at or below Low (2 s at DefaultEvery) before
 	// going back to one: a pause inside a burst does not flap.
-	DefaultCalm = 8
+	DefaultCalm = 4
 )
 
 // Options configure a Governor. All fields are optional.
