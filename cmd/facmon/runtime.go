@@ -54,7 +54,7 @@ func (rt *siteRuntime) startCollectors(ctx context.Context, svc *service, s *sit
 		Logger: svc.log.With("part", "selfcheck")})
 	rt.wg.Go(func() { rt.logExit(svc, "selfcheck", self.Run(ctx)) })
 	if s.MQTT.URL != "" {
-		c, err := mqtt.New(mqtt.Options{Site: s, Sink: svc.fan, Registerer: rt.reg, Logger: svc.log.With("part", "mqtt")})
+		c, err := mqtt.New(mqtt.Options{Site: s, Sink: svc.fan, Registerer: rt.reg, Logger: svc.log.With("part", "mqtt"), Behind: svc.procs.Busy})
 		if err != nil {
 			return fmt.Errorf("mqtt: %w", err)
 		}

@@ -24,6 +24,7 @@ import (
 	"facmon/collectors/influx"
 	"facmon/collectors/spool"
 	"facmon/deploy/testbed"
+	"facmon/internal/procs"
 	"facmon/internal/site"
 )
 
@@ -100,8 +101,11 @@ func TestBenchChild(t *testing.T) {
 		_ = pprof.StartCPUProfile(f)
 		defer pprof.StopCPUProfile()
 	}
+	var gov *procs.Governor
 	if mode != "bare-paho" {
-		defer runGovernor()()
+		var stopGov func()
+		gov, stopGov = runGovernor()
+		defer stopGov()
 	}
 	cpu0 := cpuSeconds()
 	first := &firstSeen{}
@@ -110,9 +114,9 @@ func TestBenchChild(t *testing.T) {
 	case "bare-paho":
 		err = benchBare(url, n, first)
 	case "facmon-discard":
-		err = benchFacmon(url, n, first.wrap(collectors.SinkFunc(func(context.Context, []collectors.Point) error { return nil })))
+		err = benchFacmon(url, n, gov, first.wrap(collectors.SinkFunc(func(context.Context, []collectors.Point) error { return nil })))
 	default: // facmon-spool, facmon-influx
-		err = benchSpool(t, url, n, first)
+		err = benchSpool(t, url, n, gov, first)
 	}
 	if err != nil {
 		t.Fatal(err)
@@ -127,7 +131,7 @@ func TestBenchChild(t *testing.T) {
 // benchSpool runs the collector into the real spool and, for
 // facmon-influx, on into InfluxDB, waiting until the writer has sent
 // everything: the rate is then end to end.
-func benchSpool(t *testing.T, url string, n int, first *firstSeen) error {
+func benchSpool(t *testing.T, url string, n int, gov *procs.Governor, first *firstSeen) error {
 	w, run, err := spoolWriter(t.TempDir(), os.Getenv(benchInfluxEnv))
 	if err != nil {
 		return err
@@ -136,7 +140,7 @@ func benchSpool(t *testing.T, url string, n int, first *firstSeen) error {
 	var wg sync.WaitGroup
 	wg.Go(func() { run(ctx) })
 	defer func() { cancel(); wg.Wait() }()
-	if err := benchFacmon(url, n, first.wrap(w)); err != nil {
+	if err := benchFacmon(url, n, gov, first.wrap(w)); err != nil {
 		return err
 	}
 	fctx, fcancel := context.WithTimeout(ctx, 2*time.Minute)
@@ -204,11 +208,11 @@ func benchBare(url string, n int, first *firstSeen) error {
 }
 
 // benchFacmon runs the collector until n messages are acknowledged.
-func benchFacmon(url string, n int, sink collectors.Sink) error {
+func benchFacmon(url string, n int, gov *procs.Governor, sink collectors.Sink) error {
 	s := benchSite(url)
 	s.MQTT.ClientID = os.Getenv(benchIDEnv)
 	linger, _ := time.ParseDuration(os.Getenv("FACMON_MQTT_BENCH_LINGER"))
-	c, err := New(Options{Site: s, Sink: sink, Linger: linger})
+	c, err := New(Options{Site: s, Sink: sink, Linger: linger, Behind: gov.Busy})
 	if err != nil {
 		return err
 	}

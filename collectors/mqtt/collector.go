@@ -66,6 +66,12 @@ type Options struct {
 	// has arrived up to MaxBatch and waits Linger (default 0) for more.
 	MaxBatch int
 	Linger   time.Duration
+	// Behind, if set, is called when the worker falls behind: it takes a
+	// batch of at least half MaxBatch after a smaller one (messages pile
+	// up faster than it takes them: a backlog after a restart or an
+	// outage). facmon run wires the processor governor's Busy, so the
+	// drain gets every processor.
+	Behind func()
 	// DefaultTimeout marks an MQTT device offline after this much silence
 	// when its site entry sets no mqtt.timeout; 0 disables it.
 	DefaultTimeout time.Duration

@@ -267,3 +267,39 @@ func TestRetainedMessageIsStale(t *testing.T) {
 		}
 	})
 }
+
+func TestBehindIsCalledForABacklogOnly(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		fc := &fakeClient{}
+		sink := &memSink{}
+		behind := 0
+		c, err := New(Options{Site: testSite("tcp://fake:1883"), Sink: sink, MaxBatch: 8, Behind: func() { behind++ },
+			Factory: func(o *paho.ClientOptions) Client { fc.opts = o; return fc }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan struct{})
+		go func() { _ = c.Run(ctx); close(done) }()
+		defer func() { cancel(); <-done }()
+		synctest.Wait()
+
+		for range 20 { // a steady stream: one message at a time
+			fc.deliver("estate/pump-room/tank/tank-1/level", "100")
+			synctest.Wait()
+		}
+		if behind != 0 {
+			t.Fatalf("Behind called %d times for single messages", behind)
+		}
+
+		sink.mu.Lock() // the sink stalls: messages pile up in the queue
+		for range 12 {
+			fc.deliver("estate/pump-room/tank/tank-1/level", "100")
+		}
+		sink.mu.Unlock()
+		synctest.Wait()
+		if behind != 1 {
+			t.Fatalf("Behind called %d times for one backlog of 12 (MaxBatch 8), want once", behind)
+		}
+	})
+}

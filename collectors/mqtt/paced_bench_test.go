@@ -116,7 +116,9 @@ func TestPacedChild(t *testing.T) {
 		sink = f
 		defer runFanout(f)()
 	}
-	c, err := New(Options{Site: pacedSite(os.Getenv(benchURLEnv), devices), Sink: sink, Registerer: reg})
+	gov, stopGov := runGovernor()
+	defer stopGov()
+	c, err := New(Options{Site: pacedSite(os.Getenv(benchURLEnv), devices), Sink: sink, Registerer: reg, Behind: gov.Busy})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +126,6 @@ func TestPacedChild(t *testing.T) {
 	defer stop()
 	var wg sync.WaitGroup
 	wg.Go(func() { _ = w.Run(ctx) })
-	defer runGovernor()()
 	_ = c.Run(ctx)
 	wg.Wait()
 	out := lat.snapshot()
@@ -149,15 +150,16 @@ func TestPacedChild(t *testing.T) {
 // benchmark's facmon child, as facmon run does, unless
 // FACMON_BENCH_GOVERNOR=off (for the side-by-side figures of
 // docs/storage.md).
-func runGovernor() (stop func()) {
+// The collector's Behind is the governor's Busy (nil-safe when off).
+func runGovernor() (g *procs.Governor, stop func()) {
 	if os.Getenv("FACMON_BENCH_GOVERNOR") == "off" {
-		return func() {}
+		return nil, func() {}
 	}
-	g := procs.New(procs.Options{})
+	g = procs.New(procs.Options{})
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Go(func() { _ = g.Run(ctx) })
-	return func() { cancel(); wg.Wait() }
+	return g, func() { cancel(); wg.Wait() }
 }
 
 func runFanout(f *fanout.Fanout) (stop func()) {

@@ -98,9 +98,16 @@ func (c *Collector) fill(ctx context.Context, batch []inbound) []inbound {
 	if c.opt.Linger > 0 && len(batch) < c.opt.MaxBatch {
 		batch = c.linger(ctx, batch)
 	}
+	if c.opt.Behind != nil && c.behind(len(batch)) && !c.behind(c.lastBatch) {
+		c.opt.Behind() // on falling behind, not for every batch of a backlog
+	}
 	c.lastBatch = len(batch)
 	return batch
 }
+
+// behind reports whether a batch of n messages means the worker has
+// fallen behind: at least half MaxBatch was waiting.
+func (c *Collector) behind(n int) bool { return 2*n >= c.opt.MaxBatch }
 
 // maxYields bounds fill's yields per batch.
 const maxYields = 4

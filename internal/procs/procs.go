@@ -19,9 +19,11 @@
 // default (runtime.SetDefaultGOMAXPROCS: all CPUs the process may use,
 // cgroup limits respected, automatic updates back on) as soon as a sample
 // exceeds High cores, and goes back to one after Calm samples in a row at
-// or below Low. A backlog drain or a burst of points therefore runs on
-// every processor within one period. A GOMAXPROCS environment variable is
-// the operator's choice: then the governor does nothing.
+// or below Low. A burst of points therefore runs on every processor
+// within a period or two; a part that knows it has fallen behind (the
+// MQTT collector draining a backlog) calls Busy, which switches at once.
+// A GOMAXPROCS environment variable is the operator's choice: then the
+// governor does nothing.
 package procs
 
 import (
@@ -79,6 +81,7 @@ type Options struct {
 // it, Run runs it; it is the only writer of GOMAXPROCS in facmon.
 type Governor struct {
 	o       Options
+	busy    chan struct{}
 	procs   prometheus.Gauge
 	changes prometheus.Counter
 	load    prometheus.Gauge
@@ -117,7 +120,7 @@ func New(o Options) *Governor {
 	if o.Registerer == nil {
 		o.Registerer = prometheus.NewRegistry()
 	}
-	g := &Governor{o: o,
+	g := &Governor{o: o, busy: make(chan struct{}, 1),
 		procs: prometheus.NewGauge(prometheus.GaugeOpts{Name: "facmon_gomaxprocs",
 			Help: "Processors the Go runtime schedules on, as the governor set them (0: not governed)."}),
 		changes: prometheus.NewCounter(prometheus.CounterOpts{Name: "facmon_gomaxprocs_changes_total",
@@ -127,6 +130,19 @@ func New(o Options) *Governor {
 	}
 	o.Registerer.MustRegister(g.procs, g.changes, g.load)
 	return g
+}
+
+// Busy says that work has piled up (a backlog to drain): the governor
+// uses every processor at once, and counts its calm samples afresh. It
+// never blocks; a nil Governor ignores it.
+func (g *Governor) Busy() {
+	if g == nil {
+		return
+	}
+	select {
+	case g.busy <- struct{}{}:
+	default:
+	}
 }
 
 // Run governs until ctx ends, then restores the runtime's default. With a
@@ -158,6 +174,10 @@ func (g *Governor) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-g.busy:
+			if p.busy() {
+				g.apply(false, n, "reason", "busy")
+			}
 		case now := <-t.C:
 			cpu, err := g.o.CPU()
 			if err != nil {
@@ -167,14 +187,14 @@ func (g *Governor) Run(ctx context.Context) error {
 			prev, last = cpu, now
 			g.load.Set(cores)
 			if one, changed := p.sample(cores); changed {
-				g.apply(one, cores, n)
+				g.apply(one, n, "cpu_cores", cores)
 			}
 		}
 	}
 }
 
-// apply switches and records it.
-func (g *Governor) apply(one bool, cores float64, n int) {
+// apply switches and records it; why is logged.
+func (g *Governor) apply(one bool, n int, why ...any) {
 	g.o.Set(one)
 	g.changes.Inc()
 	if one {
@@ -182,7 +202,7 @@ func (g *Governor) apply(one bool, cores float64, n int) {
 	} else {
 		g.procs.Set(float64(n))
 	}
-	g.o.Logger.Debug("processor governor", "one", one, "cpu_cores", cores)
+	g.o.Logger.Debug("processor governor", append([]any{"one", one}, why...)...)
 }
 
 // policy is the governor's decision from its samples.
@@ -212,6 +232,16 @@ func (p *policy) sample(cores float64) (one, changed bool) {
 		return true, true
 	}
 	return p.one, false
+}
+
+// busy records a Busy call and says whether to leave one processor.
+func (p *policy) busy() (changed bool) {
+	p.quiet = 0
+	if !p.one {
+		return false
+	}
+	p.one = false
+	return true
 }
 
 // processCPU is the process's user and system CPU time so far.

@@ -175,3 +175,44 @@ func TestRuntimeSwitchesAndRestores(t *testing.T) {
 		t.Fatalf("processCPU = %v, %v", cpu, err)
 	}
 }
+
+func TestBusySwitchesAtOnceAndRestartsTheCalmCount(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := &fakeProcess{at: time.Now(), cores: 0.05}
+		g := New(Options{CPU: f.CPU, Set: f.Set, Default: func() int { return 2 }})
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error, 1)
+		go func() { done <- g.Run(ctx) }()
+		g.Busy() // on the default already: nothing to switch
+		time.Sleep(DefaultCalm*DefaultEvery + DefaultEvery/2)
+		synctest.Wait()
+		if s := f.got(); len(s) != 1 || !s[0] {
+			t.Fatalf("after %d calm samples: sets %v, want [one]", DefaultCalm, s)
+		}
+
+		g.Busy() // a backlog: the default now, not at the next sample
+		synctest.Wait()
+		if s := f.got(); len(s) != 2 || s[1] {
+			t.Fatalf("right after Busy: sets %v, want [one default]", s)
+		}
+		time.Sleep((DefaultCalm - 1) * DefaultEvery) // calm again, but counted from Busy
+		synctest.Wait()
+		if s := f.got(); len(s) != 2 {
+			t.Fatalf("%d calm samples after Busy: sets %v, want no switch yet", DefaultCalm-1, s)
+		}
+		time.Sleep(DefaultEvery)
+		synctest.Wait()
+		if s := f.got(); len(s) != 3 || !s[2] {
+			t.Fatalf("%d calm samples after Busy: sets %v, want [one default one]", DefaultCalm, s)
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+func TestBusyOnANilGovernorIsANoOp(t *testing.T) {
+	var g *Governor
+	g.Busy()
+}
