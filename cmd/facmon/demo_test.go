@@ -2,15 +2,13 @@ package main
 
 import (
 	"encoding/json"
-	"fmt"
 	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
-
-	"facmon/deploy/testbed"
 
 	"facmon/internal/testsupport"
 )
@@ -71,12 +69,14 @@ func TestDemoScenarios(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.scenario, func(t *testing.T) {
 			t.Parallel()
-			addr := fmt.Sprintf("127.0.0.1:%d", testbed.FreePort(t))
-			cmd := exec.Command(facmonBin, "demo", "--scenario", tc.scenario, "--listen", addr, "--data-dir", t.TempDir(),
+			// Port 0: seven demos in parallel, each with its own broker,
+			// simulator and connections, took a "free" port from each
+			// other (bind: address already in use).
+			cmd := exec.Command(facmonBin, "demo", "--scenario", tc.scenario, "--listen", "127.0.0.1:0", "--data-dir", t.TempDir(),
 				"--start", testsupport.SimStartClock(t))
 			cmd.Env = append(os.Environ(), "FACMON_DEMO_PASSWORD="+testPassword)
 			log := testsupport.Start(t, cmd)
-			url := "http://" + addr
+			url := "http://" + boundAddr(t, log)
 			testsupport.Eventually(t, 60*time.Second, tc.alarm+" active", func() bool {
 				return hasAlarmAs(url, "demo", tc.alarm, "active-unacknowledged")
 			}, log)
@@ -103,4 +103,20 @@ func TestDemoScenarios(t *testing.T) {
 			}
 		})
 	}
+}
+
+// listening is the HTTP server's log line once it has bound its port.
+var listening = regexp.MustCompile(`msg="http listening".* addr=(\S+)`)
+
+// boundAddr waits for facmon's HTTP listener and returns its address.
+func boundAddr(t *testing.T, log *testsupport.LockedBuffer) string {
+	t.Helper()
+	var addr string
+	testsupport.Eventually(t, 30*time.Second, "the HTTP listener", func() bool {
+		if m := listening.FindStringSubmatch(log.String()); m != nil {
+			addr = m[1]
+		}
+		return addr != ""
+	}, log)
+	return addr
 }
