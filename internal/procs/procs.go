@@ -183,7 +183,11 @@ func (g *Governor) Run(ctx context.Context) error {
 			if err != nil {
 				return fmt.Errorf("procs: read process CPU time: %w", err)
 			}
-			cores := float64(cpu-prev) / float64(now.Sub(last))
+			elapsed := now.Sub(last)
+			if elapsed <= 0 {
+				continue
+			}
+			cores := float64(cpu-prev) / float64(elapsed)
 			prev, last = cpu, now
 			g.load.Set(cores)
 			if one, changed := p.sample(cores); changed {
