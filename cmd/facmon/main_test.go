@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -299,4 +300,17 @@ func TestCheckDryRunListsActionsWithoutRunningThem(t *testing.T) {
 			t.Errorf("dry-run output lacks %q:\n%s", want, out)
 		}
 	}
+}
+
+// TestRunGovernsProcessors: facmon run starts the processor governor,
+// which puts a nearly idle facmon on one processor (internal/procs).
+func TestRunGovernsProcessors(t *testing.T) {
+	if runtime.GOMAXPROCS(0) < 2 || os.Getenv("GOMAXPROCS") != "" {
+		t.Skip("one processor, or GOMAXPROCS set: the governor is off")
+	}
+	dir := t.TempDir()
+	p := startFacmon(t, "--config", writeSite(t, dir, minimalSite), "--data-dir", filepath.Join(dir, "data"))
+	testsupport.Eventually(t, 30*time.Second, "facmon_gomaxprocs 1 while idle", func() bool {
+		return p.metric("facmon_gomaxprocs") == "1"
+	}, p.log)
 }
